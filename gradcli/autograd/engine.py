@@ -1,0 +1,275 @@
+"""The backward pass: reverse-mode traversal of the recorded graph.
+
+Iterative and linear in the graph size (no recursion): one depth-first sweep counts
+each node's dependencies, then nodes run when every gradient they wait for has
+arrived, the most recently created first (PyTorch's ready-queue order), leaves'
+AccumulateGrad sinks as soon as they are ready.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import Callable, Optional, Sequence
+
+import numpy as np
+
+from ..errors import AutogradError, ShapeError
+from .function import ARRAY_OPS, TENSOR_OPS, edge_of
+from .grad_mode import enable_grad, no_grad
+from .node import AccumulateGrad
+from .ops.core import as_array
+from .tensor import Tensor
+
+NOT_REQUIRING_GRAD = "element {i} of tensors does not require grad and does not have a grad_fn"
+IMPLICIT_SCALAR = "grad can be implicitly created only for scalar outputs"
+UNUSED = ("One of the differentiated Tensors appears to not have been used in the graph. "
+          "Set allow_unused=True if this is the desired behavior.")
+
+
+def _root_grads(outputs, grad_outputs, create_graph):
+    """Check the outputs and build the gradient each one starts with."""
+    roots = []
+    for i, (out, g) in enumerate(zip(outputs, grad_outputs)):
+        if not out.requires_grad:
+            raise AutogradError(NOT_REQUIRING_GRAD.format(i=i))
+        if g is None:
+            if out.data.size != 1:
+                raise AutogradError(IMPLICIT_SCALAR)
+            g = np.ones(out.shape, dtype=out.data.dtype)
+        else:
+            garr = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.data.dtype)
+            if garr.shape != out.shape:
+                raise ShapeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {list(garr.shape)} "
+                    f"and output[{i}] has a shape of {list(out.shape)}.")
+            if not create_graph or not isinstance(g, Tensor):
+                g = np.array(garr, dtype=out.data.dtype, copy=True)  # never alias the caller's
+        if create_graph and not isinstance(g, Tensor):
+            g = Tensor._make(as_array(g), None)
+        roots.append((edge_of(out), g))
+    return roots
+
+
+def _discover(root_nodes):
+    """Dependency count of every node reachable from the roots (iterative DFS)."""
+    deps: dict = {}
+    seen = set(root_nodes)
+    stack = list(seen)
+    while stack:
+        node = stack.pop()
+        for nxt in node.next_edges:
+            if nxt is None:
+                continue
+            deps[nxt] = deps.get(nxt, 0) + 1
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return deps, seen
+
+
+def _needed(seen, deps, targets):
+    """The nodes from which some target is reachable (only these run in grad())."""
+    # Kahn order from the roots, then a sweep back from the leaves.
+    remaining = dict(deps)
+    order = [n for n in seen if remaining.get(n, 0) == 0]
+    i = 0
+    while i < len(order):
+        for nxt in order[i].next_edges:
+            if nxt is not None:
+                remaining[nxt] -= 1
+                if remaining[nxt] == 0:
+                    order.append(nxt)
+        i += 1
+    needed = set()
+    for node in reversed(order):
+        if node in targets or any(e in needed for e in node.next_edges if e is not None):
+            needed.add(node)
+    return needed
+
+
+class _Pending:
+    """Gradients waiting at a node: summed as they arrive, reusing our own buffers."""
+
+    __slots__ = ("value", "owned")
+
+    def __init__(self, value):
+        self.value = value
+        self.owned = False
+
+    def add(self, g, tensor_mode: bool) -> None:
+        v = self.value
+        if tensor_mode:
+            self.value = v + g
+        elif self.owned and v.shape == np.shape(g) and v.dtype == np.result_type(v, g):
+            np.add(v, g, out=v)
+        else:
+            self.value = as_array(v + g)
+            self.owned = True
+
+
+def _accumulate_leaf(var: Tensor, g, create_graph: bool) -> None:
+    """AccumulateGrad: add ``g`` into ``var.grad`` (PyTorch's accumulation semantics)."""
+    if create_graph:
+        g = g if isinstance(g, Tensor) else Tensor._make(as_array(g), None)
+        var.grad = g if var.grad is None else var.grad + g
+        return
+    g = g.data if isinstance(g, Tensor) else g
+    if var.grad is None:
+        # Steal a fresh buffer (one the VJPs just made); copy views and anything else.
+        fresh = (type(g) is np.ndarray and g.base is None and g.flags.writeable
+                 and g.dtype == var.data.dtype and g.shape == var.shape)
+        arr = g if fresh else np.array(g, dtype=var.data.dtype, copy=True).reshape(var.shape)
+        arr.flags.writeable = False   # grads may share buffers: never mutate them in place
+        var.grad = Tensor._make(arr, None)
+    elif var.grad.grad_fn is None and not var.grad.requires_grad:
+        var.grad.data = as_array(var.grad.data + g)
+        var.grad._version += 1
+    else:
+        var.grad = var.grad.detach() + g
+
+
+def _retain(tensor: Tensor, g, create_graph: bool) -> None:
+    g = g if create_graph else (g.data if isinstance(g, Tensor) else g)
+    if tensor.grad is None:
+        tensor.grad = g if isinstance(g, Tensor) else Tensor._make(np.array(g, copy=True), None)
+    else:
+        tensor.grad = (tensor.grad + g) if create_graph else Tensor._make(
+            as_array(tensor.grad.data + g), None)
+
+
+def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_graph: bool,
+                 create_graph: bool, inputs: Optional[Sequence[Tensor]] = None,
+                 accumulate: bool = True,
+                 on_node: Optional[Callable] = None) -> dict:
+    """Propagate gradients from ``outputs`` back through the graph.
+
+    With ``accumulate`` the leaves' ``.grad`` are updated (``backward``); ``inputs``
+    (for ``grad``) limits the work to what reaches them and returns their gradients as
+    a dict node -> gradient.  ``on_node(node, grad, input_grads)`` observes each step.
+    """
+    roots = _root_grads(outputs, grad_outputs, create_graph)
+    root_nodes = [n for n, _ in roots]
+    deps, seen = _discover(root_nodes)
+    targets = None
+    if inputs is not None:
+        targets = {edge_of(t) for t in inputs}
+        needed = _needed(seen, deps, targets)
+        deps = {}
+        for node in needed:
+            for nxt in node.next_edges:
+                if nxt in needed:
+                    deps[nxt] = deps.get(nxt, 0) + 1
+    else:
+        needed = seen
+    F = TENSOR_OPS if create_graph else ARRAY_OPS
+    pending: dict = {}
+    for node, g in roots:
+        if node in pending:
+            pending[node].add(g, create_graph)
+        else:
+            pending[node] = _Pending(g)
+    tiebreak = itertools.count()
+    ready = [(-n.seq, next(tiebreak), n) for n in dict.fromkeys(root_nodes)
+             if n in needed and deps.get(n, 0) == 0]
+    heapq.heapify(ready)
+    captured: dict = {}
+    mode = enable_grad() if create_graph else no_grad()
+    with mode:
+        while ready:
+            node = heapq.heappop(ready)[2]
+            entry = pending.pop(node, None)
+            g = entry.value if entry is not None else None
+            if targets is not None and node in targets and g is not None:
+                captured[node] = g
+            grads = ()
+            if g is not None:
+                if type(node) is AccumulateGrad:
+                    if accumulate:
+                        _accumulate_leaf(node.variable, g, create_graph)
+                else:
+                    if node.retained is not None and accumulate:
+                        tensor = node.retained()
+                        if tensor is not None:
+                            _retain(tensor, g, create_graph)
+                    grads = _call_vjps(node, g, F, needed)
+                    if not retain_graph:
+                        node.release()
+            if on_node is not None:
+                on_node(node, g, grads)
+            for i, nxt in enumerate(node.next_edges):
+                if nxt is None or nxt not in needed:
+                    continue
+                gi = grads[i] if grads else None
+                if gi is not None:
+                    if nxt in pending:
+                        pending[nxt].add(gi, create_graph)
+                    else:
+                        pending[nxt] = _Pending(gi)
+                deps[nxt] -= 1
+                if deps[nxt] == 0:
+                    heapq.heappush(ready, (-nxt.seq, next(tiebreak), nxt))
+    return captured
+
+
+def _call_vjps(node, g, F, needed) -> list:
+    """The gradient for each input of ``node`` that needs one (None elsewhere)."""
+    op = node.op
+    inputs, out = node.unpack(as_tensors=F.tensor_mode)
+    params = node.params
+    if op.variadic:
+        return [F.lift(x) if x is not None else None
+                for x in op.vjps[0](F, g, inputs, out, **params)]
+    grads = [None] * len(node.next_edges)
+    for i, nxt in enumerate(node.next_edges):
+        if nxt is None or nxt not in needed:
+            continue
+        gi = F.lift(op.vjps[i](F, g, *inputs, out, **params))
+        shape = node.shapes[i]
+        if op.broadcasts and gi.shape != shape:
+            gi = F.sum_to(gi, shape)
+        grads[i] = gi
+    return grads
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             on_node=None) -> None:
+    """Accumulate d(sum(tensor * grad))/d(leaf) into every reachable leaf's ``.grad``."""
+    tensors = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+    if grad_tensors is None or isinstance(grad_tensors, (Tensor, np.ndarray, float, int)):
+        grad_tensors = [grad_tensors] * len(tensors) if grad_tensors is None else [grad_tensors]
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward(tensors, list(grad_tensors), retain_graph=retain_graph,
+                 create_graph=create_graph, on_node=on_node)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
+    single = isinstance(inputs, Tensor)
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    inputs = [inputs] if single else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, (Tensor, np.ndarray, float, int)):
+        grad_outputs = [grad_outputs]
+    for t in inputs:
+        if not t.requires_grad:
+            raise AutogradError("One of the differentiated Tensors does not require grad")
+    if retain_graph is None:
+        retain_graph = create_graph
+    captured = run_backward(outputs, list(grad_outputs), retain_graph=retain_graph,
+                            create_graph=create_graph, inputs=inputs, accumulate=False)
+    result = []
+    for t in inputs:
+        g = captured.get(edge_of(t))
+        if g is None:
+            if not allow_unused:
+                raise AutogradError(UNUSED)
+            result.append(None)
+        elif isinstance(g, Tensor):
+            result.append(g)
+        else:
+            result.append(Tensor._make(np.array(g, dtype=t.data.dtype, copy=True), None))
+    return tuple(result)

@@ -1,0 +1,110 @@
+"""The op table: one :class:`Op` entry per operation.
+
+An entry holds everything about an op, side by side: its forward (on numpy arrays),
+one VJP per input, what the VJPs need saved, its PyTorch ``grad_fn`` name, its SymPy
+counterpart and a human-readable local derivative.  Adding an op means adding one
+``register(...)`` call in one of the modules of this package.
+
+VJPs are written once for two modes.  They receive ``F``, a namespace of the ops
+themselves: in the normal mode ``F.exp`` is ``numpy.exp`` and values are arrays; under
+``create_graph`` ``F.exp`` records a graph node and values are tensors, so gradients
+are themselves differentiable, to any order.  Arithmetic operators work in both modes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+
+from ...errors import ShapeError
+
+
+@dataclass(frozen=True)
+class Op:
+    name: str                       # the function name in programs and the Python API
+    grad_fn: str                    # the node name PyTorch reports ("MulBackward0")
+    forward: Callable               # (*arrays_or_numbers, **params) -> ndarray
+    vjps: tuple                     # per input: (F, g, *inputs, out, **params) -> grad
+    saves: str = ""                 # inputs the VJPs read ('a', 'b', ..., 'x' = all) and 'o'
+    sympy: object = None            # (sp, *args, **params) -> SymPy value; with elementwise,
+                                    # on scalars (applied per element, broadcasting);
+                                    # STRUCTURAL: the forward itself works on object arrays
+    elementwise: bool = False
+    derivative: tuple = ()          # local derivative per input, e.g. ("b", "a") for a*b
+    broadcasts: bool = False        # inputs broadcast: reduce their grads to their shapes
+    variadic: bool = False          # takes one list of tensors (stack, cat)
+    syntax: str = ""                # how it is written, for `gradcli ops`
+    internal: bool = False          # used by VJPs only, not callable from programs
+    undefined: Optional[Callable] = None  # (*inputs, out, **params) -> reason string where
+                                          # the derivative is undefined (kinks, ties), else None
+
+
+    def __repr__(self) -> str:
+        return f"Op({self.name!r}, {self.grad_fn})"
+
+
+REGISTRY: dict[str, Op] = {}
+STRUCTURAL = "structural"
+
+
+def register(**fields) -> Op:
+    op = Op(**fields)
+    if op.name in REGISTRY:
+        raise ValueError(f"op {op.name!r} registered twice")
+    REGISTRY[op.name] = op
+    return op
+
+
+# -- helpers shared by forwards and VJPs (numpy side) ------------------------------------
+
+def sum_to(g, shape: tuple):
+    """Reduce an array that was broadcast from ``shape`` back to ``shape`` (unbroadcast)."""
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+    if axes:
+        g = np.sum(g, axis=axes, keepdims=True)
+    return g.reshape(shape)
+
+
+def as_array(x):
+    """numpy returns scalars for 0-d results; keep every value an ndarray."""
+    return x if type(x) is np.ndarray else np.asarray(x)
+
+
+def norm_dim(dim: int, ndim: int, what: str = "dim") -> int:
+    """A dimension index in range, negatives counted from the end (PyTorch's wording)."""
+    lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
+    if not lo <= dim <= hi:
+        raise ShapeError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
+                         f"but got {dim})")
+    return dim % ndim if ndim else 0
+
+
+def emap(fn, *arrays):
+    """Apply a scalar function element by element (broadcasting) to object arrays."""
+    return np.frompyfunc(fn, len(arrays), 1)(*arrays)
+
+
+def where_any(mask, reason: str):
+    """``reason`` if any element of ``mask`` is set, else None (for ``undefined``)."""
+    return reason if np.any(mask) else None
+
+
+def reduce_objects(fn, x, dim, keepdim: bool = False):
+    """Apply ``fn(*elements)`` over the axes ``dim`` of an object array (for SymPy)."""
+    x = np.asarray(x, dtype=object)
+    dim = tuple(range(x.ndim)) if dim is None else tuple(dim)
+    rest = [i for i in range(x.ndim) if i not in dim]
+    moved = np.transpose(x, rest + list(dim))
+    flat = moved.reshape(moved.shape[:len(rest)] + (-1,))
+    out = np.empty(flat.shape[:-1], dtype=object)
+    for idx in np.ndindex(out.shape):
+        out[idx] = fn(*flat[idx])
+    if keepdim:
+        out = out.reshape([1 if i in dim else n for i, n in enumerate(x.shape)])
+    return out

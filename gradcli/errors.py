@@ -1,0 +1,88 @@
+"""The exceptions gradcli raises for anything a user can get wrong.
+
+Every error a user can cause is a :class:`GradcliError` with a ``kind`` (one of
+``KINDS``), a message, and, when the error points into program text, the line and
+column (1-based) and the source line, so that the CLI and the batch can report it
+precisely.  This module is the root of the package's layering: every layer may
+import it, it imports nothing of gradcli.
+"""
+
+from __future__ import annotations
+
+KINDS = ("parse", "bind", "shape", "autograd", "input", "limit")
+
+
+class GradcliError(Exception):
+    """Base class: a problem with the user's input, reported without a traceback."""
+
+    kind = "input"
+
+    def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
+                 source: str | None = None, kind: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.source = source  # the whole program text, to show the offending line
+        if kind is not None:
+            self.kind = kind
+
+    def located(self, line: int | None, column: int | None, source: str | None) -> "GradcliError":
+        """Attach a position (if the error has none yet) and return self."""
+        if self.line is None and line is not None:
+            self.line, self.column = line, column
+        if self.source is None:
+            self.source = source
+        return self
+
+    def context(self) -> str:
+        """The offending source line with a caret under the column ('' if unknown)."""
+        if self.source is None or self.line is None or self.column is None:
+            return ""
+        lines = self.source.split("\n")
+        if not 1 <= self.line <= len(lines):
+            return ""
+        text = lines[self.line - 1]
+        start = 0
+        col = self.column - 1
+        width = 76
+        if len(text) > width:  # keep long lines readable: a window around the column
+            start = max(0, min(col - width // 2, len(text) - width))
+            text = text[start:start + width]
+        pointer = " " * max(0, col - start) + "^"
+        return f"  {text}\n  {pointer}"
+
+    def where(self) -> str:
+        if self.line is None:
+            return ""
+        if self.source is not None and "\n" not in self.source.rstrip("\n"):
+            return f"column {self.column}"
+        return f"line {self.line}, column {self.column}"
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "message": self.message,
+                "line": self.line, "column": self.column}
+
+
+class ParseError(GradcliError):
+    kind = "parse"
+
+
+class BindError(GradcliError):
+    kind = "bind"
+
+
+class ShapeError(GradcliError):
+    kind = "shape"
+
+
+class AutogradError(GradcliError):
+    kind = "autograd"
+
+
+class LimitError(GradcliError):
+    kind = "limit"
+
+
+class InputError(GradcliError):
+    kind = "input"
