@@ -15,6 +15,7 @@ from ..errors import ShapeError
 from .grad_mode import is_grad_enabled
 from .node import Node
 from .ops.core import REGISTRY, as_array
+from .tape import _local as _tape_state
 from .tensor import Tensor
 
 
@@ -63,12 +64,16 @@ def apply(op, *args, **params) -> Tensor:
             broadcast_shape(op.name, shapes)
     out = as_array(op.forward(arrays, **params) if op.variadic else op.forward(*arrays, **params))
     if not (track and is_grad_enabled()):
-        return Tensor._make(out, None)
-    node = Node(op, tuple(edge_of(a) for a in flat), params,
-                tuple(x.shape if isinstance(x, np.ndarray) else None for x in arrays),
-                out.dtype)
-    result = Tensor._make(out, node)
-    node.save(tuple(flat), result, op.saves)
+        result = Tensor._make(out, None)
+    else:
+        node = Node(op, tuple(edge_of(a) for a in flat), params,
+                    tuple(x.shape if isinstance(x, np.ndarray) else None for x in arrays),
+                    out.dtype)
+        result = Tensor._make(out, node)
+        node.save(tuple(flat), result, op.saves)
+    tape = getattr(_tape_state, "tape", None)
+    if tape is not None:
+        tape.op(result, op, tuple(flat), params)
     return result
 
 

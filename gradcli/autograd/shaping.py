@@ -103,12 +103,15 @@ def _int_index(i) -> int:
     return int(i)
 
 
-def select(x, dim: int, index: int) -> Tensor:
+def select(x, dim: int, index: int, *, shown_dim: int | None = None) -> Tensor:
+    """``x`` at ``index`` along ``dim``; ``shown_dim`` is the dimension errors name (the
+    one of the tensor the user indexed, when an earlier integer index removed dims)."""
     x = _as_tensor(x)
     dim = norm_dim(dim, x.ndim)
     size = x.shape[dim]
     if not -size <= index < size:
-        raise ShapeError(f"index {index} is out of bounds for dimension {dim} with size {size}")
+        where = dim if shown_dim is None else shown_dim
+        raise ShapeError(f"index {index} is out of bounds for dimension {where} with size {size}")
     return apply(OPS["select"], x, dim=dim, index=index % size)
 
 
@@ -130,14 +133,14 @@ def index(x, key) -> Tensor:
     if len(items) > x.ndim:
         raise ShapeError(f"too many indices for tensor of dimension {x.ndim}")
     out, dim = x, 0
-    for item in items:
+    for pos, item in enumerate(items):
         if isinstance(item, slice):
             out = _slice(out, dim, item, always=not isinstance(key, tuple))
             dim += 1
         elif item is Ellipsis or item is None:
             raise InputError("indexing with ... or None is not supported")
         else:
-            out = select(out, dim, _int_index(item))
+            out = select(out, dim, _int_index(item), shown_dim=pos)
     if out is x and isinstance(key, tuple) and x.requires_grad:
         out = apply(OPS["alias"], x)
     return out

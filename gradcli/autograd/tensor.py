@@ -13,6 +13,7 @@ import weakref
 import numpy as np
 
 from ..errors import AutogradError, InputError
+from . import tape as _tape
 from .grad_mode import is_grad_enabled
 from .node import AccumulateGrad
 
@@ -191,6 +192,9 @@ class Tensor:
             raise _shape_error(result.shape, self.shape)
         self.data = result.data.astype(self.data.dtype, copy=False)
         self._version += 1
+        tape = _tape.current()
+        if tape is not None:
+            tape.inplace(self, before, result)
         if result.grad_fn is not None:
             if self._retains_grad:
                 self.grad_fn.retained = None

@@ -16,12 +16,12 @@ or compiles it.
 
 from __future__ import annotations
 
-import difflib
 import math
 from typing import Collection, Optional
 
 from gradcli.errors import LimitError, ParseError
 from gradcli.lang import ast
+from gradcli.lang.suggest import closest
 from gradcli.lang.tokenizer import EOF, NAME, NEWLINE, NUMBER, Token, tokenize
 
 # Binary operators: token -> (precedence, right-associative, op stored in the AST).
@@ -233,8 +233,8 @@ class _Parser:
     def call(self, name: Token, args: list, method: bool) -> ast.Call:
         """The argument list of ``name(...)``; ``args`` holds the receiver of a method."""
         if self.functions is not None and name.text not in self.functions:
-            close = difflib.get_close_matches(name.text, sorted(self.functions), n=1)
-            hint = f" — did you mean '{close[0]}'?" if close else ""
+            close = closest(name.text, self.functions)
+            hint = f" — did you mean '{close}'?" if close else ""
             raise self.error(f"unknown function '{name.text}'{hint}", name)
         opener = self.advance()
         self.enter(opener)

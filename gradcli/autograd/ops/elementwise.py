@@ -100,7 +100,7 @@ def _pow_base_vjp(F, g, c, x, out):
     return F.where(F.value(x) >= 0, 0.0, grad) if c == 0 else grad
 
 
-register(name="pow_base", grad_fn="PowBackward2", forward=np.power, saves="o",
+register(name="pow_base", grad_fn="PowBackward2", forward=np.power, saves="bo",
          vjps=(None, _pow_base_vjp),
          sympy=lambda sp, c, x: c ** x, elementwise=True, derivative=(None, "c**x*log(c)"),
          syntax="NUMBER ** x")
@@ -242,10 +242,16 @@ for _name, _fn, _grad_fn, _sign, _sym in (
              derivative=("1 where a wins, 1/2 on a tie", "1 where b wins, 1/2 on a tie"),
              undefined=lambda a, b, out: where_any(a == b, "a tie (PyTorch gives 1/2 to each)"))
 
+def _atan2_recip(F, a, b):
+    """1/(a**2 + b**2), 0 at the origin (as PyTorch: both gradients of atan2(0, 0) are 0)."""
+    den = a * a + b * b
+    return F.where(F.value(den) == 0, 0.0, F.reciprocal(den))
+
+
 register(name="atan2", grad_fn="Atan2Backward0", forward=np.arctan2, broadcasts=True,
          saves="ab",
-         vjps=(lambda F, g, a, b, out: g * b / (a * a + b * b),
-               lambda F, g, a, b, out: g * -a / (a * a + b * b)),
+         vjps=(lambda F, g, a, b, out: g * b * _atan2_recip(F, a, b),
+               lambda F, g, a, b, out: g * -a * _atan2_recip(F, a, b)),
          sympy=lambda sp, a, b: sp.atan2(a, b), elementwise=True,
          derivative=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"), syntax="atan2(a, b)")
 register(name="hypot", grad_fn="HypotBackward0", forward=np.hypot, broadcasts=True,

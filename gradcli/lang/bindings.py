@@ -1,0 +1,61 @@
+"""Turning bound values into the program's leaf tensors (SPEC 3.1)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from ..autograd.tensor import Tensor
+from ..errors import BindError, LimitError
+
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+
+
+def to_array(name: str, value, dtype, max_elements: int) -> np.ndarray:
+    """A bound value (number, nested list, ndarray, Tensor) as a float array."""
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray) and value.size > max_elements:
+        raise LimitError(f"--{name}: {value.size} elements; the limit is {max_elements}")
+    if isinstance(value, (bool, str, dict)) or value is None:
+        raise BindError(f"--{name}: expected a number or an array of numbers, got {value!r}")
+    try:
+        array = np.array(value, dtype=dtype)
+    except (ValueError, TypeError):
+        raise BindError(f"--{name}: expected a number or a rectangular array of numbers "
+                        "(rows of equal length)") from None
+    if array.size > max_elements:
+        raise LimitError(f"--{name}: {array.size} elements; the limit is {max_elements}")
+    return array
+
+
+def check_name(name: str) -> None:
+    if not NAME.match(name) or name.startswith("__"):
+        raise BindError(f"'{name}' is not a valid variable name (letters, digits and _; "
+                        "not starting with __)")
+
+
+def bind_all(bindings: dict, const: dict, wrt, dtype, max_elements: int) -> dict:
+    """name -> leaf Tensor: requires_grad unless constant or left out of ``wrt``."""
+    dtype = np.dtype(dtype)
+    if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+        raise BindError(f"dtype must be float64 or float32, got {dtype}")
+    wrt = None if wrt is None else list(wrt)
+    leaves: dict = {}
+    for name, value in bindings.items():
+        check_name(name)
+        leaf = Tensor._make(to_array(name, value, dtype, max_elements), None)
+        leaf.requires_grad = wrt is None or name in wrt
+        leaves[name] = leaf
+    for name, value in const.items():
+        check_name(name)
+        if name in leaves:
+            raise BindError(f"'{name}' is bound twice (as a variable and with --const)")
+        leaves[name] = Tensor._make(to_array(name, value, dtype, max_elements), None)
+    for name in wrt or ():
+        if name not in leaves:
+            raise BindError(f"--wrt {name}: no variable '{name}' is bound")
+        if name in const:
+            raise BindError(f"--wrt {name}: '{name}' is bound with --const")
+    return leaves

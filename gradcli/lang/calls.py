@@ -1,0 +1,171 @@
+"""Calling functions from a program: argument binding, conversion, autograd statements."""
+
+from __future__ import annotations
+
+from ..autograd import engine
+from ..autograd import functional as F
+from ..autograd.tensor import Tensor
+from ..errors import InputError
+from .functions import BOOL_PARAMS, FUNCTIONS, INT_PARAMS, NUMBER_PARAMS
+
+
+class _NoValue:
+    """What backward(), retain_grad() and zero_grad() evaluate to."""
+
+    def __repr__(self) -> str:
+        return "NO_VALUE"
+
+
+NO_VALUE = _NoValue()
+SINGLE_DIM = {"softmax", "log_softmax", "unsqueeze", "squeeze", "stack", "cat"}
+
+
+class CallRunner:
+    def __init__(self, run, on_node):
+        self.run = run
+        self.on_node = on_node
+
+    # -- binding arguments to parameters ---------------------------------------------------
+    def bind(self, node, args) -> dict:
+        sig = FUNCTIONS[node.func]
+        name = node.func
+        positional = list(args[:len(node.args)])
+        keywords = args[len(node.args):]
+        bound: dict = {}
+        params = sig.params
+        if sig.varargs:
+            fixed = params[:-1]
+            bound[params[-1]] = positional[len(fixed):]
+            positional = positional[:len(fixed)]
+            params = fixed
+        elif len(positional) > len(params):
+            raise InputError(f"{name}() takes at most {len(params)} argument"
+                             f"{'s' if len(params) != 1 else ''} but {len(positional)} were given")
+        bound.update(zip(params, positional))
+        for kw, value in zip(node.kwargs, keywords):
+            if kw.name not in sig.params:
+                raise InputError(f"{name}() got an unexpected keyword argument '{kw.name}'",
+                                 line=kw.line, column=kw.col)
+            if kw.name in bound and not (sig.varargs and kw.name == sig.params[-1]
+                                         and not bound[kw.name]):
+                raise InputError(f"{name}() got multiple values for argument '{kw.name}'",
+                                 line=kw.line, column=kw.col)
+            bound[kw.name] = value
+        for p in sig.params[:sig.required]:
+            if p not in bound or (sig.varargs and p == sig.params[-1] and bound[p] == []):
+                raise InputError(f"{name}() missing required argument '{p}'")
+        return {k: self.convert(name, k, v) for k, v in bound.items()}
+
+    def convert(self, func: str, param: str, value):
+        run = self.run
+        if param in BOOL_PARAMS:
+            if value is None or isinstance(value, bool):
+                return value
+            if value in (0.0, 1.0):
+                return bool(value)
+            raise InputError(f"{func}(): {param} must be True or False")
+        if param in INT_PARAMS:
+            if value is None:
+                return None
+            if isinstance(value, list):
+                if param == "dim" and func in SINGLE_DIM:
+                    raise InputError(f"{func}(): dim must be one integer")
+                items = value[0] if len(value) == 1 and isinstance(value[0], list) else value
+                return [run.integer(v, param) for v in items]
+            return run.integer(value, param)
+        if param in NUMBER_PARAMS:
+            if value is None or (isinstance(value, float)):
+                return value
+            raise InputError(f"{func}(): {param} must be a number")
+        if param == "tensors":
+            if not isinstance(value, list):
+                raise InputError(f"{func}() expects a list of tensors, e.g. {func}([a, b])")
+            return [run.operand(v) for v in value]
+        if value is None and param in ("gradient", "grad_outputs", "other", "expr"):
+            return None
+        return run.operand(value)
+
+    # -- calling -------------------------------------------------------------------------
+    def call(self, node, args):
+        kw = self.bind(node, args)
+        name = node.func
+        sig = FUNCTIONS[name]
+        handler = getattr(self, "do_" + name, None)
+        if handler is not None:
+            return handler(**kw)
+        if sig.varargs:
+            rest = kw.pop(sig.params[-1])
+            return sig.fn(*kw.values(), *rest)
+        return sig.fn(**kw)
+
+    def do_ones(self, shape):
+        return F.ones(*shape, dtype=self.run.dtype)
+
+    def do_zeros(self, shape):
+        return F.zeros(*shape, dtype=self.run.dtype)
+
+    def do_no_grad(self, expr):
+        return expr
+
+    def do_detach(self, x):
+        out = F.detach(x)
+        self.run.events.append(("detach", x, out))
+        return out
+
+    def do_retain_grad(self, x):
+        _tensor("retain_grad", x).retain_grad()
+        return NO_VALUE
+
+    def do_requires_grad_(self, x, requires_grad=True):
+        _tensor("requires_grad_", x).requires_grad_(requires_grad)
+        self.run.events.append(("requires_grad_", x, requires_grad))
+        if requires_grad:
+            name = self.run.names.setdefault(id(x), f"%leaf{len(self.run.made_leaves)}")
+            self.run.made_leaves.setdefault(name, x)
+        return x
+
+    def do_zero_grad(self, x):
+        _tensor("zero_grad", x).zero_grad()
+        self.run.events.append(("zero_grad", x))
+        return NO_VALUE
+
+    def do_backward(self, tensor, gradient=None, retain_graph=None, create_graph=False):
+        self.run.explicit_backward = True
+        self.run_backward(_tensor("backward", tensor), gradient, retain_graph,
+                          bool(create_graph))
+        return NO_VALUE
+
+    def run_backward(self, tensor, gradient, retain_graph, create_graph, implicit=False):
+        if gradient is not None and not isinstance(gradient, Tensor):
+            gradient = F.as_tensor(gradient, like=tensor)
+        self.run.events.append(("backward", tensor, gradient, create_graph, implicit))
+        tape = self.run.tape
+        tape.in_backward = True
+        try:
+            engine.backward(tensor, gradient, retain_graph=retain_graph,
+                            create_graph=create_graph, on_node=self.on_node)
+        finally:
+            tape.in_backward = False
+
+    def do_grad(self, outputs, inputs, grad_outputs=None, retain_graph=None,
+                create_graph=False, allow_unused=False):
+        self.run.explicit_backward = True
+        out, inp = _tensor("grad", outputs), _tensor("grad", inputs)
+        if grad_outputs is not None and not isinstance(grad_outputs, Tensor):
+            grad_outputs = F.as_tensor(grad_outputs, like=out)
+        tape = self.run.tape
+        tape.in_backward = True
+        try:
+            (result,) = engine.grad(out, inp, grad_outputs, retain_graph=retain_graph,
+                                    create_graph=bool(create_graph),
+                                    allow_unused=bool(allow_unused))
+        finally:
+            tape.in_backward = False
+        self.run.events.append(("grad", out, inp, grad_outputs, bool(create_graph), result))
+        return result
+
+
+def _tensor(func: str, value) -> Tensor:
+    if not isinstance(value, Tensor):
+        raise InputError(f"{func}() needs a tensor, got {value!r}")
+    return value
