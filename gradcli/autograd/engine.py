@@ -88,24 +88,18 @@ def _needed(seen, deps, targets):
     return needed
 
 
-class _Pending:
-    """Gradients waiting at a node: summed as they arrive, reusing our own buffers."""
-
-    __slots__ = ("value", "owned")
-
-    def __init__(self, value):
-        self.value = value
-        self.owned = False
-
-    def add(self, g, tensor_mode: bool) -> None:
-        v = self.value
-        if tensor_mode:
-            self.value = v + g
-        elif self.owned and v.shape == np.shape(g) and v.dtype == np.result_type(v, g):
-            np.add(v, g, out=v)
-        else:
-            self.value = as_array(v + g)
-            self.owned = True
+def _add_into(pending: dict, owned: set, node, g, tensor_mode: bool) -> None:
+    """Sum gradients arriving at ``node``, in place in buffers this pass allocated."""
+    v = pending.get(node)
+    if v is None:
+        pending[node] = g
+    elif tensor_mode:
+        pending[node] = v + g
+    elif node in owned and v.shape == np.shape(g) and v.dtype == np.result_type(v, g):
+        np.add(v, g, out=v)
+    else:
+        pending[node] = as_array(v + g)
+        owned.add(node)
 
 
 def _accumulate_leaf(var: Tensor, g, create_graph: bool) -> None:
@@ -164,25 +158,24 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
         needed = seen
     F = TENSOR_OPS if create_graph else ARRAY_OPS
     pending: dict = {}
+    owned: set = set()
     for node, g in roots:
-        if node in pending:
-            pending[node].add(g, create_graph)
-        else:
-            pending[node] = _Pending(g)
+        _add_into(pending, owned, node, g, create_graph)
     tiebreak = itertools.count()
     ready = [(-n.seq, next(tiebreak), n) for n in dict.fromkeys(root_nodes)
              if n in needed and deps.get(n, 0) == 0]
     heapq.heapify(ready)
+    everything = inputs is None
     captured: dict = {}
+    pop, push = heapq.heappop, heapq.heappush
     mode = enable_grad() if create_graph else no_grad()
     with mode:
         while ready:
-            node = heapq.heappop(ready)[2]
-            entry = pending.pop(node, None)
-            g = entry.value if entry is not None else None
+            node = pop(ready)[2]
+            g = pending.pop(node, None)
             if targets is not None and node in targets and g is not None:
                 captured[node] = g
-            grads = ()
+            grads = None
             if g is not None:
                 if type(node) is AccumulateGrad:
                     if accumulate:
@@ -192,42 +185,45 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
                         tensor = node.retained()
                         if tensor is not None:
                             _retain(tensor, g, create_graph)
-                    grads = _call_vjps(node, g, F, needed)
+                    grads = _call_vjps(node, g, F, None if everything else needed)
                     if not retain_graph:
                         node.release()
             if on_node is not None:
-                on_node(node, g, grads)
+                on_node(node, g, grads or ())
             for i, nxt in enumerate(node.next_edges):
-                if nxt is None or nxt not in needed:
+                if nxt is None or not (everything or nxt in needed):
                     continue
-                gi = grads[i] if grads else None
-                if gi is not None:
-                    if nxt in pending:
-                        pending[nxt].add(gi, create_graph)
-                    else:
-                        pending[nxt] = _Pending(gi)
-                deps[nxt] -= 1
-                if deps[nxt] == 0:
-                    heapq.heappush(ready, (-nxt.seq, next(tiebreak), nxt))
+                if grads is not None and grads[i] is not None:
+                    _add_into(pending, owned, nxt, grads[i], create_graph)
+                left = deps[nxt] - 1
+                deps[nxt] = left
+                if left == 0:
+                    push(ready, (-nxt.seq, next(tiebreak), nxt))
     return captured
 
 
 def _call_vjps(node, g, F, needed) -> list:
-    """The gradient for each input of ``node`` that needs one (None elsewhere)."""
+    """The gradient for each input of ``node`` that needs one (None elsewhere);
+    ``needed`` None means every input."""
     op = node.op
     inputs, out = node.unpack(as_tensors=F.tensor_mode)
     params = node.params
+    lift = F.lift if F.tensor_mode else None
     if op.variadic:
-        return [F.lift(x) if x is not None else None
-                for x in op.vjps[0](F, g, inputs, out, **params)]
-    grads = [None] * len(node.next_edges)
-    for i, nxt in enumerate(node.next_edges):
-        if nxt is None or nxt not in needed:
+        grads = op.vjps[0](F, g, inputs, out, **params)
+        return [lift(x) if lift and x is not None else x for x in grads]
+    edges = node.next_edges
+    grads = [None] * len(edges)
+    for i, nxt in enumerate(edges):
+        if nxt is None or (needed is not None and nxt not in needed):
             continue
-        gi = F.lift(op.vjps[i](F, g, *inputs, out, **params))
-        shape = node.shapes[i]
-        if op.broadcasts and gi.shape != shape:
-            gi = F.sum_to(gi, shape)
+        gi = op.vjps[i](F, g, *inputs, out, **params)
+        if lift is not None:
+            gi = lift(gi)
+        if op.broadcasts:
+            shape = node.shapes[i]
+            if np.shape(gi) != shape:
+                gi = F.sum_to(gi, shape)
         grads[i] = gi
     return grads
 

@@ -55,26 +55,57 @@ def apply(op, *args, **params) -> Tensor:
     for a in flat:
         if isinstance(a, Tensor):
             arrays.append(a.data)
-            track = track or a.requires_grad
+            if a.requires_grad:
+                track = True
         else:
             arrays.append(a)
-    if op.broadcasts:
-        shapes = [x.shape for x in arrays if isinstance(x, np.ndarray)]
-        if len(shapes) > 1 and shapes[0] != shapes[1]:
-            broadcast_shape(op.name, shapes)
-    out = as_array(op.forward(arrays, **params) if op.variadic else op.forward(*arrays, **params))
-    if not (track and is_grad_enabled()):
-        result = Tensor._make(out, None)
-    else:
-        node = Node(op, tuple(edge_of(a) for a in flat), params,
-                    tuple(x.shape if isinstance(x, np.ndarray) else None for x in arrays),
-                    out.dtype)
+    try:
+        out = op.forward(arrays, **params) if op.variadic else op.forward(*arrays, **params)
+    except ValueError as exc:       # numpy's broadcasting error: say it as PyTorch does
+        if op.broadcasts:
+            broadcast_shape(op.name, [np.shape(x) for x in arrays if np.ndim(x)])
+        raise ShapeError(f"{op.name}: {exc}") from None
+    if type(out) is not np.ndarray:
+        out = np.asarray(out)
+    if track and is_grad_enabled():
+        node = _record(op, flat, params, out)
         result = Tensor._make(out, node)
-        node.save(tuple(flat), result, op.saves)
+        if op.save_out:
+            node.save_output(result)
+    else:
+        result = Tensor._make(out, None)
     tape = getattr(_tape_state, "tape", None)
     if tape is not None:
         tape.op(result, op, tuple(flat), params)
     return result
+
+
+def _record(op, flat, params, out) -> Node:
+    """The node for one op application: edges, input shapes and the saved inputs."""
+    edges, shapes, keep = [], [], []
+    versions = [] if op.saves else None
+    save_all, mask = op.save_all, op.save_mask
+    for i, a in enumerate(flat):
+        if isinstance(a, Tensor):
+            fn = a.grad_fn
+            if fn is None and a.requires_grad:
+                fn = a._accumulate_node()
+            edges.append(fn)
+            shapes.append(a.data.shape)
+            saved = save_all or (i < 8 and mask[i])
+            keep.append(a if saved else None)
+            if versions is not None:
+                versions.append(a._version if saved else None)
+        else:
+            edges.append(None)
+            shapes.append(None)
+            keep.append(a)          # numbers and constant masks are always kept
+            if versions is not None:
+                versions.append(None)
+    node = Node(op, tuple(edges), params, tuple(shapes), out.dtype)
+    node._inputs = tuple(keep)
+    node._versions = versions
+    return node
 
 
 class _Ops:

@@ -82,18 +82,10 @@ class Node:
         return tuple((e, 0) for e in self.next_edges)
 
     # -- saved values -----------------------------------------------------------------
-    def save(self, args, out_tensor, saves: str) -> None:
-        """Keep what the VJPs read: tensor inputs by letter ('a', 'b', ...; 'x' = all), the
-        output ('o'), and always the non-tensor arguments (numbers, constant masks)."""
-        keep = tuple(a if not hasattr(a, "_version") or "x" in saves or
-                     (i < 8 and "abcdefgh"[i] in saves) else None
-                     for i, a in enumerate(args))
-        self._inputs = keep
-        self._versions = tuple(getattr(a, "_version", None) for a in keep)
-        if "o" in saves:
-            self._out = out_tensor.data
-            self._out_tensor = weakref.ref(out_tensor)
-            self._out_version = out_tensor._version
+    def save_output(self, out_tensor) -> None:
+        self._out = out_tensor.data
+        self._out_tensor = weakref.ref(out_tensor)
+        self._out_version = out_tensor._version
 
     def unpack(self, as_tensors: bool):
         """The saved inputs (Meta for unsaved ones) and output, checked for freeing and

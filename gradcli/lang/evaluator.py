@@ -29,7 +29,6 @@ from .result import Result, build_result
 _ARITH = {"+": F.add, "-": F.sub, "*": F.mul, "/": F.div, "**": F.pow, "@": F.matmul}
 _NUMBER_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
                  "**": np.power}
-_ENTER, _EXIT = 0, 1
 
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
@@ -166,25 +165,29 @@ class _Run:
         return value
 
     def expr(self, root):
-        stack = [(root, _ENTER)]
+        """Evaluate an expression tree bottom-up with an explicit stack."""
+        stack = [(root, -1)]
         values: list = []
         modes: list = []
+        push, pop = stack.append, stack.pop
         while stack:
-            node, phase = stack.pop()
-            kids = ast.children(node)
-            if phase == _ENTER:
-                if isinstance(node, ast.Call) and node.func == "no_grad":
+            node, nkids = pop()
+            if nkids < 0:                                   # first visit: children first
+                kids = ast.children(node)
+                if type(node) is ast.Call and node.func == "no_grad":
                     modes.append(is_grad_enabled())
                     set_grad_enabled(False)
-                stack.append((node, _EXIT))
-                stack.extend((k, _ENTER) for k in reversed(kids))
+                push((node, len(kids)))
+                for kid in reversed(kids):
+                    push((kid, -1))
                 continue
-            n = len(kids)
-            args = values[len(values) - n:] if n else []
-            if n:
-                del values[len(values) - n:]
+            if nkids:
+                args = values[-nkids:]
+                del values[-nkids:]
+            else:
+                args = ()
             try:
-                if isinstance(node, ast.Call) and node.func == "no_grad":
+                if type(node) is ast.Call and node.func == "no_grad":
                     set_grad_enabled(modes.pop())
                 values.append(self.combine(node, args))
             except GradcliError as exc:
@@ -192,6 +195,8 @@ class _Run:
         return values[0]
 
     def combine(self, node, args):
+        if type(node) is ast.BinOp:
+            return self.arith(node.op, self.operand(args[0]), self.operand(args[1]))
         if isinstance(node, ast.Num):
             return float(node.value)
         if isinstance(node, ast.Name):

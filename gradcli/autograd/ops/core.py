@@ -41,6 +41,12 @@ class Op:
                                           # the derivative is undefined (kinks, ties), else None
 
 
+    def __post_init__(self):
+        # What the node keeps, precomputed for the hot path of apply().
+        object.__setattr__(self, "save_all", "x" in self.saves)
+        object.__setattr__(self, "save_mask", tuple(c in self.saves for c in "abcdefgh"))
+        object.__setattr__(self, "save_out", "o" in self.saves)
+
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.grad_fn})"
 
