@@ -1,0 +1,96 @@
+"""What every program-running command shares: reading the program, the bindings and
+the options that shape evaluation, and printing results in the chosen format."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..errors import InputError
+from .values import parse_assignment, parse_value, split_bindings
+
+FORMATS = ("table", "json", "plain")
+PROGRAM_HELP = "The program, e.g. \"(x1*x2+x3)**2\" or \"y = x**2; backward(y)\"."
+
+
+@dataclass
+class Job:
+    """A program with its bindings and options, ready for gradcli.lang.evaluate."""
+
+    text: str
+    bindings: dict
+    const: dict = field(default_factory=dict)
+    wrt: Optional[list] = None
+    of: Optional[str] = None
+    upstream: object = None
+    dtype: str = "float64"
+
+    def evaluate(self, **kw):
+        from ..lang.evaluator import evaluate
+        return evaluate(self.text, self.bindings, const=self.const, wrt=self.wrt, of=self.of,
+                        upstream=self.upstream, dtype=self.dtype, **kw)
+
+
+def read_program(program: Optional[str], file: Optional[str]) -> str:
+    if file is None:
+        if program is None:
+            raise InputError("no program given: gradcli grad \"x**2 + 1\" --x 2 "
+                             "(or -f FILE)")
+        return program
+    if program is not None:
+        raise InputError(f"give the program either as an argument or with -f, not both "
+                         f"(got {program!r} and -f {file})")
+    if file == "-":
+        return sys.stdin.read()
+    try:
+        with open(file, encoding="utf-8") as fh:
+            return fh.read(1_000_001 + 4)
+    except OSError as exc:
+        raise InputError(f"-f: cannot read '{file}': {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise InputError(f"-f: '{file}' is not UTF-8 text") from None
+
+
+def build_job(program, extra_args, *, file=None, var=(), const=(), wrt=None, of=None,
+              upstream=None, dtype="float64") -> Job:
+    program, bindings = split_bindings(program, extra_args)
+    text = read_program(program, file)
+    for item in var:
+        name, value = parse_assignment(item, "--var")
+        if name in bindings:
+            raise InputError(f"--var {name}: '{name}' is already bound")
+        bindings[name] = value
+    consts = {}
+    for item in const:
+        name, value = parse_assignment(item, "--const")
+        consts[name] = value
+    wrt_list = None
+    if wrt is not None:
+        wrt_list = [w.strip() for w in wrt.split(",") if w.strip()]
+    up = None
+    if upstream is not None:
+        up = "ones" if upstream.strip().lower() == "ones" else parse_value(upstream, "--upstream")
+    if dtype not in ("float64", "float32"):
+        raise InputError(f"--dtype must be float64 or float32, got {dtype!r}")
+    return Job(text, bindings, consts, wrt_list, of, up, dtype)
+
+
+def upstream_text(result) -> str:
+    from .render import fmt_value
+    if result.upstream is not None:
+        return fmt_value(result.upstream)
+    if any(e[0] == "backward" and not e[4] for e in result.events) or \
+            any(e[0] == "grad" for e in result.events):
+        return "none: the program runs its own backward()/grad()"
+    return "1 (implicit: scalar output)"
+
+
+def plain_value(value) -> str:
+    from .jsonout import array, dumps
+    from .render import fmt_number
+    if value is None:
+        return "null"
+    if getattr(value, "ndim", 0) == 0:
+        return fmt_number(value)
+    return dumps(array(value))

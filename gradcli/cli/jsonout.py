@@ -1,0 +1,86 @@
+"""Strict JSON for results: numbers as JSON numbers, non-finite ones as the strings
+"NaN", "Infinity" and "-Infinity" (SPEC 4.2), arrays as nested lists."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+
+def number(x: float):
+    x = float(x)
+    if math.isfinite(x):
+        return x
+    return "NaN" if math.isnan(x) else ("Infinity" if x > 0 else "-Infinity")
+
+
+def array(a):
+    """A value (ndarray, number or None) as JSON data."""
+    if a is None:
+        return None
+    if not isinstance(a, np.ndarray):
+        return number(a)
+    if a.ndim == 0:
+        return number(a)
+    if a.dtype.kind == "f" and not np.isfinite(a).all():
+        obj = a.astype(object)
+        bad = ~np.isfinite(a)
+        obj[bad] = [number(v) for v in a[bad]]
+        return obj.tolist()
+    return a.astype(float, copy=False).tolist()
+
+
+def dumps(obj) -> str:
+    """Compact strict JSON (raises if a non-finite float slipped through)."""
+    return json.dumps(obj, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+
+
+def graph_rows(rows) -> list:
+    return [{"name": r.name, "grad_fn": r.grad_fn, "inputs": r.inputs, "shape": list(r.shape),
+             "value": array(r.value), "requires_grad": r.requires_grad,
+             "is_leaf": r.is_leaf, "grad": array(r.grad)} for r in rows]
+
+
+def leaf_rows(rows) -> list:
+    return [{"name": r.name, "requires_grad": r.requires_grad, "is_leaf": r.is_leaf,
+             "grad_fn": r.grad_fn, "grad": array(r.grad), "note": r.note} for r in rows]
+
+
+def result_object(result, *, graph: bool = True, check=None, extra=None) -> dict:
+    """The object `grad --format json` prints and `batch` writes per record."""
+    obj = {
+        "ok": True,
+        "value": array(result.value),
+        "shape": None if result.shape is None else list(result.shape),
+        "grad_fn": result.grad_fn,
+        "grads": {k: array(v) for k, v in result.grads.items()},
+        "upstream": array(result.upstream),
+        "check": check,
+    }
+    if extra:
+        obj.update(extra)
+    if graph:
+        obj["graph"] = graph_rows(result.graph)
+        obj["leaves"] = leaf_rows(result.leaves)
+    return obj
+
+
+def error_object(exc, record_id=None) -> dict:
+    obj = {"ok": False, "error": exc.to_dict()}
+    if record_id is not None:
+        obj = {"id": record_id, **obj}
+    return obj
+
+
+def check_object(report: dict) -> dict:
+    """The check report with its arrays and numbers as JSON data."""
+    out = {k: v for k, v in report.items() if k not in ("variables", "expect")}
+    if out.get("max_abs_err") is not None:
+        out["max_abs_err"] = number(out["max_abs_err"])
+    for key in ("variables", "expect"):
+        if key in report:
+            out[key] = {name: {k: (array(v) if k in ("expected", "actual", "abs_err") else v)
+                               for k, v in entry.items()}
+                        for name, entry in report[key].items()}
+    return out
