@@ -75,12 +75,16 @@ def error_object(exc, record_id=None) -> dict:
 
 def check_object(report: dict) -> dict:
     """The check report with its arrays and numbers as JSON data."""
-    out = {k: v for k, v in report.items() if k not in ("variables", "expect")}
-    if out.get("max_abs_err") is not None:
-        out["max_abs_err"] = number(out["max_abs_err"])
-    for key in ("variables", "expect"):
+    out = {k: v for k, v in report.items() if k not in ("variables", "expect", "values")}
+    for key in ("max_abs_err", "max_ulp_err"):
+        if out.get(key) is not None:
+            out[key] = number(out[key])
+    for key in ("variables", "expect", "values"):
         if key in report:
-            out[key] = {name: {k: (array(v) if k in ("expected", "actual", "abs_err") else v)
+            out[key] = {name: {k: (array(v) if k in _NUMERIC else v)
                                for k, v in entry.items()}
                         for name, entry in report[key].items()}
     return out
+
+
+_NUMERIC = ("expected", "actual", "abs_err", "ulp_err")

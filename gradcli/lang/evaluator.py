@@ -58,7 +58,9 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
         raise exc.located(None, None, program.source)
     finally:
         set_grad_enabled(mode)
-    return build_result(run, output, upstream_used)
+    result = build_result(run, output, upstream_used)
+    result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
+    return result
 
 
 class _Run:

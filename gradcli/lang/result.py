@@ -54,6 +54,7 @@ class Result:
     events: list = field(repr=False, default_factory=list)
     program: object = field(repr=False, default=None)
     const: set = field(repr=False, default_factory=set)
+    options: dict = field(repr=False, default_factory=dict)   # of, wrt, upstream, dtype
     check: object = None
 
 

@@ -1,0 +1,101 @@
+"""The numeric route: central differences per element, like torch.autograd.gradcheck.
+
+The whole program is run again with one element of one variable nudged up and down;
+the objective is sum(root * upstream) over the backward calls that count for that
+variable (those after its last zero_grad).  Used when the symbolic route is too big or
+too slow; when even this would run over the time budget, an evenly spread sample of
+the elements is checked and the report says so.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..errors import GradcliError
+
+STEP = 1e-6
+EPS = float(np.finfo(np.float64).eps)
+
+
+def _backward_events(events) -> list:
+    return [(i, e) for i, e in enumerate(events) if e[0] == "backward"]
+
+
+def _objectives(events, upstreams) -> list:
+    """sum(root * upstream) for each backward call of a run, in order."""
+    out = []
+    for (_, e), g in zip(_backward_events(events), upstreams):
+        root = e[1].data.astype(np.float64)
+        out.append(float(np.sum(root * g)))
+    return out
+
+
+def _spread(n: int) -> np.ndarray:
+    """All indices 0..n-1, in an order that covers the range evenly when cut short."""
+    order, seen, step = [], np.zeros(n, dtype=bool), 1
+    while step < n:
+        step *= 2
+    while step >= 1 and len(order) < n:
+        for i in range(0, n, step):
+            if not seen[i]:
+                seen[i] = True
+                order.append(i)
+        step //= 2
+    return np.array(order, dtype=int)
+
+
+def expected_gradients(result, deadline: float) -> dict:
+    """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
+    element, elements checked)."""
+    from ..lang.evaluator import evaluate
+
+    events = result.events
+    backwards = _backward_events(events)
+    upstreams = [np.ones(e[1].shape) if e[2] is None else e[2].data.astype(np.float64)
+                 for _, e in backwards]
+    last_zero: dict = {}
+    for i, e in enumerate(events):
+        if e[0] == "zero_grad":
+            last_zero[id(e[1])] = i
+    base = {name: t.data.astype(np.float64) for name, t in result.variables.items()}
+    variables = [n for n, t in result.variables.items() if t.requires_grad]
+    const = [n for n, t in result.variables.items() if not t.requires_grad]
+    opts = result.options
+
+    def objective(name: str, bindings: dict) -> float:
+        run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
+                       const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
+                       of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
+        values = _objectives(run.events, upstreams)
+        start = last_zero.get(id(result.variables[name]), -1)
+        return sum(v for (i, _), v in zip(backwards, values) if i > start)
+
+    out = {}
+    for name in variables:
+        x = base[name]
+        grad = np.full(x.shape, np.nan)
+        bound = np.zeros(x.shape)
+        flat, flat_bound = grad.reshape(-1), bound.reshape(-1)
+        checked = 0
+        for k in _spread(x.size):
+            if time.monotonic() > deadline:
+                break
+            h = STEP * max(1.0, abs(float(x.reshape(-1)[k])))
+            values = []
+            for sign in (1.0, -1.0):
+                nudged = dict(base)
+                arr = x.copy().reshape(-1)
+                arr[k] += sign * h
+                nudged[name] = arr.reshape(x.shape)
+                try:
+                    values.append(objective(name, nudged))
+                except GradcliError:
+                    values.append(np.nan)
+            flat[k] = (values[0] - values[1]) / (2 * h)
+            # each objective is rounded to ~eps relative: that error, divided by 2h
+            flat_bound[k] = 8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
+            checked += 1
+        out[name] = (grad, bound, checked)
+    return out
