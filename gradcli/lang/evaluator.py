@@ -33,14 +33,15 @@ _NUMBER_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_d
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
              dtype="float64", retain_grad=False, max_elements=10 ** 8,
-             on_node=None) -> Result:
+             on_node=None, implicit_backward=True) -> Result:
     """Evaluate ``program`` (text or a parsed Program) and differentiate it.
 
     ``bindings``/``const``: name -> value (number, nested list, ndarray, Tensor).
     ``wrt``: only these bound names require grad.  ``of``: the variable to treat as the
     output.  ``upstream``: the gradient for the implicit backward ("ones" allowed).
     ``retain_grad``: keep every intermediate's gradient.  ``on_node``: observer of each
-    backward step (for --explain).
+    backward step (for --explain).  ``implicit_backward=False`` leaves the graph intact
+    (for Hessians and Jacobians).
     """
     if isinstance(program, str):
         program = parse(program, functions=FUNCTIONS)
@@ -53,7 +54,8 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
             output = run.statements()
             if of is not None:
                 output = run.lookup_output(of)
-            upstream_used = run.implicit_backward(output, upstream)
+            upstream_used = run.implicit_backward(output, upstream) if implicit_backward \
+                else None
     except GradcliError as exc:
         raise exc.located(None, None, program.source)
     finally:

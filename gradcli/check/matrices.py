@@ -1,0 +1,133 @@
+"""Checking Hessians and Jacobians: ``sympy.hessian`` / ``Matrix.jacobian`` of the
+replayed program, or central differences of the program's output when SymPy would be
+too big or too slow (spread over the entries, within the time budget)."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from . import SYMBOLIC_LIMIT, _compare, _summary, _to_float, _tolerances
+from .numeric import EPS, _spread
+
+
+def _flat_symbols(replay, found) -> list:
+    return [s for name, _ in found for s in replay.variables[name][1].reshape(-1)]
+
+
+def _symbolic(result, kind, found, deadline):
+    import sympy as sp
+
+    from .symbolic import Replay, Timeout
+    replay = Replay(result, deadline).run()
+    syms = _flat_symbols(replay, found)
+    out = np.asarray(replay.value_of(result.output), dtype=object).reshape(-1)
+    if kind == "hessian":
+        matrix = sp.hessian(out[0], syms)
+    else:
+        matrix = sp.Matrix(list(out)).jacobian(syms)
+    expected = np.empty(matrix.shape)
+    for i in range(matrix.shape[0]):
+        for j in range(matrix.shape[1]):
+            if time.monotonic() > deadline:
+                raise Timeout
+            expected[i, j] = _to_float(matrix[i, j].xreplace(replay.point))
+    kinks = sorted({replay.kinks[s] for s in syms if s in replay.kinks})
+    return expected, None, kinks
+
+
+def _evaluate_output(result, bindings) -> np.ndarray:
+    from ..lang.evaluator import evaluate
+    const = [n for n, t in result.variables.items() if not t.requires_grad]
+    run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
+                   const={k: bindings[k] for k in const}, wrt=result.options.get("wrt"),
+                   of=result.options.get("of"), dtype="float64", implicit_backward=False)
+    return np.asarray(run.value, dtype=np.float64).reshape(-1)
+
+
+def _numeric(result, kind, found, shape, deadline):
+    """Central differences of the output: first (Jacobian) or second (Hessian) order."""
+    base = {n: t.data.astype(np.float64) for n, t in result.variables.items()}
+    slots = [(name, k) for name, t in found for k in range(t.data.size)]
+
+    def nudged(steps) -> dict:
+        b = dict(base)
+        for (name, k), h in steps:
+            arr = b[name].copy().reshape(-1)
+            arr[k] += h
+            b[name] = arr.reshape(base[name].shape)
+        return b
+
+    def step(slot):
+        name, k = slot
+        return 1e-6 * max(1.0, abs(float(base[name].reshape(-1)[k])))
+
+    expected = np.full(shape, np.nan)
+    bound = np.zeros(shape)
+    if kind == "jacobian":
+        for j in _spread(len(slots)):
+            if time.monotonic() > deadline:
+                break
+            h = step(slots[j])
+            up, down = (_evaluate_output(result, nudged([(slots[j], s * h)])) for s in (1, -1))
+            expected[:, j] = (up - down) / (2 * h)
+            bound[:, j] = 8 * EPS * np.maximum(np.maximum(abs(up), abs(down)), 1) / (2 * h)
+        return expected, bound
+    n = len(slots)
+    pairs = [(i, j) for i in range(n) for j in range(i, n)]
+    for p in _spread(len(pairs)):
+        if time.monotonic() > deadline:
+            break
+        i, j = pairs[p]
+        hi, hj = 100 * step(slots[i]), 100 * step(slots[j])
+        values = [_evaluate_output(result, nudged([(slots[i], si * hi), (slots[j], sj * hj)]))[0]
+                  for si, sj in ((1, 1), (1, -1), (-1, 1), (-1, -1))]
+        v = (values[0] - values[1] - values[2] + values[3]) / (4 * hi * hj)
+        err = 16 * EPS * max(max(abs(x) for x in values), 1.0) / (4 * hi * hj)
+        expected[i, j] = expected[j, i] = v
+        bound[i, j] = bound[j, i] = err + 1e-4 * abs(v)     # truncation error of O(h**2)
+    return expected, bound
+
+
+def check_matrix(result, kind: str, matrix: np.ndarray, *, rtol=1e-7, atol=1e-9,
+                 timeout=5.0) -> dict:
+    """The check report of a Hessian or Jacobian (same shape as the grad report)."""
+    from ..lang.derivatives import variables
+    rtol, atol = _tolerances(result, rtol, atol)
+    found = variables(result)
+    elements = sum(t.data.size for t in result.variables.values())
+    start = time.monotonic()
+    reason = None
+    method = "symbolic"
+    kinks = []
+    expected = bound = None
+    if elements <= SYMBOLIC_LIMIT:
+        from .symbolic import Timeout
+        try:
+            expected, bound, kinks = _symbolic(result, kind, found, start + timeout)
+        except Timeout:
+            reason = f"the symbolic check took over {timeout:g} s"
+        except RecursionError:
+            reason = "the expression is too deep for SymPy"
+    else:
+        reason = f"{elements} tensor elements (over {SYMBOLIC_LIMIT})"
+    if expected is None:
+        method = "numeric"
+        rtol, atol = max(rtol, 1e-4), max(atol, 1e-5)
+        expected, bound = _numeric(result, kind, found, matrix.shape,
+                                   time.monotonic() + timeout)
+        reason += f"; central differences (rtol {rtol:g}, atol {atol:g})"
+    entry = _compare(matrix, expected, rtol, atol, slack=0.0 if bound is None else bound)
+    if method == "numeric":
+        entry.pop("ulp_err", None)
+    if kinks:
+        if entry["status"] != "passed":
+            entry.update(status="skipped", reason="; ".join(kinks))
+        else:
+            entry["reason"] = "; ".join(kinks)
+    body = {"method": method, "variables": {kind: entry}, "symbolic": {},
+            "rtol": rtol, "atol": atol}
+    if reason:
+        body["reason"] = reason
+    return _summary(body)

@@ -1,0 +1,121 @@
+"""`gradcli hessian` and `gradcli jacobian`: second derivatives by double backward and
+Jacobians by one VJP per output element, each checked against SymPy."""
+
+from __future__ import annotations
+
+import typer
+
+from . import options
+from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors
+
+HESSIAN_HELP = """The Hessian of a scalar PROGRAM over every variable that requires grad (binding order, tensors flattened), by double backward (create_graph), checked against sympy.hessian. A variable the output does not use gives zero rows.
+
+[bold]Examples[/]
+
+  gradcli hessian "x**2*y + sin(x*y)" --x 1 --y 2
+  gradcli hessian "sum(w**3)" --w "[1, 2]" --format json
+"""
+
+JACOBIAN_HELP = """The Jacobian of PROGRAM's output (any shape, flattened) over every variable that requires grad, one vector-Jacobian product per output element, checked against SymPy's Jacobian.
+
+[bold]Examples[/]
+
+  gradcli jacobian "w @ v" --w "[[1, 2], [3, 4]]" --v "[5, 6]"
+  gradcli jacobian "stack([x*y, x + y])" --x 2 --y 3 --format plain
+"""
+
+
+def register(app: typer.Typer) -> None:
+    app.command("hessian", help=HESSIAN_HELP, context_settings=options.EXTRA_ARGS)(hessian)
+    app.command("jacobian", help=JACOBIAN_HELP, context_settings=options.EXTRA_ARGS)(jacobian)
+
+
+def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: float) -> dict:
+    """Evaluate the job's program and its Hessian or Jacobian; the JSON-ready object."""
+    from ..lang import derivatives
+    from .jsonout import array, check_object
+    result = job.evaluate(implicit_backward=False)
+    if kind == "hessian":
+        matrix, labels = derivatives.hessian(result)
+        rows = labels
+    else:
+        matrix, rows, labels = derivatives.jacobian(result)
+    if check:
+        from ..check.matrices import check_matrix
+        report = check_matrix(result, kind, matrix, rtol=rtol, atol=atol, timeout=timeout)
+    else:
+        report = {"status": "skipped", "method": "none", "max_abs_err": None, "symbolic": {},
+                  "failed": [], "variables": {}, "reason": "--no-check"}
+    obj = {"ok": True, "value": array(result.value), "shape": list(result.shape),
+           "grad_fn": result.grad_fn, kind: array(matrix), "variables": labels,
+           "check": check_object(report)}
+    if kind == "jacobian":
+        obj["outputs"] = rows
+    return obj, matrix, rows, labels, report
+
+
+def _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
+         check_timeout, output_format, quiet):
+    import sys
+
+    from ..errors import InputError
+    from .common import FORMATS, build_job
+    if output_format not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {output_format!r}")
+    job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
+                    dtype=dtype)
+    obj, matrix, rows, labels, report = compute(job, kind, check=check, rtol=rtol, atol=atol,
+                                                timeout=check_timeout)
+    if not quiet:
+        if output_format == "json":
+            from .jsonout import dumps
+            sys.stdout.write(dumps(obj) + "\n")
+        elif output_format == "plain":
+            from .common import plain_value
+            sys.stdout.write("".join(f"{r} " + " ".join(plain_value(v) for v in row) + "\n"
+                                     for r, row in zip(rows, matrix)))
+        else:
+            _table(job.text, kind, obj, matrix, rows, labels, report)
+    raise typer.Exit(EXIT_CHECK_FAILED if report["status"] == "failed" else EXIT_OK)
+
+
+def _table(text, kind, obj, matrix, rows, labels, report) -> None:
+    from . import render
+    con = render.console()
+    con.print(f"[bold]program[/]  {render._escape(text.strip())}")
+    con.print(f"[bold]output[/]   {render._escape(render.fmt_value(obj['value']))}   "
+              f"grad_fn {obj['grad_fn']}")
+    con.print()
+    limit = 12
+    table = render._table(kind.capitalize(), "", *[render._escape(c) for c in labels[:limit]],
+                          *(["…"] if len(labels) > limit else []))
+    for name, row in list(zip(rows, matrix))[:limit]:
+        cells = [render.fmt_number(v) for v in row[:limit]]
+        table.add_row(render._escape(name), *cells, *(["…"] if len(labels) > limit else []))
+    if len(rows) > limit:
+        table.add_row(f"… {len(rows) - limit} more rows", *[""] * min(len(labels), limit))
+    con.print(table)
+    for line in render.check_lines(report):
+        con.print(line)
+
+
+@handle_errors
+def hessian(ctx: typer.Context, program: options.Program = None, file: options.File = None,
+            var: options.Var = [], const: options.Const = [],  # noqa: B006
+            wrt: options.Wrt = None, of: options.Of = None, dtype: options.Dtype = "float64",
+            check: options.Check = True, rtol: options.Rtol = 1e-7,
+            atol: options.Atol = 1e-9, check_timeout: options.CheckTimeout = 5.0,
+            output_format: options.Format = "table", quiet: options.Quiet = False) -> None:
+    _run(ctx, "hessian", program, file, var, const, wrt, of, dtype, check, rtol, atol,
+         check_timeout, output_format, quiet)
+
+
+@handle_errors
+def jacobian(ctx: typer.Context, program: options.Program = None, file: options.File = None,
+             var: options.Var = [], const: options.Const = [],  # noqa: B006
+             wrt: options.Wrt = None, of: options.Of = None, dtype: options.Dtype = "float64",
+             check: options.Check = True, rtol: options.Rtol = 1e-7,
+             atol: options.Atol = 1e-9, check_timeout: options.CheckTimeout = 5.0,
+             output_format: options.Format = "table", quiet: options.Quiet = False) -> None:
+    _run(ctx, "jacobian", program, file, var, const, wrt, of, dtype, check, rtol, atol,
+         check_timeout, output_format, quiet)

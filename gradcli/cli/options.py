@@ -1,0 +1,39 @@
+"""Options shared by the commands that run a program (grad, hessian, jacobian, graph),
+declared once as typed aliases: ``def cmd(file: options.File = None, ...)``."""
+
+from __future__ import annotations
+
+from typing import Annotated, List, Optional
+
+import typer
+
+Opt = typer.Option
+
+Program = Annotated[Optional[str], typer.Argument(
+    help="The program, e.g. \"(x1*x2+x3)**2\"; bindings --NAME VALUE follow.",
+    show_default=False)]
+File = Annotated[Optional[str], Opt("--file", "-f", help="Read the program from a file "
+                                    "('-' for stdin).")]
+Var = Annotated[List[str], Opt("--var", metavar="NAME=VALUE", help="Bind a variable whose "
+                               "name clashes with an option.")]
+Const = Annotated[List[str], Opt("--const", metavar="NAME=VALUE", help="Bind a constant "
+                                 "(requires_grad=False).")]
+Wrt = Annotated[Optional[str], Opt("--wrt", metavar="A,B", help="Only these variables "
+                                   "require grad.")]
+Of = Annotated[Optional[str], Opt("--of", metavar="NAME", help="Differentiate this variable "
+                                  "instead of the last value.")]
+Upstream = Annotated[Optional[str], Opt("--upstream", "--gradient", metavar="VALUE",
+                                        help="Gradient of a non-scalar output, or 'ones'.")]
+Dtype = Annotated[str, Opt("--dtype", metavar="float64|float32",
+                           help="Floating-point type of tensors.")]
+Check = Annotated[bool, Opt("--check/--no-check", help="Cross-check against SymPy.")]
+Rtol = Annotated[float, Opt("--rtol", help="Relative tolerance of checks.")]
+Atol = Annotated[float, Opt("--atol", help="Absolute tolerance of checks.")]
+CheckTimeout = Annotated[float, Opt("--check-timeout", metavar="SECONDS",
+                                    help="Time budget of the symbolic check before falling "
+                                    "back to finite differences.")]
+Format = Annotated[str, Opt("--format", metavar="table|json|plain", help="Output format.")]
+Quiet = Annotated[bool, Opt("--quiet", "-q", help="Print nothing; only the exit code.")]
+FullGraph = Annotated[bool, Opt("--full-graph", help="Show every node of a long graph.")]
+
+EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
