@@ -97,6 +97,7 @@ class Replay:
         self.kinks: dict = {}             # Symbol -> reason (derivative undefined there)
         self.values: list = []            # (result tensor, expected value) of grad() calls
         self.skipped_values: list = []    # (result tensor, reason)
+        self.cacheable = True             # expected values are functions of the bindings only
         self.before_of: dict = {}
         self.names = {id(row.tensor): row.name.split("@")[0] for row in result.graph}
         for event in result.events:
@@ -126,6 +127,15 @@ class Replay:
             self.sym[id(x)] = v
         return v
 
+    def _symbolic(self, tensor) -> bool:
+        """Whether a tensor's value depends on the bound symbols."""
+        v = self.sym.get(id(self.before_of.get(id(tensor), tensor)))
+        if v is None:
+            return False
+        if isinstance(v, _Chain):
+            return True
+        return any(getattr(e, "free_symbols", None) for e in np.asarray(v).reshape(-1))
+
     def _tick(self) -> None:
         if time.monotonic() > self.deadline:
             raise Timeout
@@ -146,6 +156,7 @@ class Replay:
                 tensor, _before, new = event[1:]
                 self.sym[id(tensor)] = self.value_of(new)
             elif kind == "requires_grad_":
+                self.cacheable = False
                 tensor, flag = event[1], event[2]
                 name = self.name_of(tensor)
                 if flag and name not in self.variables:
@@ -158,7 +169,10 @@ class Replay:
                 name = self.name_of(event[1])
                 if name in self.expected:
                     self.expected[name] = np.zeros(event[1].shape, dtype=object)
+            elif kind == "detach" and self._symbolic(event[1]):
+                self.cacheable = False
             elif kind == "read_grad" and event[2] is not None:
+                self.cacheable = False
                 name = self.name_of(event[1])
                 if name in self.expected:
                     self.sym[id(event[2])] = self.expected[name].copy()
@@ -169,6 +183,8 @@ class Replay:
 
     def op(self, out: Tensor, op, args, params) -> None:
         if not out.requires_grad:                      # no_grad / constants only
+            if any(isinstance(a, Tensor) and self._symbolic(a) for a in args):
+                self.cacheable = False                 # a constant that depends on the point
             self.sym[id(out)] = constant_array(out.data)
             return
         if op.undefined is not None:
@@ -235,6 +251,7 @@ class Replay:
             return
         target = next((n for n, (t, _) in self.variables.items() if t is inp), None)
         if target is None:
+            self.cacheable = False
             self.skipped_values.append((result, "grad() with respect to an intermediate "
                                                 "tensor is not checked symbolically"))
             self.sym[id(result)] = constant_array(result.data)

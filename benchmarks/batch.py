@@ -1,0 +1,146 @@
+"""Batch throughput: gradcli batch against a PyTorch per-record loop and a JSON-only floor.
+
+    python benchmarks/batch.py [--records 30000] [--repeat 3]
+
+30 000 records over the 10 programs of batch_programs.json (scalar variables), timed
+as whole processes in one run, best of --repeat:
+  1. gradcli batch (check on, the default) and with --no-check;
+  2. the same job as a PyTorch loop (torch 2.13 if importable by the python given with
+     --torch-python; programs hand-written as Python functions, so torch pays no parsing);
+  3. the floor: read each record with stdlib json, write a result line of the same size.
+Targets: gradcli >= 10x faster than the torch loop; within 3x of the floor; check on
+within 2x of check off.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+FLOOR = r'''
+import json, sys
+out = sys.stdout
+template = open(sys.argv[2]).read()
+for line in open(sys.argv[1]):
+    if not line.strip():
+        continue
+    rec = json.loads(line)
+    # a result line as long as gradcli's answer for this record
+    out.write(template.replace("ID", json.dumps(rec.get("id"))) + "\n")
+'''
+
+TORCH = r'''
+import json, sys, torch
+torch.set_grad_enabled(True)
+F = {
+ "poly":    lambda x, y: x**3 - 2*x**2*y + 3*y - 1,
+ "poly2":   lambda x, y, z: (x*y + z)**2 + x*z,
+ "trig":    lambda x, y: torch.sin(x)*torch.cos(y) + torch.tan(x*y/10),
+ "explog":  lambda x, y: torch.exp(-x*x) + torch.log(1 + y*y),
+ "sqrt":    lambda x, y: torch.sqrt(x*x + y*y + 1),
+ "sigmoid": lambda w, x, b: torch.sigmoid(w*x + b),
+ "atan2":   lambda x, y: torch.atan2(y, x) + torch.hypot(x, y),
+ "relu":    lambda x, y: torch.relu(x - 0.3) + torch.nn.functional.softplus(y),
+ "tanh":    lambda a, x: torch.tanh(a*x)**2 + x/a,
+ "mixed":   lambda x: torch.exp((x*x + 1)/10)*torch.sin(x),
+}
+programs = {p["expr"]: p for p in json.load(open(sys.argv[2]))}
+out = sys.stdout
+for line in open(sys.argv[1]):
+    rec = json.loads(line)
+    p = programs[rec["expr"]]
+    xs = [torch.tensor(float(rec["vars"][v]), dtype=torch.float64, requires_grad=True)
+          for v in p["vars"]]
+    y = F[p["name"]](*xs)
+    y.backward()
+    out.write(json.dumps({"id": rec["id"], "ok": True, "value": y.item(),
+                          "grads": {v: x.grad.item() for v, x in zip(p["vars"], xs)}}) + "\n")
+'''
+
+
+def make_records(path: str, n: int) -> None:
+    programs = json.load(open(os.path.join(HERE, "batch_programs.json")))
+    rng = random.Random(1)
+    with open(path, "w") as fh:
+        for i in range(n):
+            p = programs[i % len(programs)]
+            fh.write(json.dumps({"id": i, "expr": p["expr"], "vars": {
+                v: round(rng.uniform(0.5, 2.0), 6) for v in p["vars"]}}) + "\n")
+
+
+def timed(cmd, stdout_path, repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        with open(stdout_path, "w") as out:
+            t = time.perf_counter()
+            proc = subprocess.run(cmd, stdout=out, stderr=subprocess.PIPE)
+            best = min(best, time.perf_counter() - t)
+        if proc.returncode not in (0, 1):
+            raise SystemExit(f"{cmd[0]} failed: {proc.stderr.decode()[-500:]}")
+    return best
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--records", type=int, default=30000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--torch-python", default=None,
+                    help="a python that can import torch (default: this one, if it can)")
+    args = ap.parse_args()
+    gradcli = shutil.which("gradcli") or sys.exit("gradcli is not installed")
+    tmp = tempfile.mkdtemp()
+    records = os.path.join(tmp, "records.jsonl")
+    make_records(records, args.records)
+    answers = os.path.join(tmp, "answers.jsonl")
+    n = args.records
+
+    t_check = timed([gradcli, "batch", records, "-q"], answers, args.repeat)
+    lines = open(answers).read().splitlines()
+    ok = sum('"status":"passed"' in line for line in lines)
+    t_nocheck = timed([gradcli, "batch", records, "-q", "--no-check"], answers, args.repeat)
+    sample = open(answers).readline().strip()
+    template = json.dumps({**json.loads(sample), "id": "ID"}).replace('"ID"', "ID")
+    with open(os.path.join(tmp, "template.json"), "w") as fh:
+        fh.write(template)
+    floor_py = os.path.join(tmp, "floor.py")
+    with open(floor_py, "w") as fh:
+        fh.write(FLOOR)
+    t_floor = timed([sys.executable, floor_py, records, os.path.join(tmp, "template.json")],
+                    os.path.join(tmp, "floor.out"), args.repeat)
+
+    print(f"records: {n} over 10 programs (scalar variables); best of {args.repeat}")
+    print(f"gradcli batch (check on):   {t_check:7.2f} s  {n / t_check:9,.0f} records/s  "
+          f"({ok} checks passed)")
+    print(f"gradcli batch --no-check:   {t_nocheck:7.2f} s  {n / t_nocheck:9,.0f} records/s")
+    print(f"floor (json in/out only):   {t_floor:7.2f} s  {n / t_floor:9,.0f} records/s")
+    print(f"  check on / check off:     {t_check / t_nocheck:7.2f}x  (target <= 2)")
+    print(f"  check off / floor:        {t_nocheck / t_floor:7.2f}x  (target <= 3)")
+    print(f"  check on / floor:         {t_check / t_floor:7.2f}x")
+
+    torch_py = args.torch_python or sys.executable
+    probe = subprocess.run([torch_py, "-c", "import torch"], capture_output=True)
+    if probe.returncode != 0:
+        print("torch loop: skipped (torch not importable; pass --torch-python)")
+        return
+    torch_script = os.path.join(tmp, "torch_loop.py")
+    with open(torch_script, "w") as fh:
+        fh.write(TORCH)
+    t_torch = timed([torch_py, torch_script, records,
+                     os.path.join(HERE, "batch_programs.json")],
+                    os.path.join(tmp, "torch.out"), args.repeat)
+    print(f"torch per-record loop:      {t_torch:7.2f} s  {n / t_torch:9,.0f} records/s")
+    print(f"  torch / gradcli (check on):  {t_torch / t_check:6.1f}x faster  (target >= 10)")
+    print(f"  torch / gradcli (no check):  {t_torch / t_nocheck:6.1f}x faster")
+
+
+if __name__ == "__main__":
+    main()

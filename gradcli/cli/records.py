@@ -1,0 +1,186 @@
+"""Batch records: validating one JSON record and answering it on its own.
+
+A record is ``{"id", "expr", "vars", "const", "wrt", "of", "upstream", "expect",
+"check", "mode", "graph"}`` (SPEC 4.2).  Anything wrong with one record becomes that
+record's error object; the batch goes on.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..errors import GradcliError, InputError
+from .common import Job
+
+FIELDS = ("id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode",
+          "graph")
+MODES = ("grad", "hessian", "jacobian")
+_SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
+
+
+@dataclass
+class Record:
+    id: object
+    job: Job
+    expect: dict = field(default_factory=dict)
+    check: bool = True
+    mode: str = "grad"
+    graph: bool = False
+    scalar: bool = False          # every bound value is a plain number
+
+
+def _numeric(value, where: str):
+    """A bound value: numbers, nested lists of numbers; "NaN"/"Infinity" strings too."""
+    if isinstance(value, bool) or value is None:
+        raise InputError(f"{where}: expected a number or an array of numbers, got "
+                         f"{_short(value)}")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        if value in _SPECIAL:
+            return _SPECIAL[value]
+        raise InputError(f"{where}: expected a number, got the string {_short(value)}")
+    if isinstance(value, list):
+        # iterative copy with the string spellings converted (nesting is user-controlled)
+        root: list = []
+        stack = [(value, root)]
+        while stack:
+            src, dst = stack.pop()
+            for item in src:
+                if isinstance(item, list):
+                    child: list = []
+                    dst.append(child)
+                    stack.append((item, child))
+                elif isinstance(item, bool) or item is None:
+                    raise InputError(f"{where}: array elements must be numbers")
+                elif isinstance(item, (int, float)):
+                    dst.append(item)
+                elif isinstance(item, str) and item in _SPECIAL:
+                    dst.append(_SPECIAL[item])
+                else:
+                    raise InputError(f"{where}: array elements must be numbers, got "
+                                     f"{_short(item)}")
+        return root
+    raise InputError(f"{where}: expected a number or an array of numbers, got "
+                     f"{_short(value)}")
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _mapping(value, name: str) -> dict:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InputError(f"'{name}' must be an object of name: value")
+    for v in value.values():                  # the common case: plain numbers, as given
+        if type(v) is not float and type(v) is not int:
+            break
+    else:
+        return value
+    return {k: _numeric(v, f"{name}.{k}") for k, v in value.items()}
+
+
+_FIELD_SET = frozenset(FIELDS)
+
+
+def parse_record(obj, default_id, default_check: bool = True) -> Record:
+    """A validated Record from a decoded JSON value (raises InputError)."""
+    if not isinstance(obj, dict):
+        raise InputError(f"a record must be a JSON object, got {type(obj).__name__}")
+    if not _FIELD_SET.issuperset(obj):
+        unknown = [k for k in obj if k not in _FIELD_SET]
+        raise InputError(f"unknown field '{unknown[0]}' (fields: {', '.join(FIELDS)})")
+    expr = obj.get("expr")
+    if not isinstance(expr, str):
+        raise InputError("missing 'expr': the program to differentiate, as a string"
+                         if expr is None else "'expr' must be a string")
+    variables = _mapping(obj.get("vars"), "vars")
+    const = _mapping(obj.get("const"), "const")
+    wrt = obj.get("wrt")
+    if wrt is not None and (not isinstance(wrt, list) or
+                            not all(isinstance(w, str) for w in wrt)):
+        raise InputError("'wrt' must be a list of variable names")
+    of = obj.get("of")
+    if of is not None and not isinstance(of, str):
+        raise InputError("'of' must be a variable name")
+    upstream = obj.get("upstream")
+    if upstream is not None and upstream != "ones":
+        upstream = _numeric(upstream, "upstream")
+    mode = obj.get("mode", "grad")
+    if mode not in MODES:
+        raise InputError(f"'mode' must be one of {', '.join(MODES)}, got {_short(mode)}")
+    for flag in ("check", "graph"):
+        if flag in obj and not isinstance(obj[flag], bool):
+            raise InputError(f"'{flag}' must be true or false")
+    scalar = not any(type(v) is list for v in variables.values()) and \
+        not any(type(v) is list for v in const.values())
+    return Record(id=obj.get("id", default_id),
+                  job=Job(expr, variables, const, wrt, of, upstream),
+                  expect=_mapping(obj.get("expect"), "expect"),
+                  check=obj.get("check", default_check), mode=mode,
+                  graph=obj.get("graph", False), scalar=scalar)
+
+
+def expect_object(record: Record, grads: dict, report: dict, rtol, atol) -> dict:
+    """Fold the record's expectations into its check report."""
+    from ..check import check_expectations
+    report["expect"] = check_expectations(grads, record.expect, rtol, atol)
+    report["failed"] = report["failed"] + [n for n, e in report["expect"].items()
+                                           if e["status"] == "failed"
+                                           and n not in report["failed"]]
+    return report
+
+
+def answer_alone(record: Record, rtol: float, atol: float, timeout: float,
+                 compiled=None) -> dict:
+    """The output object of one record, computed on its own (the reference path)."""
+    from .jsonout import check_object, result_object
+    try:
+        if record.mode != "grad":
+            from .matrix import compute
+            obj = compute(record.job, record.mode, check=record.check, rtol=rtol, atol=atol,
+                          timeout=timeout)[0]
+            return {"id": record.id, **obj}
+        result = record.job.evaluate()
+        report = check_record(result, record, rtol, atol, timeout, compiled)
+        if record.expect:
+            report = expect_object(record, result.grads, report, rtol, atol)
+        obj = result_object(result, graph=record.graph, check=check_object(_trim(report)))
+        return {"id": record.id, **obj}
+    except GradcliError as exc:
+        return {"id": record.id, "ok": False, "error": exc.to_dict()}
+
+
+def check_record(result, record: Record, rtol, atol, timeout, compiled=None) -> dict:
+    from ..check import run_check
+    if not record.check:
+        return skipped_report()
+    if compiled is not None:
+        from ..check.compiled import tolerances
+        r, a = tolerances(result, rtol, atol)
+        values = {n: t.data for n, t in result.variables.items()}
+        report = compiled.report(result.grads, compiled.expected(values), r, a)
+        if report["status"] == "passed" or not _needs_full(report):
+            return report
+    return run_check(result, rtol=rtol, atol=atol, timeout=timeout)
+
+
+def _needs_full(report: dict) -> bool:
+    """A compiled check that failed or met an undefined point is redone in full (kinks
+    and 30-digit evaluation live there)."""
+    return report["status"] != "passed"
+
+
+def skipped_report(reason: str = "\"check\": false") -> dict:
+    return {"status": "skipped", "method": "none", "max_abs_err": None, "symbolic": {},
+            "failed": [], "variables": {}, "reason": reason}
+
+
+def _trim(report: dict) -> dict:
+    """Batch lines carry the summary of the check, not the per-variable arrays."""
+    return {k: v for k, v in report.items() if k not in ("variables", "values")}
