@@ -4,7 +4,6 @@ the options that shape evaluation, and printing results in the chosen format."""
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
 from typing import Optional
 
 from ..errors import InputError
@@ -14,17 +13,21 @@ FORMATS = ("table", "json", "plain")
 PROGRAM_HELP = "The program, e.g. \"(x1*x2+x3)**2\" or \"y = x**2; backward(y)\"."
 
 
-@dataclass
 class Job:
     """A program with its bindings and options, ready for gradcli.lang.evaluate."""
 
-    text: str
-    bindings: dict
-    const: dict = field(default_factory=dict)
-    wrt: Optional[list] = None
-    of: Optional[str] = None
-    upstream: object = None
-    dtype: str = "float64"
+    __slots__ = ("text", "bindings", "const", "wrt", "of", "upstream", "dtype")
+
+    def __init__(self, text, bindings: dict, const: Optional[dict] = None,
+                 wrt: Optional[list] = None, of: Optional[str] = None, upstream=None,
+                 dtype: str = "float64"):
+        self.text = text                  # program text (or an already parsed Program)
+        self.bindings = bindings
+        self.const = {} if const is None else const
+        self.wrt = wrt
+        self.of = of
+        self.upstream = upstream
+        self.dtype = dtype
 
     def evaluate(self, **kw):
         from ..lang.evaluator import evaluate

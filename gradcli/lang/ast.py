@@ -8,127 +8,186 @@ the chain is long, so nothing may walk this tree recursively: use :func:`postord
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Iterator, Optional, Union
 
 
-@dataclass(frozen=True, slots=True)
-class Num:
-    value: float
-    text: str          # as written, e.g. "1e-3"
-    is_int: bool       # written without '.', 'e' or 'E' (usable as an index or dim)
-    line: int
-    col: int
+class _Node:
+    """Base of the syntax nodes: equality and repr by field, in field order.  Nodes are
+    plain slotted classes (not dataclasses: those cost ~1 ms each to create at import,
+    and start-up time matters); treat them as immutable."""
+
+    __slots__ = ()
+
+    def __eq__(self, other) -> bool:
+        return type(self) is type(other) and all(
+            getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    def __hash__(self) -> int:
+        return hash((type(self).__name__,) + tuple(getattr(self, f) for f in self.__slots__))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
+        return f"{type(self).__name__}({args})"
 
 
-@dataclass(frozen=True, slots=True)
-class Name:
-    id: str
-    line: int
-    col: int
+class Num(_Node):
+    __slots__ = ('value', 'text', 'is_int', 'line', 'col')
+    # text: as written, e.g. "1e-3"
+    # is_int: written without '.', 'e' or 'E' (usable as an index or dim)
+
+    def __init__(self, value, text, is_int, line, col):
+        self.value = value
+        self.text = text
+        self.is_int = is_int
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class ArrayLit:
-    items: tuple["Expr", ...]
-    line: int
-    col: int
+class Name(_Node):
+    __slots__ = ('id', 'line', 'col')
+
+    def __init__(self, id, line, col):
+        self.id = id
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class UnaryOp:
-    op: str            # "-" or "+"
-    operand: "Expr"
-    line: int
-    col: int
+class ArrayLit(_Node):
+    __slots__ = ('items', 'line', 'col')
+
+    def __init__(self, items, line, col):
+        self.items = items
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class BinOp:
-    op: str            # "+", "-", "*", "/", "@", "**"  ('^' is stored as "**")
-    left: "Expr"
-    right: "Expr"
-    line: int          # position of the operator
-    col: int
+class UnaryOp(_Node):
+    __slots__ = ('op', 'operand', 'line', 'col')
+    # op: "-" or "+"
+
+    def __init__(self, op, operand, line, col):
+        self.op = op
+        self.operand = operand
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class Keyword:
-    name: str
-    value: "Expr"
-    line: int
-    col: int
+class BinOp(_Node):
+    __slots__ = ('op', 'left', 'right', 'line', 'col')
+    # op: "+", "-", "*", "/", "@", "**"  ('^' is stored as "**")
+    # line: position of the operator
+
+    def __init__(self, op, left, right, line, col):
+        self.op = op
+        self.left = left
+        self.right = right
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class Call:
-    func: str                      # function name; for a.f(b) it is "f"
-    args: tuple["Expr", ...]       # for a.f(b) the args are (a, b)
-    kwargs: tuple[Keyword, ...]
-    method: bool                   # written as a method call a.f(...)
-    line: int                      # position of the function name
-    col: int
+class Keyword(_Node):
+    __slots__ = ('name', 'value', 'line', 'col')
+
+    def __init__(self, name, value, line, col):
+        self.name = name
+        self.value = value
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class Attr:
-    value: "Expr"
-    name: str          # e.g. "T", "grad"
-    line: int          # position of the attribute name
-    col: int
+class Call(_Node):
+    __slots__ = ('func', 'args', 'kwargs', 'method', 'line', 'col')
+    # func: function name; for a.f(b) it is "f"
+    # args: for a.f(b) the args are (a, b)
+    # method: written as a method call a.f(...)
+    # line: position of the function name
+
+    def __init__(self, func, args, kwargs, method, line, col):
+        self.func = func
+        self.args = args
+        self.kwargs = kwargs
+        self.method = method
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class Slice:
-    start: Optional["Expr"]
-    stop: Optional["Expr"]
-    step: Optional["Expr"]
-    line: int
-    col: int
+class Attr(_Node):
+    __slots__ = ('value', 'name', 'line', 'col')
+    # name: e.g. "T", "grad"
+    # line: position of the attribute name
+
+    def __init__(self, value, name, line, col):
+        self.value = value
+        self.name = name
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class Index:
-    value: "Expr"
-    items: tuple[Union["Expr", Slice], ...]
-    line: int          # position of '['
-    col: int
+class Slice(_Node):
+    __slots__ = ('start', 'stop', 'step', 'line', 'col')
+
+    def __init__(self, start, stop, step, line, col):
+        self.start = start
+        self.stop = stop
+        self.step = step
+        self.line = line
+        self.col = col
+
+
+class Index(_Node):
+    __slots__ = ('value', 'items', 'line', 'col')
+    # line: position of '['
+
+    def __init__(self, value, items, line, col):
+        self.value = value
+        self.items = items
+        self.line = line
+        self.col = col
 
 
 Expr = Union[Num, Name, ArrayLit, UnaryOp, BinOp, Call, Attr, Index]
 
 
-@dataclass(frozen=True, slots=True)
-class Assign:
-    target: str
-    value: Expr
-    line: int
-    col: int
+class Assign(_Node):
+    __slots__ = ('target', 'value', 'line', 'col')
+
+    def __init__(self, target, value, line, col):
+        self.target = target
+        self.value = value
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class AugAssign:
-    target: str
-    op: str            # "+", "-", "*", "/"
-    value: Expr
-    line: int
-    col: int
+class AugAssign(_Node):
+    __slots__ = ('target', 'op', 'value', 'line', 'col')
+    # op: "+", "-", "*", "/"
+
+    def __init__(self, target, op, value, line, col):
+        self.target = target
+        self.op = op
+        self.value = value
+        self.line = line
+        self.col = col
 
 
-@dataclass(frozen=True, slots=True)
-class ExprStmt:
-    value: Expr
-    line: int
-    col: int
+class ExprStmt(_Node):
+    __slots__ = ('value', 'line', 'col')
+
+    def __init__(self, value, line, col):
+        self.value = value
+        self.line = line
+        self.col = col
 
 
 Stmt = Union[Assign, AugAssign, ExprStmt]
 
 
-@dataclass(frozen=True, slots=True)
-class Program:
-    statements: tuple[Stmt, ...]
-    source: str
+class Program(_Node):
+    __slots__ = ('statements', 'source')
+
+    def __init__(self, statements, source):
+        self.statements = statements
+        self.source = source
 
 
 def children(node) -> tuple:

@@ -7,19 +7,21 @@ handled by the evaluator, which only needs their parameter lists from here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 from ..autograd import functional as F
 
 
-@dataclass(frozen=True)
 class Signature:
-    params: tuple            # parameter names, in positional order
-    required: int            # how many of them must be given
-    fn: Optional[Callable]   # None: an autograd statement the evaluator handles itself
-    varargs: bool = False    # the last parameter collects extra positionals (shape...)
-    lazy: bool = False       # arguments evaluated by the function (no_grad)
+    __slots__ = ("params", "required", "fn", "varargs", "lazy")
+
+    def __init__(self, params: tuple, required: int, fn: Optional[Callable],
+                 varargs: bool = False, lazy: bool = False):
+        self.params = params          # parameter names, in positional order
+        self.required = required      # how many of them must be given
+        self.fn = fn                  # None: an autograd statement the evaluator runs itself
+        self.varargs = varargs        # the last parameter collects extra positionals
+        self.lazy = lazy              # arguments evaluated by the function (no_grad)
 
 
 def _sig(params: str, fn, required: int | None = None, **kw) -> Signature:

@@ -13,7 +13,6 @@ are themselves differentiable, to any order.  Arithmetic operators work in both 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Optional
 
 import numpy as np
@@ -21,31 +20,37 @@ import numpy as np
 from ...errors import ShapeError
 
 
-@dataclass(frozen=True)
 class Op:
-    name: str                       # the function name in programs and the Python API
-    grad_fn: str                    # the node name PyTorch reports ("MulBackward0")
-    forward: Callable               # (*arrays_or_numbers, **params) -> ndarray
-    vjps: tuple                     # per input: (F, g, *inputs, out, **params) -> grad
-    saves: str = ""                 # inputs the VJPs read ('a', 'b', ..., 'x' = all) and 'o'
-    sympy: object = None            # (sp, *args, **params) -> SymPy value; with elementwise,
-                                    # on scalars (applied per element, broadcasting);
-                                    # STRUCTURAL: the forward itself works on object arrays
-    elementwise: bool = False
-    derivative: tuple = ()          # local derivative per input, e.g. ("b", "a") for a*b
-    broadcasts: bool = False        # inputs broadcast: reduce their grads to their shapes
-    variadic: bool = False          # takes one list of tensors (stack, cat)
-    syntax: str = ""                # how it is written, for `gradcli ops`
-    internal: bool = False          # used by VJPs only, not callable from programs
-    undefined: Optional[Callable] = None  # (*inputs, out, **params) -> reason string where
-                                          # the derivative is undefined (kinks, ties), else None
+    """One op-table entry (plain slotted class: cheaper to import than a dataclass)."""
 
+    __slots__ = ("name", "grad_fn", "forward", "vjps", "saves", "sympy", "elementwise",
+                 "derivative", "broadcasts", "variadic", "syntax", "internal", "undefined",
+                 "save_all", "save_mask", "save_out")
 
-    def __post_init__(self):
-        # What the node keeps, precomputed for the hot path of apply().
-        object.__setattr__(self, "save_all", "x" in self.saves)
-        object.__setattr__(self, "save_mask", tuple(c in self.saves for c in "abcdefgh"))
-        object.__setattr__(self, "save_out", "o" in self.saves)
+    def __init__(self, name: str, grad_fn: str, forward: Callable, vjps: tuple, *,
+                 saves: str = "", sympy: object = None, elementwise: bool = False,
+                 derivative: tuple = (), broadcasts: bool = False, variadic: bool = False,
+                 syntax: str = "", internal: bool = False,
+                 undefined: Optional[Callable] = None):
+        self.name = name              # the function name in programs and the Python API
+        self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
+        self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
+        self.vjps = vjps              # per input: (F, g, *inputs, out, **params) -> grad
+        self.saves = saves            # inputs the VJPs read ('a', 'b', ..., 'x' = all), 'o'
+        self.sympy = sympy            # (sp, *args, **params) -> SymPy value; elementwise:
+        self.elementwise = elementwise  # on scalars, applied per element (broadcasting);
+        #                               STRUCTURAL: the forward works on object arrays too
+        self.derivative = derivative  # local derivative per input, ("b", "a") for a*b
+        self.broadcasts = broadcasts  # inputs broadcast: reduce their grads to their shapes
+        self.variadic = variadic      # takes one list of tensors (stack, cat)
+        self.syntax = syntax          # how it is written, for `gradcli ops`
+        self.internal = internal      # used by VJPs only, not callable from programs
+        self.undefined = undefined    # (*inputs, out, **params) -> reason where the
+        #                               derivative is undefined (kinks, ties), else None
+        # what a node keeps, precomputed for the hot path of apply()
+        self.save_all = "x" in saves
+        self.save_mask = tuple(c in saves for c in "abcdefgh")
+        self.save_out = "o" in saves
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.grad_fn})"
