@@ -22,6 +22,9 @@ from ..autograd.ops.core import emap
 from ..autograd.tensor import Tensor
 
 
+_CHAINED = frozenset(("add", "sub", "mul"))
+
+
 class Timeout(Exception):
     """The symbolic route ran over its time budget."""
 
@@ -192,8 +195,9 @@ class Replay:
                                   out.data, **params)
             if reason:
                 self._mark_kink(args, reason)
-        if op.name in ("add", "sub", "mul") and out.ndim == 0 and all(
-                not isinstance(a, Tensor) or a.ndim == 0 for a in args):
+        if op.name in _CHAINED and out.data.ndim == 0 and (
+                not isinstance(args[1], Tensor) or args[1].data.ndim == 0) and \
+                args[0].data.ndim == 0:
             self.sym[id(out)] = self._chain(op.name, args)
             return
         vals = [self.value_of(a) for a in args] if not op.variadic else \
@@ -209,14 +213,23 @@ class Replay:
     def _chain(self, name: str, args):
         kind = "mul" if name == "mul" else "add"
         first, second = args
-        second_value = self.value_of(second)[()] if isinstance(second, Tensor) \
-            else exact(second)
+        if isinstance(second, Tensor):
+            second_value = self.scalar_of(second)
+        else:
+            second_value = exact(second)
         if name == "sub":
             second_value = -second_value
         head = self.sym.get(id(self.before_of.get(id(first), first)))
         if isinstance(head, _Chain) and head.kind == kind:
             return _Chain(kind, head, second_value)
-        return _Chain(kind, _Chain(kind, None, self.value_of(first)[()]), second_value)
+        return _Chain(kind, _Chain(kind, None, self.scalar_of(first)), second_value)
+
+    def scalar_of(self, x):
+        """The SymPy value of a 0-d tensor, without wrapping it in an array."""
+        v = self.sym.get(id(self.before_of.get(id(x), x)))
+        if v is not None and type(v) is np.ndarray:
+            return v[()]
+        return self.value_of(x)[()]
 
     def _mark_kink(self, args, reason: str) -> None:
         for a in args:
