@@ -9,6 +9,8 @@ runs the numpy forward (the fast path of a plain backward), the second records n
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from ..errors import ShapeError
@@ -85,6 +87,12 @@ def _record(op, flat, params, out) -> Node:
     edges, shapes, keep = [], [], []
     versions = [] if op.saves else None
     save_all, mask = op.save_all, op.save_mask
+    if op.needs is not None:        # only what the VJPs that will run read
+        mask = None
+        for i, a in enumerate(flat):
+            if isinstance(a, Tensor) and a.requires_grad:
+                n = op.needs[i]
+                mask = n if mask is None else tuple(m or k for m, k in zip(mask, n))
     for i, a in enumerate(flat):
         if isinstance(a, Tensor):
             fn = a.grad_fn
@@ -108,6 +116,17 @@ def _record(op, flat, params, out) -> Node:
     return node
 
 
+def _param_names(op, arity: int) -> tuple:
+    """The names of the forward's parameters after its ``arity`` inputs."""
+    if isinstance(op.forward, np.ufunc):
+        return ()
+    try:
+        names = tuple(inspect.signature(op.forward).parameters)
+    except (TypeError, ValueError):       # numpy ufuncs: inputs only
+        return ()
+    return names[arity:]
+
+
 class _Ops:
     """Every registered op by name; ``tensor_mode`` decides arrays vs recorded tensors."""
 
@@ -119,7 +138,16 @@ class _Ops:
         if op is None:
             raise AttributeError(name)
         if self.tensor_mode:
+            # VJPs call ops as their forwards take them, parameters often positional
+            # (F.unsqueeze(g, 1), F.sum_to(g, shape)); a node must record those as
+            # parameters, not as extra inputs, or its own VJP gets them misplaced.
+            arity = 1 if op.variadic else len(op.vjps)
+            names = _param_names(op, arity)
+
             def fn(*args, **params):
+                if len(args) > arity:
+                    params.update(zip(names, args[arity:]))
+                    args = args[:arity]
                 return apply(op, *args, **params)
         else:
             fn = op.forward

@@ -51,6 +51,8 @@ def _dims(x: Tensor, dim) -> tuple:
         dims = (norm_dim(int(dim), x.ndim),)
     if len(set(dims)) != len(dims):
         raise ShapeError(f"dim {dims} appears multiple times in the list of dims")
+    if x.ndim == 0:
+        return ()       # PyTorch accepts dim 0 / -1 of a 0-d tensor: nothing is reduced
     return dims
 
 

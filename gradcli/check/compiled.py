@@ -51,7 +51,7 @@ class CompiledCheck:
         self.formulas = {}
         for name in self.names:
             exprs = replay.expected[name]
-            outputs.extend(sp.sympify(e) for e in exprs.reshape(-1))
+            outputs.extend(exprs.reshape(-1))
             if exprs.ndim == 0:
                 text = str(exprs[()])
                 self.formulas[name] = text if len(text) <= FORMULA_LIMIT else \

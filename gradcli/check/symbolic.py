@@ -58,6 +58,13 @@ def symbols_for(name: str, shape: tuple) -> np.ndarray:
     return out
 
 
+def zeros(shape) -> np.ndarray:
+    """An object array of SymPy zeros (never Python ints: every entry is a SymPy value)."""
+    out = np.empty(shape, dtype=object)
+    out[...] = sp.S.Zero
+    return out
+
+
 def constant_array(a) -> np.ndarray:
     a = np.asarray(a, dtype=float)
     return np.asarray(emap(exact, a) if a.ndim else exact(a), dtype=object)
@@ -115,7 +122,7 @@ class Replay:
             self.point[s] = exact_point(v)
         if variable:
             self.variables[name] = (tensor, syms)
-            self.expected[name] = np.zeros(tensor.shape, dtype=object)
+            self.expected[name] = zeros(tensor.shape)
 
     def value_of(self, x):
         if not isinstance(x, Tensor):
@@ -171,7 +178,7 @@ class Replay:
             elif kind == "zero_grad":
                 name = self.name_of(event[1])
                 if name in self.expected:
-                    self.expected[name] = np.zeros(event[1].shape, dtype=object)
+                    self.expected[name] = zeros(event[1].shape)
             elif kind == "detach" and self._symbolic(event[1]):
                 self.cacheable = False
             elif kind == "read_grad" and event[2] is not None:

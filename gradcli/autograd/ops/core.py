@@ -25,13 +25,13 @@ class Op:
 
     __slots__ = ("name", "grad_fn", "forward", "vjps", "saves", "sympy", "elementwise",
                  "derivative", "broadcasts", "variadic", "syntax", "internal", "undefined",
-                 "save_all", "save_mask", "save_out")
+                 "needs", "save_all", "save_mask", "save_out")
 
     def __init__(self, name: str, grad_fn: str, forward: Callable, vjps: tuple, *,
                  saves: str = "", sympy: object = None, elementwise: bool = False,
                  derivative: tuple = (), broadcasts: bool = False, variadic: bool = False,
                  syntax: str = "", internal: bool = False,
-                 undefined: Optional[Callable] = None):
+                 undefined: Optional[Callable] = None, needs: Optional[tuple] = None):
         self.name = name              # the function name in programs and the Python API
         self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
         self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
@@ -47,6 +47,11 @@ class Op:
         self.internal = internal      # used by VJPs only, not callable from programs
         self.undefined = undefined    # (*inputs, out, **params) -> reason where the
         #                               derivative is undefined (kinks, ties), else None
+        # Optional, per input: the inputs its VJP reads ("b" for a*b's first input). A node
+        # then keeps only what the VJPs of its grad-requiring inputs read, as PyTorch
+        # does (y * c with a constant c does not save y, so y += 1 afterwards is fine).
+        self.needs = None if needs is None else tuple(
+            tuple(c in n for c in "abcdefgh") for n in needs)
         # what a node keeps, precomputed for the hot path of apply()
         self.save_all = "x" in saves
         self.save_mask = tuple(c in saves for c in "abcdefgh")

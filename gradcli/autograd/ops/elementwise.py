@@ -27,7 +27,10 @@ def unary(name, grad_fn, forward, vjp, *, saves, sympy, derivative, undefined=No
 
 def _erf(x):
     # numpy has no erf; libm's (through math.erf) is correctly rounded to about 1 ulp.
-    return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype if x.dtype.kind == "f" else float)
+    # (np.asarray: on a 0-d array frompyfunc returns a plain float, not an array)
+    x = np.asarray(x)
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x),
+                      dtype=x.dtype if x.dtype.kind == "f" else float)
 
 
 def _softplus(x):
@@ -36,7 +39,7 @@ def _softplus(x):
 
 
 def _softplus_vjp(F, g, x, out):
-    z = F.exp(F.clamp(x, None, 20.0))
+    z = F.exp(F.clamp(x, max=20.0))
     return F.where(F.value(x) > 20, g, g * z / (z + 1))
 
 
@@ -60,11 +63,12 @@ register(name="rsub", grad_fn="RsubBackward1", forward=lambda x, c: c - x,
          sympy=lambda sp, x, c: c - x, elementwise=True, derivative=("-1",),
          syntax="NUMBER - t")
 register(name="mul", grad_fn="MulBackward0", forward=np.multiply, broadcasts=True, saves="ab",
+         needs=("b", "a"),
          vjps=(lambda F, g, a, b, out: g * b, lambda F, g, a, b, out: g * a),
          sympy=lambda sp, a, b: a * b, elementwise=True, derivative=("b", "a"),
          syntax="a * b")
 register(name="div", grad_fn="DivBackward0", forward=np.true_divide, broadcasts=True,
-         saves="ab",
+         saves="ab", needs=("b", "ab"),
          vjps=(lambda F, g, a, b, out: g / b, lambda F, g, a, b, out: -g * ((a / b) / b)),
          sympy=lambda sp, a, b: a / b, elementwise=True, derivative=("1/b", "-a/b**2"),
          syntax="a / b")
@@ -255,7 +259,7 @@ register(name="atan2", grad_fn="Atan2Backward0", forward=np.arctan2, broadcasts=
          sympy=lambda sp, a, b: sp.atan2(a, b), elementwise=True,
          derivative=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"), syntax="atan2(a, b)")
 register(name="hypot", grad_fn="HypotBackward0", forward=np.hypot, broadcasts=True,
-         saves="abo",
+         saves="abo", needs=("a", "b"),
          vjps=(lambda F, g, a, b, out: g * a / out, lambda F, g, a, b, out: g * b / out),
          sympy=lambda sp, a, b: sp.sqrt(a ** 2 + b ** 2), elementwise=True,
          derivative=("a/hypot(a, b)", "b/hypot(a, b)"), syntax="hypot(a, b)")

@@ -137,6 +137,12 @@ register(name="logsumexp", grad_fn="LogsumexpBackward0", forward=_logsumexp, sav
          derivative=("softmax(x, dim)",), syntax="logsumexp(x, dim, keepdim=False)")
 
 
+def _axes(x, dim) -> tuple:
+    """softmax's ``dim`` as a tuple of axes: none for a 0-d tensor (PyTorch allows dim 0
+    there; numpy's reductions refuse axis (0,) of a 0-d array)."""
+    return (dim,) if np.ndim(x) else ()
+
+
 def _softmax(x, dim):
     e = np.exp(x - np.max(x, axis=dim, keepdims=True))
     return e / np.sum(e, axis=dim, keepdims=True)
@@ -149,20 +155,22 @@ def _log_softmax(x, dim):
 
 def _softmax_sympy(sp, x, dim):
     e = np.frompyfunc(sp.exp, 1, 1)(x)
-    return e / reduce_objects(sp.Add, e, (dim,), True)
+    return e / reduce_objects(sp.Add, e, _axes(e, dim), True)
 
 
 def _log_softmax_sympy(sp, x, dim):
     e = np.frompyfunc(sp.exp, 1, 1)(x)
-    return x - np.frompyfunc(sp.log, 1, 1)(reduce_objects(sp.Add, e, (dim,), True))
+    return x - np.frompyfunc(sp.log, 1, 1)(reduce_objects(sp.Add, e, _axes(e, dim), True))
 
 
 register(name="softmax", grad_fn="SoftmaxBackward0", forward=_softmax, saves="o",
-         vjps=(lambda F, g, x, out, dim: out * (g - F.sum_dim(g * out, (dim,), True)),),
+         vjps=(lambda F, g, x, out, dim:
+               out * (g - F.sum_dim(g * out, _axes(out, dim), True)),),
          sympy=_softmax_sympy, derivative=("s*(g - sum(g*s)) for s = softmax(x)",),
          syntax="softmax(x, dim)")
 register(name="log_softmax", grad_fn="LogSoftmaxBackward0", forward=_log_softmax, saves="o",
-         vjps=(lambda F, g, x, out, dim: g - F.exp(out) * F.sum_dim(g, (dim,), True),),
+         vjps=(lambda F, g, x, out, dim:
+               g - F.exp(out) * F.sum_dim(g, _axes(out, dim), True),),
          sympy=_log_softmax_sympy, derivative=("g - softmax(x)*sum(g)",),
          syntax="log_softmax(x, dim)")
 

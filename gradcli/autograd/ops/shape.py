@@ -33,7 +33,8 @@ register(name="unsqueeze", grad_fn="UnsqueezeBackward0",
          vjps=(lambda F, g, x, out, dim: F.squeeze(g, dim),),
          sympy=STRUCTURAL, derivative=("1",), syntax="unsqueeze(x, dim)")
 register(name="squeeze", grad_fn="SqueezeBackward1",
-         forward=lambda x, dim: np.squeeze(x, dim) if np.shape(x)[dim] == 1 else x,
+         forward=lambda x, dim:
+             np.squeeze(x, dim) if np.ndim(x) and np.shape(x)[dim] == 1 else x,
          vjps=(lambda F, g, x, out, dim: F.reshape(g, x.shape),),
          sympy=STRUCTURAL, derivative=("1",), syntax="squeeze(x, dim)")
 register(name="squeeze_all", grad_fn="SqueezeBackward0", forward=lambda x: np.squeeze(x),

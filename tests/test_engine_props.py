@@ -1,0 +1,708 @@
+"""Property tests of the autograd engine: every op of SPEC 3.2 against finite differences.
+
+For each op (every non-internal entry of the op table, plus the dispatch variants of the
+Python API) over the shapes (), (4,), (3, 4), (1, 4) and, for binary ops, over
+broadcasting pairs, with inputs drawn by hypothesis inside the op's smooth domain:
+
+* the forward value matches an independent numpy formula;
+* the output's grad_fn is the name of SPEC 3.2 (PyTorch's, checked by hand);
+* d(sum(out * upstream))/dx for a random upstream matches central finite differences,
+  through both ``grad()`` and ``backward()``;
+* under ``create_graph`` the first derivative is the same and its own derivative
+  (a Hessian-vector product) matches finite differences of the first derivative.
+
+Random expression chains of 2-4 ops get the same first- and second-order checks.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import warnings
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import gradcli.autograd as ag
+from gradcli.autograd import functional as F
+
+H = 1e-6                      # finite-difference step
+RTOL, ATOL = 1e-6, 1e-6       # analytic vs finite differences
+VALUE_TOL = dict(rtol=1e-12, atol=1e-12)
+
+# GRADCLI_PROP_SCALE=50 multiplies every example count (a deep run; the default is fast)
+SCALE = int(os.environ.get("GRADCLI_PROP_SCALE", "1"))
+SETTINGS = settings(max_examples=4 * SCALE, deadline=None, database=None,
+                    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large,
+                                           HealthCheck.differing_executors])
+
+
+# ---- element strategies: each op's smooth domain ----------------------------------------
+
+def floats(lo, hi):
+    return st.floats(lo, hi, allow_nan=False, allow_infinity=False, allow_subnormal=False)
+
+
+def away(lo, hi):
+    """|x| in [lo, hi], either sign: away from a kink or pole at 0."""
+    return st.one_of(floats(lo, hi), floats(-hi, -lo))
+
+
+def grid(offset, lo=-25, hi=25):
+    """k/10 + offset: values that differ by >= 0.1 (no ties) and miss the kinks of the
+    tests (0, the clamp bounds +-0.5 and 1, the other grid) by >= 0.03."""
+    return st.integers(lo, hi).map(lambda k: round(k / 10 + offset, 10))
+
+
+ANY = floats(-3, 3)
+SMALL = floats(-2, 2)
+POS = floats(0.2, 3)
+NONZERO = away(0.3, 3)
+KINKLESS = grid(0.05)        # never 0, never on a clamp bound
+OTHER_GRID = grid(0.02)      # never equal to a KINKLESS value
+
+SHAPES = [(), (4,), (3, 4), (1, 4)]
+SAME_PAIRS = [(s, s) for s in SHAPES]
+BROADCAST_PAIRS = [((3, 4), (4,)), ((3, 4), (1, 4)), ((3, 1), (1, 4)), ((), (3, 4))]
+PAIRS = SAME_PAIRS + BROADCAST_PAIRS + [(b, a) for a, b in BROADCAST_PAIRS]
+
+
+@dataclass(frozen=True)
+class In:
+    shape: tuple
+    elements: st.SearchStrategy = ANY
+    unique: bool = False
+
+
+@dataclass
+class Case:
+    id: str
+    fn: Callable                          # tensors -> tensor
+    inputs: tuple                         # In per argument
+    grad_fn: Optional[str]                # None: the op returns its input itself
+    ref: Optional[Callable] = None        # arrays -> expected forward value
+    node_check: Optional[Callable] = None  # extra check of the recorded graph
+    second: bool = True
+
+
+CASES: list[Case] = []
+
+
+def case(id, fn, inputs, grad_fn, ref=None, **kw):
+    CASES.append(Case(id, fn, tuple(inputs), grad_fn, ref, **kw))
+
+
+def shape_id(shape) -> str:
+    return "x".join(map(str, shape)) if shape else "0d"
+
+
+# ---- elementwise unary ops ---------------------------------------------------------------
+
+def _erf(a):
+    return np.vectorize(math.erf, otypes=[float])(a)
+
+
+def _sigmoid(a):
+    return 1 / (1 + np.exp(-a))
+
+
+UNARY = [
+    ("exp", SMALL, np.exp, "ExpBackward0"),
+    ("exp2", SMALL, lambda a: 2.0 ** a, "Exp2Backward0"),
+    ("expm1", SMALL, lambda a: np.exp(a) - 1, "Expm1Backward0"),
+    ("log", POS, np.log, "LogBackward0"),
+    ("log2", POS, lambda a: np.log(a) / math.log(2), "Log2Backward0"),
+    ("log10", POS, lambda a: np.log(a) / math.log(10), "Log10Backward0"),
+    ("log1p", floats(-0.5, 3), lambda a: np.log(1 + a), "Log1PBackward0"),
+    ("sqrt", POS, lambda a: a ** 0.5, "SqrtBackward0"),
+    ("rsqrt", POS, lambda a: a ** -0.5, "RsqrtBackward0"),
+    ("reciprocal", NONZERO, lambda a: 1 / a, "ReciprocalBackward0"),
+    ("sin", ANY, np.sin, "SinBackward0"),
+    ("cos", ANY, np.cos, "CosBackward0"),
+    ("tan", floats(-1.2, 1.2), lambda a: np.sin(a) / np.cos(a), "TanBackward0"),
+    ("asin", floats(-0.9, 0.9), np.arcsin, "AsinBackward0"),
+    ("acos", floats(-0.9, 0.9), np.arccos, "AcosBackward0"),
+    ("atan", ANY, np.arctan, "AtanBackward0"),
+    ("sinh", ANY, lambda a: (np.exp(a) - np.exp(-a)) / 2, "SinhBackward0"),
+    ("cosh", ANY, lambda a: (np.exp(a) + np.exp(-a)) / 2, "CoshBackward0"),
+    ("tanh", ANY, np.tanh, "TanhBackward0"),
+    ("asinh", ANY, lambda a: np.log(a + np.sqrt(a * a + 1)), "AsinhBackward0"),
+    ("abs", away(0.05, 3), lambda a: np.where(a < 0, -a, a), "AbsBackward0"),
+    ("sign", away(0.05, 3), lambda a: (a > 0) * 1.0 - (a < 0) * 1.0, "SignBackward0"),
+    ("square", ANY, lambda a: a * a, "PowBackward0"),
+    ("erf", ANY, _erf, "ErfBackward0"),
+    ("sigmoid", floats(-5, 5), _sigmoid, "SigmoidBackward0"),
+    ("relu", away(0.05, 3), lambda a: np.where(a > 0, a, 0.0), "ReluBackward0"),
+    ("softplus", floats(-5, 5), lambda a: np.log1p(np.exp(a)), "SoftplusBackward0"),
+    ("silu", floats(-4, 4), lambda a: a * _sigmoid(a), "SiluBackward0"),
+]
+
+for _name, _dom, _ref, _gf in UNARY:
+    for _s in SHAPES:
+        case(f"{_name}-{shape_id(_s)}", getattr(F, _name), [In(_s, _dom)], _gf, _ref)
+    case(f"{_name}-method", lambda t, _n=_name: getattr(t, _n)(), [In((3, 4), _dom)], _gf, _ref)
+
+# ---- arithmetic dispatch: numbers on either side ------------------------------------------
+
+
+def _next_is(name):
+    def check(out, inputs):
+        assert out.grad_fn.next_functions[0][0].name == name
+    return check
+
+
+DISPATCH = [
+    ("neg", lambda t: -t, ANY, lambda a: -a, "NegBackward0", None),
+    ("t+NUMBER", lambda t: t + 1.5, ANY, lambda a: a + 1.5, "AddBackward0", None),
+    ("NUMBER+t", lambda t: 1.5 + t, ANY, lambda a: a + 1.5, "AddBackward0", None),
+    ("t-NUMBER", lambda t: t - 1.5, ANY, lambda a: a - 1.5, "SubBackward0", None),
+    ("NUMBER-t", lambda t: 2.5 - t, ANY, lambda a: 2.5 - a, "RsubBackward1", None),
+    ("t*NUMBER", lambda t: t * -1.5, ANY, lambda a: a * -1.5, "MulBackward0", None),
+    ("NUMBER*t", lambda t: -1.5 * t, ANY, lambda a: a * -1.5, "MulBackward0", None),
+    ("t/NUMBER", lambda t: t / 0.7, ANY, lambda a: a / 0.7, "DivBackward0", None),
+    ("NUMBER/t", lambda t: 2.5 / t, NONZERO, lambda a: 2.5 / a, "MulBackward0",
+     _next_is("ReciprocalBackward0")),
+    ("t**2", lambda t: t ** 2, ANY, lambda a: a * a, "PowBackward0", None),
+    ("t**3", lambda t: t ** 3, SMALL, lambda a: a * a * a, "PowBackward0", None),
+    ("t**1", lambda t: t ** 1, ANY, lambda a: a, "PowBackward0", None),
+    ("t**0", lambda t: t ** 0, ANY, lambda a: np.ones_like(a), "PowBackward0", None),
+    ("t**0.5", lambda t: t ** 0.5, POS, np.sqrt, "PowBackward0", None),
+    ("t**-1.5", lambda t: t ** -1.5, POS, lambda a: 1 / (a * np.sqrt(a)), "PowBackward0", None),
+    ("t**-2", lambda t: t ** -2, NONZERO, lambda a: 1 / (a * a), "PowBackward0", None),
+    ("pow(t,2.5)", lambda t: F.pow(t, 2.5), POS, lambda a: a * a * np.sqrt(a), "PowBackward0",
+     None),
+    ("2**t", lambda t: 2 ** t, SMALL, lambda a: np.exp(a * math.log(2)), "PowBackward2", None),
+    ("0.5**t", lambda t: 0.5 ** t, SMALL, lambda a: np.exp(-a * math.log(2)), "PowBackward2",
+     None),
+    ("pow(3,t)", lambda t: F.pow(3.0, t), SMALL, lambda a: np.exp(a * math.log(3)),
+     "PowBackward2", None),
+]
+
+for _name, _fn, _dom, _ref, _gf, _chk in DISPATCH:
+    for _s in SHAPES:
+        case(f"{_name}-{shape_id(_s)}", _fn, [In(_s, _dom)], _gf, _ref, node_check=_chk)
+
+# ---- binary ops with broadcasting --------------------------------------------------------
+
+
+def _mse_ref(a, b):
+    d = np.broadcast_arrays(a, b)
+    return np.mean((d[0] - d[1]) ** 2)
+
+
+BINARY = [
+    ("add", lambda a, b: a + b, ANY, ANY, np.add, "AddBackward0"),
+    ("sub", lambda a, b: a - b, ANY, ANY, np.subtract, "SubBackward0"),
+    ("mul", lambda a, b: a * b, ANY, ANY, np.multiply, "MulBackward0"),
+    ("div", lambda a, b: a / b, ANY, NONZERO, np.divide, "DivBackward0"),
+    # exponent != 0: there PyTorch (and gradcli) mask d/da to a constant 0, which also
+    # zeroes its derivative wrt b (see test_engine_errors)
+    ("pow", lambda a, b: a ** b, POS, away(0.1, 2), lambda a, b: np.exp(b * np.log(a)),
+     "PowBackward1"),
+    ("maximum", F.maximum, KINKLESS, OTHER_GRID, lambda a, b: np.where(a > b, a, b),
+     "MaximumBackward0"),
+    ("minimum", F.minimum, KINKLESS, OTHER_GRID, lambda a, b: np.where(a < b, a, b),
+     "MinimumBackward0"),
+    ("atan2", F.atan2, SMALL, floats(0.3, 2), lambda a, b: np.arctan(a / b), "Atan2Backward0"),
+    ("hypot", F.hypot, away(0.2, 2), SMALL, lambda a, b: np.sqrt(a * a + b * b),
+     "HypotBackward0"),
+    ("mse_loss", F.mse_loss, ANY, ANY, _mse_ref, "MseLossBackward0"),
+]
+
+for _name, _fn, _da, _db, _ref, _gf in BINARY:
+    for _sa, _sb in PAIRS:
+        case(f"{_name}-{shape_id(_sa)}&{shape_id(_sb)}", _fn, [In(_sa, _da), In(_sb, _db)],
+             _gf, _ref)
+
+case("atan2-left-half-plane", F.atan2, [In((3, 4), away(0.3, 2)), In((4,), floats(-2, -0.3))],
+     "Atan2Backward0", np.arctan2)
+case("maximum-method", lambda a, b: a.maximum(b), [In((3, 4), KINKLESS), In((4,), OTHER_GRID)],
+     "MaximumBackward0", np.maximum)
+case("max(a,b)", lambda a, b: F.max(a, b), [In((3, 4), KINKLESS), In((4,), OTHER_GRID)],
+     "MaximumBackward0", np.maximum)
+case("min(a,b)", lambda a, b: F.min(a, b), [In((3, 4), KINKLESS), In((4,), OTHER_GRID)],
+     "MinimumBackward0", np.minimum)
+
+# ---- products ------------------------------------------------------------------------------
+
+
+def _vm_check(out, inputs):
+    mm = out.grad_fn.next_functions[0][0]
+    assert mm.name == "MmBackward0"
+    assert mm.next_functions[0][0].name == "UnsqueezeBackward0"
+
+
+MATMUL = [
+    ("1d@1d", lambda a, b: a @ b, (4,), (4,), "DotBackward0", None),
+    ("dot", F.dot, (4,), (4,), "DotBackward0", None),
+    ("2d@1d", lambda a, b: a @ b, (3, 4), (4,), "MvBackward0", None),
+    ("matmul-mv", F.matmul, (1, 4), (4,), "MvBackward0", None),
+    ("2d@2d", lambda a, b: a @ b, (3, 4), (4, 2), "MmBackward0", None),
+    ("mm", F.mm, (1, 4), (4, 1), "MmBackward0", None),
+    ("matmul-mm", F.matmul, (4, 3), (3, 4), "MmBackward0", None),
+    ("1d@2d", lambda a, b: a @ b, (4,), (4, 2), "SqueezeBackward4", _vm_check),
+    ("matmul-vm", F.matmul, (4,), (4, 1), "SqueezeBackward4", _vm_check),
+]
+
+for _name, _fn, _sa, _sb, _gf, _chk in MATMUL:
+    case(_name, _fn, [In(_sa, SMALL), In(_sb, SMALL)], _gf, np.matmul, node_check=_chk)
+case("ndarray@t", lambda a: np.full((2, 3), 0.5) @ a, [In((3, 4), SMALL)], "MmBackward0",
+     lambda a: np.full((2, 3), 0.5) @ a)
+
+# ---- reductions ----------------------------------------------------------------------------
+
+DIMS = {(): [0, -1], (4,): [0, -1], (3, 4): [0, 1, -1, (0, 1), (-1, 0)], (1, 4): [0, 1]}
+
+
+def _axes(dim, ndim):
+    if ndim == 0:
+        return ()
+    dims = dim if isinstance(dim, tuple) else (dim,)
+    return tuple(d % ndim for d in dims)
+
+
+def _lse_ref(a, dim, keepdim):
+    return np.log(np.sum(np.exp(a), axis=_axes(dim, a.ndim), keepdims=keepdim))
+
+
+def _softmax_ref(a, dim):
+    e = np.exp(a)
+    return e / np.sum(e, axis=_axes(dim, a.ndim), keepdims=True)
+
+
+for _s in SHAPES:
+    sid = shape_id(_s)
+    case(f"sum-{sid}", F.sum, [In(_s)], "SumBackward0", np.sum)
+    case(f"mean-{sid}", F.mean, [In(_s)], "MeanBackward0", np.mean)
+    case(f"sum-method-{sid}", lambda t: t.sum(), [In(_s)], "SumBackward0", np.sum)
+    case(f"prod-{sid}", F.prod, [In(_s, away(0.3, 1.5))], "ProdBackward0", np.prod)
+    case(f"max-{sid}", F.max, [In(_s, KINKLESS, unique=True)], "MaxBackward1", np.max)
+    case(f"min-{sid}", F.min, [In(_s, KINKLESS, unique=True)], "MinBackward1", np.min)
+    case(f"norm-{sid}", F.norm, [In(_s, KINKLESS)], "LinalgVectorNormBackward0",
+         lambda a: np.sqrt(np.sum(a * a)))
+    case(f"sum-keepdim-{sid}", lambda t: F.sum(t, keepdim=True), [In(_s)], "SumBackward1",
+         lambda a: np.sum(a, keepdims=True))
+    for _d in DIMS[_s]:
+        for _k in (False, True):
+            kid = f"{sid}-dim{_d}{'-keep' if _k else ''}"
+            case(f"sum-{kid}", lambda t, d=_d, k=_k: F.sum(t, d, keepdim=k), [In(_s)],
+                 "SumBackward1", lambda a, d=_d, k=_k: np.sum(a, _axes(d, a.ndim), keepdims=k))
+            case(f"mean-{kid}", lambda t, d=_d, k=_k: F.mean(t, d, keepdim=k), [In(_s)],
+                 "MeanBackward1",
+                 lambda a, d=_d, k=_k: np.mean(a, _axes(d, a.ndim), keepdims=k))
+            case(f"logsumexp-{kid}", lambda t, d=_d, k=_k: F.logsumexp(t, d, keepdim=k),
+                 [In(_s)], "LogsumexpBackward0", lambda a, d=_d, k=_k: _lse_ref(a, d, k))
+        if isinstance(_d, int):
+            case(f"softmax-{sid}-dim{_d}", lambda t, d=_d: F.softmax(t, d), [In(_s)],
+                 "SoftmaxBackward0", lambda a, d=_d: _softmax_ref(a, d))
+            case(f"log_softmax-{sid}-dim{_d}", lambda t, d=_d: F.log_softmax(t, d), [In(_s)],
+                 "LogSoftmaxBackward0", lambda a, d=_d: np.log(_softmax_ref(a, d)))
+
+case("sum-method-dim", lambda t: t.sum(1), [In((3, 4))], "SumBackward1",
+     lambda a: a.sum(1))
+case("logsumexp-method", lambda t: t.logsumexp(0), [In((3, 4))], "LogsumexpBackward0",
+     lambda a: _lse_ref(a, 0, False))
+case("softmax-large-values", lambda t: F.softmax(t, 1), [In((3, 4), floats(40, 45))],
+     "SoftmaxBackward0", lambda a: _softmax_ref(a - 40, 1))
+
+for _s in [(3, 4), (1, 4), (3, 3), (4, 1)]:
+    case(f"trace-{shape_id(_s)}", F.trace, [In(_s)], "TraceBackward0", np.trace)
+    case(f"trace-method-{shape_id(_s)}", lambda t: t.trace(), [In(_s)], "TraceBackward0",
+         np.trace)
+
+# ---- clamp ---------------------------------------------------------------------------------
+
+CLAMPS = [
+    ("min", dict(min=-0.5), lambda a: np.where(a < -0.5, -0.5, a)),
+    ("max", dict(max=1.0), lambda a: np.where(a > 1.0, 1.0, a)),
+    ("both", dict(min=-0.5, max=1.0), lambda a: np.minimum(np.maximum(a, -0.5), 1.0)),
+    ("positional", (-0.5, 0.5), lambda a: np.minimum(np.maximum(a, -0.5), 0.5)),
+]
+for _name, _kw, _ref in CLAMPS:
+    for _s in SHAPES:
+        _fn = ((lambda t, kw=_kw: F.clamp(t, *kw)) if isinstance(_kw, tuple)
+               else (lambda t, kw=_kw: F.clamp(t, **kw)))
+        case(f"clamp-{_name}-{shape_id(_s)}", _fn, [In(_s, KINKLESS)], "ClampBackward1", _ref)
+
+# ---- shapes: views, indexing, joining -----------------------------------------------------
+
+RESHAPES = {(): [(1,), (1, 1)], (4,): [(2, 2), (4, 1), (-1,)], (3, 4): [(2, 6), (12,), (-1, 3)],
+            (1, 4): [(4,), (2, -1)]}
+for _s, _targets in RESHAPES.items():
+    for _t in _targets:
+        case(f"reshape-{shape_id(_s)}-to-{_t}", lambda x, t=_t: F.reshape(x, t), [In(_s)],
+             "ViewBackward0", lambda a, t=_t: np.reshape(a, t))
+case("reshape-varargs", lambda x: F.reshape(x, 6, 2), [In((3, 4))], "ViewBackward0",
+     lambda a: a.reshape(6, 2))
+case("reshape-method", lambda x: x.reshape(2, 6), [In((3, 4))], "ViewBackward0",
+     lambda a: a.reshape(2, 6))
+case("reshape-to-0d", lambda x: F.reshape(x, ()), [In((1,))], "ViewBackward0",
+     lambda a: a.reshape(()))
+for _s in [(), (3, 4), (1, 4)]:
+    case(f"flatten-{shape_id(_s)}", F.flatten, [In(_s)], "ViewBackward0",
+         lambda a: a.reshape(-1))
+case("flatten-1d-is-identity", F.flatten, [In((4,))], None, lambda a: a)
+for _s in [(3, 4), (1, 4)]:
+    case(f"T-{shape_id(_s)}", lambda x: x.T, [In(_s)], "PermuteBackward0", lambda a: a.T)
+    case(f"permute-{shape_id(_s)}", lambda x: F.permute(x, 1, 0), [In(_s)], "PermuteBackward0",
+         lambda a: a.T)
+for _s in [(3, 4), (1, 4), (4,)]:
+    case(f"t-{shape_id(_s)}", F.t, [In(_s)], "TBackward0", lambda a: a.T)
+    case(f"t-method-{shape_id(_s)}", lambda x: x.t(), [In(_s)], "TBackward0", lambda a: a.T)
+
+UNSQUEEZE = {(): [0, -1], (4,): [0, 1, -1], (3, 4): [0, 1, 2, -2], (1, 4): [0, 2]}
+for _s, _ds in UNSQUEEZE.items():
+    for _d in _ds:
+        case(f"unsqueeze-{shape_id(_s)}-{_d}", lambda x, d=_d: F.unsqueeze(x, d), [In(_s)],
+             "UnsqueezeBackward0", lambda a, d=_d: np.expand_dims(a, d))
+for _s, _d in [((1, 4), 0), ((1, 4), -2), ((3, 4), 1), ((4,), 0), ((), 0), ((3, 1), 1)]:
+    case(f"squeeze-{shape_id(_s)}-{_d}", lambda x, d=_d: F.squeeze(x, d), [In(_s)],
+         "SqueezeBackward1",
+         lambda a, d=_d: np.squeeze(a, d) if a.ndim and a.shape[d] == 1 else a)
+for _s in [(1, 4), (3, 4), (3, 1)]:
+    case(f"squeeze-all-{shape_id(_s)}", F.squeeze, [In(_s)], "SqueezeBackward0", np.squeeze)
+
+INDEXES = [
+    ((4,), 0, "SelectBackward0"), ((4,), -1, "SelectBackward0"),
+    ((4,), slice(1, 3), "SliceBackward0"), ((4,), slice(None, None, 2), "SliceBackward0"),
+    ((4,), slice(1, None), "SliceBackward0"), ((4,), slice(-3, -1), "SliceBackward0"),
+    ((4,), slice(None), "SliceBackward0"),
+    ((3, 4), 1, "SelectBackward0"), ((3, 4), -1, "SelectBackward0"),
+    ((3, 4), (slice(None), 0), "SelectBackward0"), ((3, 4), (1, 2), "SelectBackward0"),
+    ((3, 4), (slice(1, None), 0), "SelectBackward0"), ((3, 4), (0, slice(1, 3)), "SliceBackward0"),
+    ((3, 4), (slice(None), slice(1, None)), "SliceBackward0"),
+    ((3, 4), slice(None, None, 2), "SliceBackward0"),
+    ((3, 4), (slice(1, None), slice(1, None)), "SliceBackward0"),
+    ((3, 4), (-1, -2), "SelectBackward0"),
+    ((1, 4), 0, "SelectBackward0"), ((1, 4), (slice(None), 2), "SelectBackward0"),
+    ((1, 4), (0, -1), "SelectBackward0"),
+]
+for _s, _key, _gf in INDEXES:
+    case(f"index-{shape_id(_s)}-{_key!r}", lambda x, k=_key: x[k], [In(_s)], _gf,
+         lambda a, k=_key: a[k])
+case("index-chained", lambda x: x[0][1], [In((3, 4))], "SelectBackward0", lambda a: a[0][1])
+case("index-twice-same-element", lambda x: x[1] * x[1] + x[1:][0], [In((3, 4))],
+     "AddBackward0", lambda a: a[1] * a[1] + a[1])
+
+for _s in SHAPES:
+    for _d in ([0, -1] if _s else [0]):
+        case(f"stack2-{shape_id(_s)}-dim{_d}", lambda a, b, d=_d: F.stack([a, b], d),
+             [In(_s), In(_s)], "StackBackward0", lambda a, b, d=_d: np.stack([a, b], d))
+    case(f"stack3-{shape_id(_s)}", lambda a, b, c: F.stack([a, b, c]), [In(_s)] * 3,
+         "StackBackward0", lambda a, b, c: np.stack([a, b, c]))
+case("stack-same-tensor-twice", lambda a: F.stack([a, a * 2.0]), [In((3, 4))], "StackBackward0",
+     lambda a: np.stack([a, a * 2]))
+CATS = [((4,), (4,), 0), ((3, 4), (3, 4), 0), ((3, 4), (3, 4), 1), ((3, 4), (1, 4), 0),
+        ((1, 4), (1, 4), -1), ((3, 4), (3, 1), 1)]
+for _sa, _sb, _d in CATS:
+    case(f"cat-{shape_id(_sa)}&{shape_id(_sb)}-dim{_d}", lambda a, b, d=_d: F.cat([a, b], d),
+         [In(_sa), In(_sb)], "CatBackward0", lambda a, b, d=_d: np.concatenate([a, b], d))
+case("cat3", lambda a, b, c: F.cat([a, b, c]), [In((4,)), In((2,)), In((1,))], "CatBackward0",
+     lambda a, b, c: np.concatenate([a, b, c]))
+
+
+# ---- the checks -----------------------------------------------------------------------------
+
+def leaves(arrays):
+    return [ag.tensor(a, requires_grad=True) for a in arrays]
+
+
+def forward_value(fn, arrays) -> np.ndarray:
+    with ag.no_grad():
+        return fn(*[ag.tensor(a) for a in arrays]).data
+
+
+def first_grads(fn, arrays, upstream) -> list:
+    """The engine's d(sum(fn * upstream))/dx (zeros where an input is unused)."""
+    xs = leaves(arrays)
+    out = fn(*xs)
+    gs = ag.grad(out, xs, grad_outputs=ag.tensor(upstream), allow_unused=True)
+    return [np.zeros_like(a) if g is None else g.data for a, g in zip(arrays, gs)]
+
+
+def finite_differences(scalar_fn, arrays) -> list:
+    """Central differences of scalar_fn(arrays) for every element of every array."""
+    arrays = [np.array(a, dtype=np.float64, copy=True) for a in arrays]
+    result = []
+    for a in arrays:
+        g = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            x0 = a[idx]
+            a[idx] = x0 + H
+            up = scalar_fn(arrays)
+            a[idx] = x0 - H
+            down = scalar_fn(arrays)
+            a[idx] = x0
+            g[idx] = (up - down) / (2 * H)
+        result.append(g)
+    return result
+
+
+def draw_like(data, shape, label):
+    return data.draw(hnp.arrays(np.float64, shape, elements=floats(-2, 2)), label=label)
+
+
+def check_gradients(fn, arrays, data, *, second=True) -> ag.Tensor:
+    """All the gradient properties of ``fn`` at ``arrays``; returns the output tensor."""
+    xs = leaves(arrays)
+    out = fn(*xs)
+    upstream = draw_like(data, out.shape, "upstream")
+
+    # first order: grad() against finite differences
+    analytic = ag.grad(out, xs, grad_outputs=ag.tensor(upstream), retain_graph=True,
+                       allow_unused=True)
+    analytic = [np.zeros_like(a) if g is None else g.data for a, g in zip(arrays, analytic)]
+    numeric = finite_differences(
+        lambda arrs: float(np.sum(forward_value(fn, arrs) * upstream)), arrays)
+    for i, (g, n) in enumerate(zip(analytic, numeric)):
+        assert g.shape == arrays[i].shape
+        np.testing.assert_allclose(g, n, rtol=RTOL, atol=ATOL,
+                                   err_msg=f"first derivative wrt input {i}")
+
+    # backward() accumulates the same values into .grad
+    out.backward(upstream)
+    for i, (x, g) in enumerate(zip(xs, analytic)):
+        got = np.zeros_like(g) if x.grad is None else x.grad.data
+        np.testing.assert_allclose(got, g, **VALUE_TOL, err_msg=f".grad of input {i}")
+    assert out.grad is None or out.is_leaf
+
+    if not second:
+        return out
+
+    # create_graph: same first derivative, and a differentiable one
+    xs = leaves(arrays)
+    out = fn(*xs)
+    g1 = ag.grad(out, xs, grad_outputs=ag.tensor(upstream), create_graph=True,
+                 allow_unused=True)
+    for i, (g, a) in enumerate(zip(g1, analytic)):
+        got = np.zeros_like(a) if g is None else g.data
+        np.testing.assert_allclose(got, a, rtol=1e-10, atol=1e-12,
+                                   err_msg=f"create_graph first derivative wrt input {i}")
+    vs = [draw_like(data, a.shape, f"v{i}") for i, a in enumerate(arrays)]
+    phi = None
+    for g, v in zip(g1, vs):
+        if g is not None and g.requires_grad:
+            term = F.sum(g * ag.tensor(v))
+            phi = term if phi is None else phi + term
+    if phi is None:
+        hvp = [np.zeros_like(a) for a in arrays]
+    else:
+        hvp = ag.grad(phi, xs, allow_unused=True)
+        hvp = [np.zeros_like(a) if h is None else h.data for a, h in zip(arrays, hvp)]
+    numeric2 = finite_differences(
+        lambda arrs: float(sum(np.sum(g * v) for g, v in
+                               zip(first_grads(fn, arrs, upstream), vs))), arrays)
+    for i, (h, n) in enumerate(zip(hvp, numeric2)):
+        np.testing.assert_allclose(h, n, rtol=RTOL, atol=ATOL,
+                                   err_msg=f"second derivative (HVP) wrt input {i}")
+    return out
+
+
+def draw_inputs(data, inputs) -> list:
+    return [data.draw(hnp.arrays(np.float64, spec.shape, elements=spec.elements,
+                                 unique=spec.unique), label=f"x{i}")
+            for i, spec in enumerate(inputs)]
+
+
+@pytest.mark.parametrize("c", CASES, ids=[c.id for c in CASES])
+@SETTINGS
+@given(data=st.data())
+def test_op(c: Case, data):
+    arrays = draw_inputs(data, c.inputs)
+    xs = leaves(arrays)
+    out = c.fn(*xs)
+    if c.grad_fn is None:
+        assert out is xs[0]
+    else:
+        assert out.grad_fn is not None and out.grad_fn.name == c.grad_fn
+        assert not out.is_leaf and out.requires_grad and out.grad is None
+    if c.node_check is not None:
+        c.node_check(out, xs)
+    if c.ref is not None:
+        expected = np.asarray(c.ref(*arrays), dtype=np.float64)
+        assert out.shape == expected.shape
+        np.testing.assert_allclose(out.data, expected, **VALUE_TOL)
+    assert out.data.dtype == np.float64
+    check_gradients(c.fn, arrays, data, second=c.second)
+
+
+def test_every_public_op_is_covered():
+    """Every non-internal op of the table is reached by some case above."""
+    seen = set()
+    for c in CASES:
+        arrays = [np.full(spec.shape, 0.55) for spec in c.inputs]
+        xs = leaves(arrays)
+        out = c.fn(*xs)
+        stack = [out.grad_fn] if out.grad_fn is not None else []
+        while stack:
+            node = stack.pop()
+            if hasattr(node, "op"):
+                seen.add(node.op.name)
+                stack.extend(n for n in node.next_edges if n is not None)
+    public = {name for name, op in ag.REGISTRY.items() if not op.internal}
+    assert public - seen == set()
+
+
+# ---- grad_fn names of SPEC 3.2, with no inputs drawn ---------------------------------------
+
+def test_constants_have_no_grad_fn():
+    x = ag.tensor(np.ones((2, 3)), requires_grad=True)
+    for t in (F.ones_like(x), F.zeros_like(x), F.ones(2, 3), F.zeros(2, 3), F.ones((2, 3))):
+        assert t.grad_fn is None and t.is_leaf and not t.requires_grad
+        assert t.shape == (2, 3)
+    np.testing.assert_array_equal(F.ones_like(x).data, np.ones((2, 3)))
+    np.testing.assert_array_equal(F.zeros(2, 3).data, np.zeros((2, 3)))
+
+
+def test_no_node_without_an_input_that_requires_grad():
+    c = ag.tensor([0.5, 1.5])
+    for out in (F.exp(c), c * c, c @ c, F.sum(c), c[0], F.stack([c, c]), 2 ** c, c ** c):
+        assert out.grad_fn is None and out.is_leaf and not out.requires_grad
+
+
+def test_methods_match_functions():
+    x = ag.tensor([[0.5, 0.25], [0.75, 0.125]], requires_grad=True)
+    for name, *_ in UNARY:
+        a, b = getattr(x, name)(), getattr(F, name)(x)
+        assert a.grad_fn.name == b.grad_fn.name
+        np.testing.assert_array_equal(a.data, b.data)
+
+
+# ---- composed expressions -----------------------------------------------------------------
+
+def _last_dim(fn_nd, fn_0d):
+    return lambda t, x, y: fn_nd(t) if t.ndim else fn_0d(t)
+
+
+STEPS = {
+    "sin": lambda t, x, y: F.sin(t),
+    "tanh*x": lambda t, x, y: F.tanh(t) * x,
+    "log(t^2+1)": lambda t, x, y: F.log(t * t + 1),
+    "sqrt(t^2+.5)": lambda t, x, y: F.sqrt(t * t + 0.5),
+    "exp(-t^2)": lambda t, x, y: F.exp(-(t ** 2)),
+    "sigmoid+y": lambda t, x, y: F.sigmoid(t) + y,
+    "t/(1+t^2)": lambda t, x, y: t / (1 + t * t),
+    "softplus-y*t": lambda t, x, y: F.softplus(t) - y * t,
+    "atan^2": lambda t, x, y: F.atan(t) ** 2,
+    "2**tanh": lambda t, x, y: 2 ** F.tanh(t),
+    "cos*sin(y)": lambda t, x, y: F.cos(t) * F.sin(y),
+    "erf": lambda t, x, y: F.erf(t),
+    "hypot(t,y)": lambda t, x, y: F.hypot(t, y),
+    "(t^2+1)**tanh(y)": lambda t, x, y: (t * t + 1) ** (F.tanh(y) * 0.5),
+    "1-t*y": lambda t, x, y: 1 - t * y,
+    "3/(2+t^2)": lambda t, x, y: 3 / (2 + t * t),
+    "silu": lambda t, x, y: F.silu(t),
+    "softmax": _last_dim(lambda t: F.softmax(t, -1), F.sigmoid),
+    "t-logsumexp": _last_dim(lambda t: t - F.logsumexp(t, -1, keepdim=True), F.tanh),
+    "log_softmax*t": _last_dim(lambda t: F.log_softmax(t, 0) * t, F.sin),
+    "t*mean(t)": _last_dim(lambda t: t * F.mean(t, -1, keepdim=True), lambda t: t * t),
+    "stack/select": lambda t, x, y: F.stack([F.sin(t), t])[0] * t,
+    "reshape-roundtrip": lambda t, x, y: F.reshape(F.reshape(t, (-1,)) * 0.5, t.shape),
+    "x*y/(1+y^2)": lambda t, x, y: t + x * y / (1 + y * y),
+    "clamp(wide)": lambda t, x, y: F.clamp(t, -1e3, 1e3) * F.cos(t),
+    "cat/slice": lambda t, x, y: F.reshape(
+        F.cat([F.sin(F.reshape(t, (-1,))), F.reshape(t, (-1,))])[t.numel():], t.shape)
+    * F.cos(t),
+}
+ENDINGS = {
+    "none": lambda t: t,
+    "sum": F.sum,
+    "mean(dim0)": lambda t: F.mean(t, 0) if t.ndim else t,
+    "norm": lambda t: F.norm(t + 3.0),
+    "prod": lambda t: F.prod(t * 0.1 + 1.5),
+    "logsumexp": lambda t: F.logsumexp(t, -1) if t.ndim else t,
+    "t@t": lambda t: F.reshape(t, (-1,)) @ F.reshape(t, (-1,)),
+    "mse": lambda t: F.mse_loss(t, F.sin(t)),
+    "trace": lambda t: F.trace(t if t.ndim == 2 else F.reshape(t, (1, -1))),
+}
+
+
+@settings(SETTINGS, max_examples=80 * SCALE)
+@given(data=st.data(),
+       shapes=st.sampled_from(SAME_PAIRS + BROADCAST_PAIRS),
+       steps=st.lists(st.sampled_from(sorted(STEPS)), min_size=2, max_size=4),
+       ending=st.sampled_from(sorted(ENDINGS)))
+def test_composed_expressions(data, shapes, steps, ending):
+    sx, sy = shapes
+    x0 = data.draw(hnp.arrays(np.float64, sx, elements=SMALL), label="x")
+    y0 = data.draw(hnp.arrays(np.float64, sy, elements=away(0.2, 2)), label="y")
+
+    def fn(x, y):
+        t = x
+        for name in steps:
+            t = STEPS[name](t, x, y)
+        return ENDINGS[ending](t)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)     # no inf/nan along the way
+        out = check_gradients(fn, [x0, y0], data)
+    assert out.grad_fn is not None
+
+
+@settings(SETTINGS, max_examples=25 * SCALE)
+@given(x0=hnp.arrays(np.float64, (3,), elements=floats(-1, 1)), order=st.integers(2, 4))
+def test_higher_order_derivatives_of_a_polynomial(x0, order):
+    """d^k/dx^k of sum(x^5) is 5!/(5-k)! x^(5-k), through repeated create_graph."""
+    x = ag.tensor(x0, requires_grad=True)
+    g = F.sum(x ** 5)
+    for k in range(1, order + 1):
+        (g,) = ag.grad(F.sum(g), x, create_graph=True)
+    expected = math.factorial(5) // math.factorial(5 - order) * x0 ** (5 - order)
+    np.testing.assert_allclose(g.data, expected, rtol=1e-12, atol=1e-12)
+
+
+@settings(SETTINGS, max_examples=20 * SCALE)
+@given(w=hnp.arrays(np.float64, (3, 4), elements=SMALL),
+       v=hnp.arrays(np.float64, (4,), elements=SMALL),
+       b=hnp.arrays(np.float64, (3,), elements=SMALL))
+def test_hessian_of_a_small_network_is_symmetric_and_matches_differences(w, v, b):
+    """Full Hessian of L(v) = sum(tanh(W v + b)^2) by one create_graph pass per row."""
+    W, B = ag.tensor(w), ag.tensor(b)
+
+    def loss(t):
+        return F.sum(F.tanh(W @ t + B) ** 2)
+
+    x = ag.tensor(v, requires_grad=True)
+    (g,) = ag.grad(loss(x), x, create_graph=True)
+    rows = [ag.grad(g[i], x, retain_graph=True)[0].data for i in range(4)]
+    hess = np.stack(rows)
+    np.testing.assert_allclose(hess, hess.T, rtol=1e-10, atol=1e-12)
+
+    def grad_at(arr):
+        t = ag.tensor(arr, requires_grad=True)
+        return ag.grad(loss(t), t)[0].data
+
+    numeric = np.stack([(grad_at(v + H * e) - grad_at(v - H * e)) / (2 * H)
+                        for e in np.eye(4)])
+    np.testing.assert_allclose(hess, numeric, rtol=RTOL, atol=ATOL)
+
+
+@settings(SETTINGS, max_examples=20 * SCALE)
+@given(x0=hnp.arrays(np.float64, (2, 3), elements=SMALL),
+       g0=hnp.arrays(np.float64, (2, 3), elements=SMALL))
+def test_gradient_is_linear_in_the_upstream(x0, g0):
+    def vjp(g):
+        x = ag.tensor(x0, requires_grad=True)
+        (r,) = ag.grad(F.sin(x) * F.exp(x), x, grad_outputs=g)
+        return r.data
+
+    np.testing.assert_allclose(vjp(2.5 * g0), 2.5 * vjp(g0), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(vjp(g0 + 1.0), vjp(g0) + vjp(np.ones((2, 3))),
+                               rtol=1e-12, atol=1e-12)
+
+
+@settings(SETTINGS, max_examples=10 * SCALE)
+@given(x0=hnp.arrays(np.float32, (3,), elements=st.floats(0.25, 2, width=32)))
+def test_float32_stays_float32(x0):
+    x = ag.tensor(x0, requires_grad=True)
+    assert x.dtype == np.float32
+    y = F.sum(F.exp(x) * x)
+    assert y.dtype == np.float32
+    y.backward()
+    assert x.grad.dtype == np.float32
+    np.testing.assert_allclose(x.grad.data, np.exp(x0) * (1 + x0), rtol=1e-5)
