@@ -8,6 +8,7 @@ GRADCLI_DEBUG=1); a closed stdout ends quietly.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
@@ -23,6 +24,16 @@ def _quiet_broken_pipe() -> None:
         os.dup2(devnull, sys.stdout.fileno())
     except (OSError, ValueError):
         pass
+
+
+@contextlib.contextmanager
+def stdout_may_close():
+    """Printing a result: if the reader closed stdout (``| head``), stop printing quietly
+    and let the command still exit with its own status (check passed or failed)."""
+    try:
+        yield
+    except BrokenPipeError:
+        _quiet_broken_pipe()
 
 
 def handle_errors(func):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import typer
 
 from . import options
-from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors
+from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors, stdout_may_close
 
 HESSIAN_HELP = """The Hessian of a scalar PROGRAM over every variable that requires grad (binding order, tensors flattened), by double backward (create_graph), checked against sympy.hessian. A variable the output does not use gives zero rows.
 
@@ -26,8 +26,14 @@ JACOBIAN_HELP = """The Jacobian of PROGRAM's output (any shape, flattened) over 
 
 
 def register(app: typer.Typer) -> None:
-    app.command("hessian", help=HESSIAN_HELP, context_settings=options.EXTRA_ARGS)(hessian)
-    app.command("jacobian", help=JACOBIAN_HELP, context_settings=options.EXTRA_ARGS)(jacobian)
+    from .values import BindingCommand
+    app.command("hessian", help=HESSIAN_HELP, context_settings=options.EXTRA_ARGS,
+                cls=BindingCommand,
+                short_help="The Hessian of a scalar program, checked against SymPy.")(hessian)
+    app.command("jacobian", help=JACOBIAN_HELP, context_settings=options.EXTRA_ARGS,
+                cls=BindingCommand,
+                short_help="The Jacobian of a program's output, checked against SymPy.")(
+                    jacobian)
 
 
 def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: float) -> dict:
@@ -56,35 +62,46 @@ def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: f
 
 def _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
          check_timeout, output_format, quiet):
-    import sys
-
     from ..errors import InputError
     from .common import FORMATS, build_job
     if output_format not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {output_format!r}")
+    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
+        if not tolerance >= 0:      # a negative (or NaN) tolerance fails every check
+            raise InputError(f"{option} must be a number >= 0, got {tolerance:g}")
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
                     dtype=dtype)
     obj, matrix, rows, labels, report = compute(job, kind, check=check, rtol=rtol, atol=atol,
                                                 timeout=check_timeout)
     if not quiet:
-        if output_format == "json":
-            from .jsonout import dumps
-            sys.stdout.write(dumps(obj) + "\n")
-        elif output_format == "plain":
-            from .common import plain_value
-            sys.stdout.write("".join(f"{r} " + " ".join(plain_value(v) for v in row) + "\n"
-                                     for r, row in zip(rows, matrix)))
-        else:
-            _table(job.text, kind, obj, matrix, rows, labels, report)
+        with stdout_may_close():
+            _print(job.text, kind, output_format, obj, matrix, rows, labels, report)
     raise typer.Exit(EXIT_CHECK_FAILED if report["status"] == "failed" else EXIT_OK)
 
 
+def _print(text, kind, output_format, obj, matrix, rows, labels, report) -> None:
+    import sys
+    if output_format == "json":
+        from .jsonout import dumps
+        sys.stdout.write(dumps(obj) + "\n")
+    elif output_format == "plain":
+        from .common import plain_value
+        sys.stdout.write("".join(f"{r} " + " ".join(plain_value(v) for v in row) + "\n"
+                                 for r, row in zip(rows, matrix)))
+    else:
+        _table(text, kind, obj, matrix, rows, labels, report)
+
+
 def _table(text, kind, obj, matrix, rows, labels, report) -> None:
+    import numpy as np
+
     from . import render
     con = render.console()
-    con.print(f"[bold]program[/]  {render._escape(text.strip())}")
-    con.print(f"[bold]output[/]   {render._escape(render.fmt_value(obj['value']))}   "
-              f"grad_fn {obj['grad_fn']}")
+    value = np.asarray(obj["value"], dtype=float)   # JSON data ("NaN" strings read back)
+    con.print(render.header([
+        ("program", render.program_text(text)),
+        ("output", f"{render._escape(render.fmt_value(value))}   "
+                   f"shape {render.fmt_shape(obj['shape'])}   grad_fn {obj['grad_fn']}")]))
     con.print()
     limit = 12
     table = render._table(kind.capitalize(), "", *[render._escape(c) for c in labels[:limit]],
@@ -95,6 +112,7 @@ def _table(text, kind, obj, matrix, rows, labels, report) -> None:
     if len(rows) > limit:
         table.add_row(f"… {len(rows) - limit} more rows", *[""] * min(len(labels), limit))
     con.print(table)
+    con.print()
     for line in render.check_lines(report):
         con.print(line)
 

@@ -8,8 +8,7 @@ import typer
 
 from .errors import handle_errors
 
-HELP = """List every operation: how to write it, the grad_fn PyTorch records for it and its
-local derivative.
+HELP = """List every operation: how to write it, the grad_fn PyTorch records for it and its local derivative.
 
 [bold]Examples[/]
 
@@ -19,7 +18,8 @@ local derivative.
 
 
 def register(app: typer.Typer) -> None:
-    app.command("ops", help=HELP)(ops)
+    app.command("ops", help=HELP, short_help="Every operation: syntax, grad_fn and "
+                "derivative.")(ops)
 
 
 def rows() -> list:
@@ -37,6 +37,9 @@ def rows() -> list:
 def ops(output_format: Annotated[str, typer.Option("--format", metavar="table|json",
                                                    help="Output format.")] = "table") -> None:
     import sys
+    if output_format not in ("table", "json"):
+        from ..errors import InputError
+        raise InputError(f"--format must be table or json, got {output_format!r}")
     data = rows()
     if output_format == "json":
         from .jsonout import dumps

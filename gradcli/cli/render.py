@@ -1,11 +1,12 @@
 """All terminal output of gradcli goes through here: numbers, arrays and rich tables.
 
 rich is imported on first use only (``--format json`` and ``plain`` never load it).
-Colour follows rich's rules: none when stdout is not a terminal or NO_COLOR is set.
+No escape codes when stdout is not a terminal (rich's rule) or NO_COLOR is set.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -25,15 +26,18 @@ def fmt_number(x) -> str:
     return text[:-2] if text.endswith(".0") else text
 
 
-def fmt_value(a, *, threshold: int = 12) -> str:
+def fmt_value(a, *, threshold: int = 12, with_shape: bool = True) -> str:
     """A number or an array, compactly; large arrays summarised with their shape."""
     if a is None:
         return "None"
     if not isinstance(a, np.ndarray) or a.ndim == 0:
         return fmt_number(a)
+    summarised = a.size > threshold
+    # a summary is a glance: 8 significant digits (full precision: --format json/plain)
+    element = (lambda x: fmt_number(float(f"{x:.8g}"))) if summarised else fmt_number
     text = np.array2string(a, separator=", ", threshold=threshold, edgeitems=3,
-                           max_line_width=60, formatter={"float_kind": fmt_number})
-    if a.size > threshold:
+                           max_line_width=60, formatter={"float_kind": element})
+    if summarised and with_shape:
         text += f"  (shape {list(a.shape)})"
     return text
 
@@ -45,7 +49,18 @@ def fmt_shape(shape) -> str:
 
 def console(stderr: bool = False):
     from rich.console import Console
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # rich's default is SystemExit(1), which reads as "check failed": hand the
+            # error to the command instead (cli.errors ends quietly, with the real status)
+            self.quiet = True
+            raise BrokenPipeError
+
+    # rich alone keeps bold/dim under NO_COLOR; no-color.org asks for no escape codes at all
+    plain = bool(os.environ.get("NO_COLOR"))
+    return _Console(stderr=stderr, highlight=False, soft_wrap=False,
+                    **({"color_system": None} if plain else {}))
 
 
 def _status_text(status: str) -> str:
@@ -57,7 +72,7 @@ def _table(title: str, *columns):
     from rich import box
     from rich.table import Table
     table = Table(title=title, title_justify="left", title_style="bold", box=box.SIMPLE_HEAD,
-                  pad_edge=False, show_edge=False)
+                  pad_edge=False, show_edge=False, collapse_padding=True)
     for col in columns:
         if isinstance(col, tuple):
             table.add_column(col[0], **col[1])
@@ -71,18 +86,50 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
+PROGRAM_LINES = 12      # the header shows at most this many lines of the program
+PROGRAM_CHARS = 200     # ... and of each line, this many characters
+
+
+def program_text(program: str) -> str:
+    """The program for the header: its code lines (not blank or comment-only ones), a
+    long program (a 100 000-term chain) cut short with a note of how much was left out."""
+    lines = [line.rstrip() for line in program.strip().split("\n")]
+    code = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    lines = code or lines     # a file's comment header is not the program
+    shown = []
+    for line in lines[:PROGRAM_LINES]:
+        if len(line) > PROGRAM_CHARS:
+            line = line[:PROGRAM_CHARS] + f"… ({len(line):,} characters)"
+        shown.append(line)
+    if len(lines) > PROGRAM_LINES:
+        shown.append(f"… ({len(lines) - PROGRAM_LINES:,} more lines)")
+    return "\n".join(_escape(line) for line in shown)
+
+
+def header(rows):
+    """Label/text rows as a grid: text that wraps stays indented under its column."""
+    from rich.table import Table
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for label, text in rows:
+        grid.add_row(label, text)
+    return grid
+
+
 def header_lines(program: str, result, upstream_text: str) -> list:
-    lines = [f"[bold]program[/]  {_escape(program.strip())}"]
+    rows = [("program", program_text(program))]
     if result.value is not None:
-        lines.append(f"[bold]output[/]   {_escape(fmt_value(result.value))}   "
-                     f"shape {fmt_shape(result.shape)}   grad_fn {result.grad_fn}")
-    lines.append(f"[bold]upstream[/] {_escape(upstream_text)}")
-    return lines
+        rows.append(("output", f"{_escape(fmt_value(result.value))}   "
+                     f"shape {fmt_shape(result.shape)}   grad_fn {result.grad_fn}"))
+    rows.append(("upstream", _escape(upstream_text)))
+    return [header(rows)]
 
 
 def gradients_table(result, check: dict):
+    numeric = bool(check) and check.get("method") == "numeric"
     table = _table("Gradients", "variable", "value", "gradient", "SymPy formula",
-                   "SymPy value", "status")
+                   "numeric value" if numeric else "SymPy value", "status")
     details = check.get("variables", {}) if check else {}
     for name, grad in result.grads.items():
         leaf = result.variables.get(name)
@@ -97,44 +144,100 @@ def gradients_table(result, check: dict):
     return table
 
 
+FAST_ROWS = 2000        # a longer table skips rich's layout (a 100 000-row --full-graph)
+
+
+class _PlainTable:
+    """A long table laid out in one pass.
+
+    rich measures and wraps every cell of a Table: about a millisecond a row, minutes
+    for a 100 000-node graph.  Here each column is as wide as its widest cell, each row
+    is one line (print it with ``crop=False``: nothing is cut at the terminal width).
+    """
+
+    def __init__(self, title: str, headers: list, rows: list, right: tuple = (0,)):
+        self.title, self.headers, self.rows, self.right = title, headers, rows, right
+
+    def __rich_console__(self, console, options):
+        from rich.segment import Segment
+        from rich.style import Style
+        rows = [[cell.replace("\n", "") for cell in row] for row in self.rows]
+        widths = [len(h) for h in self.headers]
+        for row in rows:
+            for i, cell in enumerate(row):
+                if len(cell) > widths[i]:
+                    widths[i] = len(cell)
+
+        def line(cells) -> str:
+            return "  ".join(c.rjust(w) if i in self.right else c.ljust(w)
+                             for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+        bold = Style(bold=True)
+        yield Segment(self.title, bold)
+        yield Segment.line()
+        yield Segment(line(self.headers), bold)
+        yield Segment.line()
+        yield Segment("─" * (sum(widths) + 2 * (len(widths) - 1)))
+        yield Segment.line()
+        for row in rows:
+            yield Segment(line(row))
+            yield Segment.line()
+
+
+def _rich_table(title: str, columns: list, rows: list, dim_first: bool = False):
+    table = _table(title, *[(c, {"justify": "right", "style": "dim"}) if i == 0 and dim_first
+                            else c for i, c in enumerate(columns)])
+    for row in rows:
+        if isinstance(row, str):                 # a gap: "... N more"
+            table.add_row(*([""] if dim_first else []), f"[dim]{_escape(row)}[/]",
+                          *[""] * (len(columns) - 1 - dim_first))
+        else:
+            table.add_row(*[_escape(cell) for cell in row])
+    return table
+
+
+GRAPH_COLUMNS = ["#", "node", "grad_fn", "inputs", "shape", "value", "requires_grad",
+                 "is_leaf", "grad"]
+
+
 def graph_table(rows, full: bool = False):
-    table = _table("Graph", ("#", {"justify": "right", "style": "dim"}), "node", "grad_fn",
-                   "inputs", "shape", "value", "requires_grad", "is_leaf", "grad")
     shown = list(enumerate(rows))
     if not full and len(rows) > GRAPH_LIMIT:
         hidden = len(rows) - 2 * GRAPH_HEAD
         shown = shown[:GRAPH_HEAD] + [(None, hidden)] + shown[-GRAPH_HEAD:]
+    cells = []
     for index, row in shown:
         if index is None:
-            table.add_row("", f"[dim]... {row:,} more nodes (--full-graph shows all)[/]",
-                          *[""] * 7)
+            cells.append(f"... {row:,} more nodes (--full-graph shows all)")
             continue
-        table.add_row(str(index), _escape(row.name), row.grad_fn or "", _escape(", ".join(
-            row.inputs)), fmt_shape(row.shape), _escape(fmt_value(row.value, threshold=6)),
-            str(row.requires_grad), str(row.is_leaf),
-            _escape(fmt_value(row.grad, threshold=6)))
-    return table
+        cells.append([str(index), row.name, row.grad_fn or "", ", ".join(row.inputs),
+                      fmt_shape(row.shape), fmt_value(row.value, threshold=6, with_shape=False),
+                      str(row.requires_grad), str(row.is_leaf),
+                      fmt_value(row.grad, threshold=6, with_shape=False)])
+    if len(cells) > FAST_ROWS:
+        return _PlainTable("Graph", GRAPH_COLUMNS, cells)
+    return _rich_table("Graph", GRAPH_COLUMNS, cells, dim_first=True)
+
+
+LEAF_COLUMNS = ["tensor", "requires_grad", "is_leaf", "grad_fn", "grad", "note"]
 
 
 def leaves_table(leaves, full: bool = False):
-    table = _table("Leaves", "tensor", "requires_grad", "is_leaf", "grad_fn", "grad", "note")
     rows = leaves if full or len(leaves) <= GRAPH_LIMIT else \
         leaves[:GRAPH_HEAD] + [None] + leaves[-GRAPH_HEAD:]
-    for leaf in rows:
-        if leaf is None:
-            table.add_row(f"[dim]... {len(leaves) - 2 * GRAPH_HEAD:,} more[/]", *[""] * 5)
-            continue
-        table.add_row(_escape(leaf.name), str(leaf.requires_grad), str(leaf.is_leaf),
-                      leaf.grad_fn or "", _escape(fmt_value(leaf.grad, threshold=6)),
-                      _escape(leaf.note))
-    return table
+    cells = [f"... {len(leaves) - 2 * GRAPH_HEAD:,} more" if leaf is None else
+             [leaf.name, str(leaf.requires_grad), str(leaf.is_leaf), leaf.grad_fn or "",
+              fmt_value(leaf.grad, threshold=6), leaf.note] for leaf in rows]
+    if len(cells) > FAST_ROWS:
+        return _PlainTable("Leaves", LEAF_COLUMNS, cells, right=())
+    return _rich_table("Leaves", LEAF_COLUMNS, cells)
 
 
 def check_lines(check: dict) -> list:
     if not check:
         return []
     method = check.get("method")
-    text = f"[bold]check[/]    {_status_text(check['status'])}"
+    text = f"[bold]check[/]     {_status_text(check['status'])}"
     if method and method != "none":
         text += f" ({method}"
         if check.get("max_abs_err") is not None:
@@ -144,15 +247,20 @@ def check_lines(check: dict) -> list:
         text += f" — {_escape(check['reason'])}"
     lines = [text]
     for name, e in (check.get("expect") or {}).items():
-        lines.append(f"[bold]expect[/]   {_escape(name)}: {_status_text(e['status'])} "
+        lines.append(f"[bold]expect[/]    {_escape(name)}: {_status_text(e['status'])} "
                      f"(expected {_escape(fmt_value(e['expected']))}, got "
-                     f"{_escape(fmt_value(e['actual']))})")
+                     f"{_escape(fmt_value(e['actual']))})"
+                     + (f" — {_escape(e['reason'])}" if e.get("reason") else ""))
     return lines
 
 
 def print_error(exc) -> None:
     """One clear message on stderr, with the source line and a caret when known."""
     where = exc.where()
-    message = f"error: {exc.message}" + (f" at {where}" if where else "")
+    if where and exc.message.rstrip().endswith((".", "?", "!")):
+        # a full sentence (PyTorch's own wording, "did you mean ...?"): place first
+        message = f"error at {where}: {exc.message}"
+    else:
+        message = f"error: {exc.message}" + (f" at {where}" if where else "")
     context = exc.context()
     sys.stderr.write(message + ("\n" + context if context else "") + "\n")

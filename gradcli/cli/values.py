@@ -53,6 +53,8 @@ def parse_value(text: str, what: str):
     if not s:
         raise BindError(f"{what}: empty value")
     if s.startswith("@"):
+        if not s[1:].strip():
+            raise BindError(f"{what}: '@' needs a file name, e.g. @w.npy (.npy, .json, .csv)")
         return load_file(s[1:], what)
     if s.lower() in _NONFINITE:
         return _NONFINITE[s.lower()]
@@ -127,8 +129,11 @@ def split_bindings(program, extra: list) -> tuple:
                 program = token
                 i += 1
                 continue
-            if token.startswith("-") and not token.startswith("--"):
-                raise InputError(f"unexpected argument {token!r}: bind variables with "
+            # protect_bindings moved single-dash tokens to the end: name one of them first
+            dashed = next((t for t in tokens[i:] if t.startswith("-") and len(t) > 1
+                           and not t.startswith("--")), None)
+            if dashed is not None:
+                raise InputError(f"unexpected argument {dashed!r}: bind variables with "
                                  "--NAME VALUE (a negative number needs its --NAME before it)")
             raise InputError(f"unexpected argument {token!r} (bind variables with --NAME VALUE)")
         name, value = match.group(1), match.group(2)
@@ -142,3 +147,55 @@ def split_bindings(program, extra: list) -> tuple:
         bindings[name] = parse_value(value, f"--{name}")
         i += 1
     return program, bindings
+
+
+# -- keeping click's option parser away from values and programs -----------------------------
+
+from typer.core import TyperCommand  # noqa: E402  (typer is loaded whenever the CLI runs)
+
+
+def protect_bindings(args: list, options: dict) -> list:
+    """Rewrite a command line so that click's parser leaves values and programs alone.
+
+    click reads any token that starts with '-' as options: ``--x -inf`` would become the
+    flags ``-i -n`` and ``-f`` (--file!), and the program ``"-sqrt(x)"`` would turn on
+    ``-q``.  ``options`` maps every option string of the command to whether it takes a
+    value.  A binding ``--NAME VALUE`` becomes ``--NAME=VALUE`` (one token, passed through
+    untouched), a known option keeps its value, and any other token starting with '-'
+    (a program like ``-x**2``) goes after ``--``, where click takes it as an argument.
+    """
+    out, loose = [], []
+    i = 0
+    while i < len(args):
+        token = args[i]
+        if token == "--":
+            out.extend(["--", *loose, *args[i + 1:]])
+            return out
+        name = token.split("=", 1)[0] if token.startswith("--") else token
+        if name in options:
+            out.append(token)
+            if options[name] and "=" not in token and i + 1 < len(args):
+                out.append(args[i + 1])
+                i += 1
+        elif _BINDING.match(token) and "=" not in token and i + 1 < len(args):
+            out.append(f"{token}={args[i + 1]}")
+            i += 1
+        elif token.startswith("-") and not token.startswith("--") and len(token) > 1:
+            loose.append(token)
+        else:
+            out.append(token)
+        i += 1
+    return out + (["--", *loose] if loose else [])
+
+
+class BindingCommand(TyperCommand):
+    """A command taking ``--NAME VALUE`` bindings (grad, hessian, jacobian, graph)."""
+
+    def parse_args(self, ctx, args: list) -> list:
+        options = {}
+        for param in self.get_params(ctx):
+            takes_value = not (getattr(param, "is_flag", False) or getattr(param, "count", False))
+            for opt in [*getattr(param, "opts", ()), *getattr(param, "secondary_opts", ())]:
+                if opt.startswith("-"):
+                    options[opt] = takes_value
+        return super().parse_args(ctx, protect_bindings(list(args), options))
