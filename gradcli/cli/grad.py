@@ -7,7 +7,7 @@ from typing import Annotated, List
 import typer
 
 from . import options
-from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors
+from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors, stdout_may_close
 
 EXAMPLES = """[bold]Examples[/]
 
@@ -29,7 +29,9 @@ Exit code: 0 passed, 1 a check or --expect failed, 2 bad input.
 
 
 def register(app: typer.Typer) -> None:
-    app.command("grad", help=HELP, context_settings=options.EXTRA_ARGS)(grad)
+    from .values import BindingCommand
+    app.command("grad", help=HELP, context_settings=options.EXTRA_ARGS,
+                cls=BindingCommand)(grad)
 
 
 @handle_errors
@@ -64,10 +66,18 @@ def grad(
 
     if output_format not in FORMATS:
         raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {output_format!r}")
+    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
+        if not tolerance >= 0:      # a negative (or NaN) tolerance fails every check
+            raise InputError(f"{option} must be a number >= 0, got {tolerance:g}")
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
                     upstream=upstream, dtype=dtype)
     expectations = dict(parse_assignment(e, "--expect") for e in expect)
-    result = job.evaluate(retain_grad=retain_grad)
+    explainer = None
+    if explain:
+        from .explain import Explainer
+        explainer = Explainer()
+    result = job.evaluate(retain_grad=retain_grad,
+                          on_node=explainer.on_node if explainer else None)
     if check:
         report = run_check(result, rtol=rtol, atol=atol, timeout=check_timeout)
     else:
@@ -81,20 +91,27 @@ def grad(
     failed = report["status"] == "failed" or any(
         e["status"] == "failed" for e in report.get("expect", {}).values())
     if not quiet:
-        _print(result, report, job.text, output_format, full_graph)
+        with stdout_may_close():
+            _print(result, report, job.text, output_format, full_graph, explainer)
     raise typer.Exit(EXIT_CHECK_FAILED if failed else EXIT_OK)
 
 
-def _print(result, report, text, output_format, full_graph) -> None:
+def _print(result, report, text, output_format, full_graph, explainer=None) -> None:
     import sys
+    limit = None if full_graph or output_format == "json" else 10
+    steps = explainer.steps(result, limit) if explainer else None
     if output_format == "json":
         from .jsonout import check_object, dumps, result_object
-        sys.stdout.write(dumps(result_object(result, check=check_object(report))) + "\n")
+        sys.stdout.write(dumps(result_object(result, check=check_object(report), extra=(
+            {"explain": steps} if explainer else None))) + "\n")
         return
     if output_format == "plain":
         from .common import plain_value
         sys.stdout.write("".join(f"{name} {plain_value(g)}\n"
                                  for name, g in result.grads.items()))
+        if explainer:
+            sys.stdout.write("".join(f"{line}\n" for line in
+                                     explainer.plain_lines(steps, limit)))
         return
     from . import render
     from .common import upstream_text
@@ -104,7 +121,12 @@ def _print(result, report, text, output_format, full_graph) -> None:
     con.print()
     if result.grads:
         con.print(render.gradients_table(result, report))
-    con.print(render.graph_table(result.graph, full=full_graph))
-    con.print(render.leaves_table(result.leaves, full=full_graph))
+        con.print()
+    if explainer:
+        explainer.render(con, steps, limit)
+    con.print(render.graph_table(result.graph, full=full_graph), crop=False)
+    con.print()
+    con.print(render.leaves_table(result.leaves, full=full_graph), crop=False)
+    con.print()
     for line in render.check_lines(report):
         con.print(line)
