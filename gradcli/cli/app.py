@@ -42,4 +42,8 @@ for _command in (grad, ops, matrix, batch, graph):
 
 
 def main() -> None:
+    import os
+    if os.environ.get("NO_COLOR"):        # typer's help too: no escape codes at all
+        import typer.rich_utils
+        typer.rich_utils.COLOR_SYSTEM = None
     app(prog_name="gradcli")
