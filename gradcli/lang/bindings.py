@@ -10,24 +10,55 @@ from ..autograd.tensor import Tensor
 from ..errors import BindError, LimitError
 
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+MAX_DIMS = 32     # numpy's limit on dimensions (32 in numpy 1.x, 64 in 2.x)
 
 
 def to_array(name: str, value, dtype, max_elements: int) -> np.ndarray:
     """A bound value (number, nested list, ndarray, Tensor) as a float array."""
     if isinstance(value, Tensor):
         value = value.data
-    if isinstance(value, np.ndarray) and value.size > max_elements:
-        raise LimitError(f"--{name}: {value.size} elements; the limit is {max_elements}")
-    if isinstance(value, (bool, str, dict)) or value is None:
-        raise BindError(f"--{name}: expected a number or an array of numbers, got {value!r}")
+    _check_numbers(name, value, max_elements)
     try:
         array = np.array(value, dtype=dtype)
     except (ValueError, TypeError):
         raise BindError(f"--{name}: expected a number or a rectangular array of numbers "
                         "(rows of equal length)") from None
+    except OverflowError:
+        raise BindError(f"--{name}: a number is too large for {np.dtype(dtype)}") from None
     if array.size > max_elements:
         raise LimitError(f"--{name}: {array.size} elements; the limit is {max_elements}")
     return array
+
+
+def _check_numbers(name: str, value, max_elements: int) -> None:
+    """Every element must be a real number (not a bool, string or None, which numpy would
+    quietly turn into 1.0, a parsed number or nan); iterative, counting elements."""
+    stack, count = [(value, 0)], 0
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (list, tuple)):
+            if depth >= MAX_DIMS:
+                raise LimitError(f"--{name}: over {MAX_DIMS} dimensions; the limit is "
+                                 f"{MAX_DIMS}")
+            stack.extend((x, depth + 1) for x in reversed(item))   # left to right
+            continue
+        if isinstance(item, Tensor):
+            item = item.data
+        if isinstance(item, np.ndarray):
+            if item.dtype.kind not in "iuf":
+                raise BindError(f"--{name}: expected numbers, got an array of {item.dtype}")
+            count += item.size
+        elif isinstance(item, (bool, np.bool_)) or \
+                not isinstance(item, (int, float, np.integer, np.floating)):
+            shown = repr(item) if len(repr(item)) <= 40 else repr(item)[:37] + "..."
+            what = "" if item is value else " in the array"
+            raise BindError(f"--{name}: expected a number or an array of numbers, got "
+                            f"{shown}{what}")
+        else:
+            count += 1
+        if count > max_elements:
+            many = f"{count}" if not stack else f"over {max_elements}"
+            raise LimitError(f"--{name}: {many} elements; the limit is {max_elements}")
 
 
 def check_name(name: str) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ..autograd import engine
 from ..autograd import functional as F
 from ..autograd.tensor import Tensor
-from ..errors import InputError
+from ..errors import InputError, LimitError, ShapeError
 from .functions import BOOL_PARAMS, FUNCTIONS, INT_PARAMS, NUMBER_PARAMS
 
 
@@ -18,6 +22,10 @@ class _NoValue:
 
 NO_VALUE = _NoValue()
 SINGLE_DIM = {"softmax", "log_softmax", "unsqueeze", "squeeze", "stack", "cat"}
+NONE_DIM = {"sum", "mean", "squeeze"}         # dim=None: all dimensions
+TENSOR_ONLY = {"matmul", "mm", "dot"}         # numbers become 0-d tensors (then refused)
+# Functions whose result can be bigger than every input: checked against max_elements.
+BROADCASTING = set(F.BINARY) | {"add", "sub", "mul", "div", "pow", "mse_loss", "max", "min"}
 
 
 class CallRunner:
@@ -54,6 +62,8 @@ class CallRunner:
         for p in sig.params[:sig.required]:
             if p not in bound or (sig.varargs and p == sig.params[-1] and bound[p] == []):
                 raise InputError(f"{name}() missing required argument '{p}'")
+        if sig.varargs and not isinstance(bound[sig.params[-1]], list):
+            bound[sig.params[-1]] = [bound[sig.params[-1]]]     # ones(shape=2)
         return {k: self.convert(name, k, v) for k, v in bound.items()}
 
     def convert(self, func: str, param: str, value):
@@ -66,13 +76,15 @@ class CallRunner:
             raise InputError(f"{func}(): {param} must be True or False")
         if param in INT_PARAMS:
             if value is None:
-                return None
+                if param == "dim" and func in NONE_DIM:
+                    return None
+                raise InputError(f"{func}(): {param} must be an integer, got None")
             if isinstance(value, list):
                 if param == "dim" and func in SINGLE_DIM:
                     raise InputError(f"{func}(): dim must be one integer")
                 items = value[0] if len(value) == 1 and isinstance(value[0], list) else value
-                return [run.integer(v, param) for v in items]
-            return run.integer(value, param)
+                return [run.integer(v, f"{func}(): {param}") for v in items]
+            return run.integer(value, f"{func}(): {param}")
         if param in NUMBER_PARAMS:
             if value is None or (isinstance(value, float)):
                 return value
@@ -83,7 +95,10 @@ class CallRunner:
             return [run.operand(v) for v in value]
         if value is None and param in ("gradient", "grad_outputs", "other", "expr"):
             return None
-        return run.operand(value)
+        value = run.operand(value)
+        if func in TENSOR_ONLY and not isinstance(value, Tensor):
+            value = Tensor._make(np.array(value, dtype=run.dtype), None)
+        return value
 
     # -- calling -------------------------------------------------------------------------
     def call(self, node, args):
@@ -93,16 +108,35 @@ class CallRunner:
         handler = getattr(self, "do_" + name, None)
         if handler is not None:
             return handler(**kw)
+        if name in BROADCASTING or name in TENSOR_ONLY:
+            self.run.check_size(name, *kw.values())
+        elif name in ("stack", "cat"):
+            self.run.check_size("join", *kw["tensors"])
         if sig.varargs:
             rest = kw.pop(sig.params[-1])
             return sig.fn(*kw.values(), *rest)
         return sig.fn(**kw)
 
     def do_ones(self, shape):
-        return F.ones(*shape, dtype=self.run.dtype)
+        return F.ones(*self.new_shape(shape), dtype=self.run.dtype)
 
     def do_zeros(self, shape):
-        return F.zeros(*shape, dtype=self.run.dtype)
+        return F.zeros(*self.new_shape(shape), dtype=self.run.dtype)
+
+    def new_shape(self, shape) -> list:
+        """The shape of a new tensor: sizes >= 0, within max_elements."""
+        if any(n < 0 for n in shape):
+            bad = next(n for n in shape if n < 0)
+            raise ShapeError(f"Trying to create tensor with negative dimension {bad}: "
+                             f"{list(shape)}")
+        size, limit = math.prod(shape), self.run.max_elements
+        if size > limit:
+            raise LimitError(f"a tensor of shape {list(shape)} has {size} elements; the "
+                             f"limit is {limit}")
+        if max(shape, default=0) > limit:       # an empty tensor, but numpy refuses it
+            raise LimitError(f"a tensor of shape {list(shape)} has a dimension over the "
+                             f"limit of {limit} elements")
+        return shape
 
     def do_no_grad(self, expr):
         return expr

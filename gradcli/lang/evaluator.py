@@ -11,6 +11,9 @@ list the whole graph and the symbolic check can replay it.  A program that calls
 
 from __future__ import annotations
 
+import math
+import warnings
+
 import numpy as np
 
 from .. import errors
@@ -20,7 +23,7 @@ from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
 from ..errors import AutogradError, BindError, GradcliError, InputError
 from . import ast
-from .bindings import bind_all
+from .bindings import MAX_DIMS, bind_all, to_array
 from .calls import NO_VALUE, CallRunner
 from .functions import CONSTANTS, FUNCTIONS
 from .parser import parse
@@ -29,6 +32,7 @@ from .result import Result, build_result
 _ARITH = {"+": F.add, "-": F.sub, "*": F.mul, "/": F.div, "**": F.pow, "@": F.matmul}
 _NUMBER_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
                  "**": np.power}
+_NO_OUTPUT = object()       # no statement has produced a value (yet)
 
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
@@ -50,12 +54,16 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     run.const_names = set(const or ())
     mode = is_grad_enabled()
     try:
-        with np.errstate(all="ignore"), run.tape:
+        # numpy reports floating-point trouble (overflow, 0/0, the mean of an empty
+        # tensor) as warnings; like PyTorch, gradcli just produces inf/nan.
+        with np.errstate(all="ignore"), warnings.catch_warnings(), run.tape:
+            warnings.simplefilter("ignore", RuntimeWarning)
             output = run.statements()
+            where = run.output_stmt
             if of is not None:
-                output = run.lookup_output(of)
-            upstream_used = run.implicit_backward(output, upstream) if implicit_backward \
-                else None
+                output, where = run.lookup_output(of), None
+            upstream_used = run.implicit_backward(output, upstream, where) \
+                if implicit_backward else None
     except GradcliError as exc:
         raise exc.located(None, None, program.source)
     finally:
@@ -81,6 +89,7 @@ class _Run:
         self.events = self.tape.events
         self.calls = CallRunner(self, on_node)
         self.explicit_backward = False
+        self.output_stmt = None                # the statement whose value is the output
 
     @staticmethod
     def _retain(t: Tensor) -> None:
@@ -89,7 +98,7 @@ class _Run:
 
     # -- statements -------------------------------------------------------------------
     def statements(self):
-        output = None
+        output = _NO_OUTPUT
         for stmt in self.program.statements:
             try:
                 value = self.statement(stmt)
@@ -97,18 +106,21 @@ class _Run:
                 raise exc.located(stmt.line, stmt.col, self.source)
             if value is not NO_VALUE:
                 output = value
-        if output is None and not self.explicit_backward:
-            raise InputError("the program has no output: write an expression, e.g. x**2",
-                             line=1, column=1, source=self.source)
+                self.output_stmt = stmt
+        if output is _NO_OUTPUT:
+            if not self.explicit_backward:
+                raise InputError("the program has no output: write an expression, e.g. x**2",
+                                 line=1, column=1, source=self.source)
+            output = None
         return output
 
     def statement(self, stmt):
         if isinstance(stmt, ast.ExprStmt):
             return self.value(stmt.value)
-        if stmt.target in self.leaves:
-            raise BindError(f"cannot assign to '{stmt.target}': it is an input variable",
-                            line=stmt.line, column=stmt.col, source=self.source)
         if isinstance(stmt, ast.Assign):
+            if stmt.target in self.leaves:
+                raise BindError(f"cannot assign to '{stmt.target}': it is an input variable",
+                                line=stmt.line, column=stmt.col, source=self.source)
             value = self.value(stmt.value)
             if value is NO_VALUE:
                 raise InputError("backward() has no value to assign",
@@ -118,13 +130,16 @@ class _Run:
             if isinstance(value, Tensor):
                 self.names.setdefault(id(value), stmt.target)
             return value
-        # in-place update: t += e
+        # in-place update: t += e (also of an input: SPEC 3.6 decides what is allowed)
         target = self.lookup(stmt.target, stmt)
         value = self.operand(self.expr(stmt.value))
         if isinstance(target, Tensor):
+            self.check_size(stmt.op, target, value)
             return target._inplace(_ARITH[stmt.op], value)
-        result = self.arith(stmt.op, target, value)
+        result = self.arith(stmt.op, self.operand(target), value)
         self.env[stmt.target] = result
+        if isinstance(result, Tensor):
+            self.names.setdefault(id(result), stmt.target)
         return result
 
     def lookup_output(self, name: str):
@@ -133,28 +148,40 @@ class _Run:
         return self.env[name]
 
     # -- the implicit backward ------------------------------------------------------------
-    def implicit_backward(self, output, upstream):
+    def implicit_backward(self, output, upstream, where=None):
+        """backward() from the output; errors about the output point at ``where``, the
+        statement that gave it (None for --of)."""
         if self.explicit_backward:
             return None
-        if not isinstance(output, Tensor) or not output.requires_grad:
-            raise AutogradError(
-                "element 0 of tensors does not require grad and does not have a grad_fn "
-                "(the output does not depend on any variable that requires grad)")
-        if isinstance(upstream, str):
-            if upstream != "ones":
-                raise InputError(f"--upstream: expected a value or 'ones', got {upstream!r}")
-            gradient = F.ones_like(output)
-        elif upstream is None:
-            if output.data.size != 1:
+        if isinstance(upstream, str) and upstream != "ones":
+            raise InputError(f"--upstream: expected a value or 'ones', got {upstream!r}")
+        try:
+            if output is None:
+                raise InputError("the output is None, so there is nothing to differentiate "
+                                 "(a .grad is None until a backward pass reaches its tensor)")
+            if not isinstance(output, Tensor) or not output.requires_grad:
+                raise AutogradError(
+                    "element 0 of tensors does not require grad and does not have a grad_fn "
+                    "(the output does not depend on any variable that requires grad)")
+            if upstream is None and output.data.size != 1:
                 raise AutogradError(
                     "grad can be implicitly created only for scalar outputs (the output has "
                     f"shape {list(output.shape)}: pass --upstream ones, or a gradient of "
                     "that shape)")
+        except GradcliError as exc:
+            raise _at(exc, where, self.source)
+        if upstream is None:
             gradient = None
+        elif isinstance(upstream, str):
+            gradient = F.ones_like(output)
         else:
-            gradient = F.as_tensor(upstream, like=output)
-        self.calls.run_backward(output, gradient, retain_graph=None, create_graph=False,
-                                implicit=True)
+            gradient = F.as_tensor(to_array("upstream", upstream, output.data.dtype,
+                                            self.max_elements))
+        try:
+            self.calls.run_backward(output, gradient, retain_graph=None, create_graph=False,
+                                    implicit=True)
+        except GradcliError as exc:
+            raise _at(exc, where, self.source)
         return gradient
 
     # -- expressions (iterative) ------------------------------------------------------------
@@ -215,7 +242,7 @@ class _Run:
         if isinstance(node, ast.Call):
             return self.calls.call(node, args)
         if isinstance(node, ast.ArrayLit):
-            return list(args)
+            return _Literal(args, node)
         if isinstance(node, ast.Slice):
             parts = iter(args)
             return slice(*(self.integer(next(parts), "slice bound") if p is not None else None
@@ -255,19 +282,46 @@ class _Run:
         return value
 
     def constant(self, items) -> Tensor:
-        """An array literal of numbers as a constant tensor."""
-        if _contains_tensor(items):
-            raise InputError("array literal elements must be numbers; to build a tensor from "
-                             "tensors use stack([...]) or cat([...])")
+        """An array literal of numbers as a constant tensor; errors point at the literal."""
         try:
-            array = np.array(items, dtype=self.dtype)
-        except ValueError:
-            raise errors.ShapeError("array literal is ragged: every row needs the same "
-                                    "length") from None
+            _check_literal(items)
+            try:
+                array = np.array(items, dtype=self.dtype)
+            except ValueError:
+                raise errors.ShapeError("array literal is ragged: every row needs the same "
+                                        "length") from None
+            if array.size > self.max_elements:
+                raise errors.LimitError(f"array literal has {array.size} elements; the limit "
+                                        f"is {self.max_elements}")
+        except GradcliError as exc:
+            raise _at(exc, getattr(items, "node", None), self.source)
         return Tensor._make(array, None)
+
+    def check_size(self, op: str, *args) -> None:
+        """Refuse, before computing it, a result over ``max_elements``: broadcasting and
+        matrix products can make a tensor far bigger than any of their inputs."""
+        shapes = [a.shape for a in args if isinstance(a, Tensor)]
+        if len(shapes) < 2:
+            return
+        if op in ("@", "matmul", "mm", "dot"):
+            a, b = shapes[0], shapes[1]
+            size = (a[0] if len(a) == 2 else 1) * (b[-1] if len(b) == 2 else 1)
+        elif op == "join":
+            size = sum(math.prod(s) for s in shapes)
+        elif len(shapes) == 2 and shapes[0] == shapes[1]:
+            return                      # the common case: no bigger than an input
+        else:
+            try:
+                size = math.prod(np.broadcast_shapes(*shapes))
+            except ValueError:
+                return                  # not broadcastable: the op itself says why
+        if size > self.max_elements:
+            raise errors.LimitError(f"the result would have {size} elements; the limit is "
+                                    f"{self.max_elements}")
 
     def arith(self, op: str, a, b):
         if isinstance(a, Tensor) or isinstance(b, Tensor):
+            self.check_size(op, a, b)
             return _ARITH[op](a, b)
         if op == "@":
             raise InputError("@ needs tensors of at least one dimension, not numbers")
@@ -301,15 +355,37 @@ class _Run:
         raise InputError(f"unknown attribute '.{node.name}' (there are .T, .grad and .data)")
 
 
-def _contains_tensor(items) -> bool:
-    stack = [items]
+class _Literal(list):
+    """The evaluated items of an array literal, remembering where it was written."""
+
+    __slots__ = ("node",)
+
+    def __init__(self, items, node):
+        super().__init__(items)
+        self.node = node
+
+
+def _at(exc: GradcliError, node, source: str) -> GradcliError:
+    """``exc`` located at ``node`` (when there is one and ``exc`` has no position yet)."""
+    return exc.located(node.line, node.col, source) if node is not None else exc
+
+
+def _check_literal(items) -> None:
+    """Every element of an array literal must be a number (iteratively: no recursion)."""
+    stack = [(items, 1)]
     while stack:
-        item = stack.pop()
-        if isinstance(item, Tensor):
-            return True
+        item, depth = stack.pop()
         if isinstance(item, list):
-            stack.extend(item)
-    return False
+            if depth > MAX_DIMS:
+                raise errors.LimitError(f"array literal has over {MAX_DIMS} dimensions; the "
+                                        f"limit is {MAX_DIMS}")
+            stack.extend((x, depth + 1) for x in reversed(item))   # left to right
+        elif isinstance(item, Tensor):
+            raise InputError("array literal elements must be numbers; to build a tensor from "
+                             "tensors use stack([...]) or cat([...])")
+        elif isinstance(item, bool) or not isinstance(item, (int, float)):
+            what = "backward()'s result" if item is NO_VALUE else _show(item)
+            raise InputError(f"array literal elements must be numbers, got {what}")
 
 
 def _show(value) -> str:

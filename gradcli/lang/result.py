@@ -7,7 +7,6 @@ leaves, in creation order -- a topological order.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Optional
 
 import numpy as np
@@ -15,47 +14,65 @@ import numpy as np
 from ..autograd.tensor import Tensor
 
 
-@dataclass
-class GraphRow:
-    name: str
-    grad_fn: Optional[str]
-    inputs: list
-    shape: tuple
-    value: np.ndarray
-    requires_grad: bool
-    is_leaf: bool
-    grad: Optional[np.ndarray]
-    op: Optional[str] = None          # the op-table entry that made it
-    no_grad: bool = False             # made from grad-requiring inputs with grad mode off
-    tensor: Optional[Tensor] = field(default=None, repr=False)
+class _Record:
+    """Plain slotted records (dataclasses cost ~1 ms each at import; start-up matters)."""
+
+    __slots__ = ()
+
+    def __init__(self, *values, **fields):
+        if len(values) > len(self.__slots__):
+            raise TypeError(f"{type(self).__name__} takes {len(self.__slots__)} fields")
+        fields.update(zip(self.__slots__, values))
+        for name in self.__slots__:
+            setattr(self, name, fields.pop(name, self._defaults.get(name)))
+        if fields:
+            raise TypeError(f"unknown fields {sorted(fields)}")
+
+    def __repr__(self) -> str:
+        shown = (f for f in self.__slots__ if f not in self._hidden)
+        return f"{type(self).__name__}(" + ", ".join(
+            f"{f}={getattr(self, f)!r}" for f in shown) + ")"
+
+    _defaults: dict = {}
+    _hidden: tuple = ()
 
 
-@dataclass
-class LeafRow:
-    name: str
-    requires_grad: bool
-    is_leaf: bool
-    grad_fn: Optional[str]
-    grad: Optional[np.ndarray]
-    note: str
+class GraphRow(_Record):
+    """One tensor of the graph: name, grad_fn, inputs (names), shape, value (when made),
+    requires_grad, is_leaf, grad; op (the op-table entry that made it), no_grad (made
+    from grad-requiring inputs with grad mode off), tensor (the Tensor itself)."""
+
+    __slots__ = ("name", "grad_fn", "inputs", "shape", "value", "requires_grad", "is_leaf",
+                 "grad", "op", "no_grad", "tensor")
+    _defaults = {"no_grad": False}
+    _hidden = ("tensor",)
 
 
-@dataclass
-class Result:
-    value: Optional[np.ndarray]       # the output's value (0-d for a scalar; None if none)
-    shape: Optional[tuple]
-    grad_fn: Optional[str]
-    grads: dict                       # name -> ndarray, or None where backward never reached
-    graph: list
-    leaves: list
-    upstream: Optional[np.ndarray]    # the gradient of the implicit backward (None: 1)
-    output: object = field(repr=False, default=None)
-    variables: dict = field(repr=False, default_factory=dict)
-    events: list = field(repr=False, default_factory=list)
-    program: object = field(repr=False, default=None)
-    const: set = field(repr=False, default_factory=set)
-    options: dict = field(repr=False, default_factory=dict)   # of, wrt, upstream, dtype
-    check: object = None
+class LeafRow(_Record):
+    """The leaf status of one tensor, with a one-line note on its grad."""
+
+    __slots__ = ("name", "requires_grad", "is_leaf", "grad_fn", "grad", "note")
+
+
+class Result(_Record):
+    """What evaluating a program produces (SPEC 6).
+
+    value: the output's value (0-d for a scalar; None without one); shape; grad_fn;
+    grads: name -> gradient (None where backward never reached); graph (GraphRow list);
+    leaves (LeafRow list); upstream: the implicit backward's gradient (None: 1); and,
+    for the check: output, variables, events, program, const, options; check.
+    """
+
+    __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
+                 "output", "variables", "events", "program", "const", "options", "check")
+    _hidden = ("output", "variables", "events", "program", "const", "options")
+
+    def __init__(self, *values, **fields):
+        super().__init__(*values, **fields)
+        for name, empty in (("variables", dict), ("events", list), ("const", set),
+                            ("options", dict)):
+            if getattr(self, name) is None:
+                setattr(self, name, empty())
 
 
 def _grad_of(t: Tensor):
@@ -72,11 +89,16 @@ class _GraphBuilder:
         self.before_of: dict = {}         # id(snapshot before an in-place op) -> tensor
         self.grad_names: dict = {}        # id(x.grad read in the program) -> "x.grad"
         self.detached: set = set()
+        # A tensor updated in place has new data (and maybe a new grad_fn) by now: its
+        # first row shows it as it was before its first in-place update.
+        self.first_before: dict = {}      # id(tensor updated in place) -> that snapshot
+        self.versions: dict = {}          # id(tensor) -> in-place updates listed so far
         for event in run.events:
             if event[0] == "inplace":
                 tensor, before, result = event[1:]
                 self.before_of[id(before)] = tensor
                 self.version_of[id(result)] = tensor
+                self.first_before.setdefault(id(tensor), before)
             elif event[0] == "read_grad" and event[2] is not None:
                 owner = run.names.get(id(event[1]), "?")
                 self.grad_names.setdefault(id(event[2]), f"{owner}.grad")
@@ -101,16 +123,18 @@ class _GraphBuilder:
             name = f"%{self.counter}"
         return name
 
-    def add_row(self, t: Tensor, name: str, inputs: list, op) -> int:
+    def add_row(self, t: Tensor, name: str, inputs: list, op, state=None) -> int:
+        """A row for ``t``, showing ``state`` (default: ``t`` as it is now)."""
+        s = t if state is None else state
         self.rows.append(GraphRow(
-            name=name, grad_fn=t.grad_fn.name if t.grad_fn is not None else None,
-            inputs=inputs, shape=t.shape, value=t.data, requires_grad=t.requires_grad,
-            is_leaf=t.grad_fn is None, grad=None, op=op, tensor=t))
+            name=name, grad_fn=s.grad_fn.name if s.grad_fn is not None else None,
+            inputs=inputs, shape=s.shape, value=s.data, requires_grad=s.requires_grad,
+            is_leaf=s.grad_fn is None, grad=None, op=op, tensor=t))
         self.row_of[id(t)] = len(self.rows) - 1
         return len(self.rows) - 1
 
     def add_leaf(self, t: Tensor) -> int:
-        return self.add_row(t, self.fresh_name(t), [], None)
+        return self.add_row(t, self.fresh_name(t), [], None, self.first_before.get(id(t)))
 
     def build(self) -> list:
         run = self.run
@@ -123,13 +147,15 @@ class _GraphBuilder:
                 inputs = [self.label(a) for a in args]
                 owner = self.version_of.get(id(result))
                 if owner is not None:
+                    version = self.versions[id(owner)] = self.versions.get(id(owner), 0) + 1
                     name = f"{self.rows[self.row_of[id(owner)]].name.split('@')[0]}" \
-                           f"@v{owner._version}"
+                           f"@v{version}"
                     index = self.add_row(result, name, inputs, op.name)
                     self.row_of[id(owner)] = index
                     self.rows[index].tensor = owner
                 else:
-                    index = self.add_row(result, self.fresh_name(result), inputs, op.name)
+                    index = self.add_row(result, self.fresh_name(result), inputs, op.name,
+                                         self.first_before.get(id(result)))
                     self.rows[index].no_grad = result.grad_fn is None and any(
                         isinstance(a, Tensor) and a.requires_grad for a in args)
             elif kind == "detach":
@@ -153,8 +179,9 @@ def _note(row: GraphRow, run, detached: set) -> str:
             return "grad is None: backward never reached it (the output does not use it)"
         return "leaf: backward accumulates into .grad"
     reason = "a constant"
-    if row.name in run.leaves and t is run.leaves[row.name]:
-        reason = "bound with --const" if row.name in run.const_names else "not in --wrt"
+    base = row.name.split("@")[0]                   # w@v1: w after an in-place update
+    if base in run.leaves and t is run.leaves[base]:
+        reason = "bound with --const" if base in run.const_names else "not in --wrt"
     elif id(t) in detached:
         reason = "detached"
     elif row.no_grad:
@@ -169,7 +196,8 @@ def build_result(run, output, upstream) -> Result:
     leaves = [LeafRow(r.name, r.requires_grad, r.is_leaf, r.grad_fn, r.grad,
                       _note(r, run, builder.detached))
               for r in rows if r.is_leaf or (r.name in named and '@' not in r.name)]
-    grads = {name: _grad_of(t) for name, t in run.leaves.items() if t.requires_grad}
+    grads = {name: _grad_of(t) for name, t in run.leaves.items()
+             if t.requires_grad and t.is_leaf}        # (an in-place update can end that)
     for name, t in run.made_leaves.items():
         grads.setdefault(name, _grad_of(t))
     if isinstance(output, Tensor):

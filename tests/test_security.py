@@ -1,0 +1,183 @@
+"""User text is never executed (SPEC 2): hostile programs are plain GradcliErrors that run
+nothing, and no module of gradcli calls eval/exec/compile/sympify/parse_expr or loads
+pickles."""
+
+from __future__ import annotations
+
+import ast as pyast
+import os
+import pathlib
+
+import pytest
+
+from gradcli.errors import GradcliError, ParseError
+from gradcli.lang.evaluator import evaluate
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "gradcli"
+
+# (program, True if the parser itself must reject it)
+HOSTILE = [
+    ("__import__('os').system('touch pwned')", True),
+    ("__import__", True),
+    ("x.__class__", True),
+    ("().__class__.__bases__", True),
+    ("x.__class__.__bases__[0].__subclasses__()", True),
+    ("x.__dict__", True),
+    ("__builtins__", True),
+    ("exec('1')", True),
+    ("eval('1')", True),
+    ("exec(x)", True),
+    ("eval(x)", True),
+    ("compile(x)", True),
+    ("lambda x: x", True),
+    ("import os", True),
+    ("x; import os", True),
+    ("from os import system", True),
+    ("open('f')", True),
+    ("open(x)", True),
+    ("'abc'", True),
+    ('"abc"', True),
+    ("f'{x}'", True),
+    ("b'x'", True),
+    ("getattr(x, 'y')", True),
+    ("getattr(x, y)", True),
+    ("globals()", True),
+    ("print(x)", True),
+    ("type(x)", True),
+    ("x.numpy()", True),
+    ("x._inplace(x)", True),
+    ("x if x else x", True),
+    ("[i for i in x]", True),
+    ("x == x", True),
+    ("`touch pwned`", True),
+    ("$(touch pwned)", True),
+    ("x.backward", False),
+    ("x.requires_grad", False),
+    ("x.grad_fn", False),
+    ("os.system", False),
+    ("sum.x", False),
+]
+
+
+@pytest.mark.parametrize("program, parse_error", HOSTILE)
+def test_hostile_programs_are_errors_and_run_nothing(program, parse_error, tmp_path,
+                                                     monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(GradcliError) as info:
+        evaluate(program, {"x": 2.0, "y": 1.0})
+    if parse_error:
+        assert isinstance(info.value, ParseError), (type(info.value), info.value.message)
+    assert info.value.message
+    assert list(tmp_path.iterdir()) == []           # nothing was created
+    assert not os.path.exists("pwned")
+
+
+def test_touch_command_is_not_run(tmp_path):
+    target = tmp_path / "pwned"
+    for program in (f"__import__('os').system('touch {target}')",
+                    f"exec(\"open('{target}', 'w')\")",
+                    f"open('{target}', 'w')"):
+        with pytest.raises(ParseError):
+            evaluate(program, {"x": 1.0})
+    assert not target.exists()
+
+
+def test_a_name_that_is_a_python_builtin_is_just_an_unbound_variable():
+    for name in ("open", "os", "sys", "print", "eval"):
+        with pytest.raises(GradcliError) as info:
+            evaluate(f"{name} + 1", {"x": 1.0})
+        assert info.value.message == f"unbound variable '{name}': pass --{name} VALUE"
+
+
+def test_bindings_do_not_evaluate_strings():
+    for value in ("__import__('os').system('touch pwned')", ["1+1"], "1"):
+        with pytest.raises(GradcliError):
+            evaluate("x", {"x": value})
+
+
+# -- a scan of the source ---------------------------------------------------------------------
+
+FORBIDDEN_NAMES = {"eval", "exec", "compile", "sympify", "parse_expr", "__import__"}
+FORBIDDEN_ATTRS = {"eval", "exec", "sympify", "parse_expr"}
+
+
+def _python_files():
+    files = sorted(PACKAGE.rglob("*.py"))
+    assert len(files) > 10, files
+    return files
+
+
+def _calls(path: pathlib.Path):
+    tree = pyast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in pyast.walk(tree):
+        if isinstance(node, pyast.Call):
+            yield node
+
+
+def _where(path, node) -> str:
+    shown = path.relative_to(PACKAGE.parent) if PACKAGE.parent in path.parents else path.name
+    return f"{shown}:{node.lineno}"
+
+
+def _violations(path: pathlib.Path) -> list:
+    """Calls of eval/exec/compile (but re.compile)/sympify/parse_expr, and imports of them."""
+    bad = []
+    for call in _calls(path):
+        func = call.func
+        if isinstance(func, pyast.Name) and func.id in FORBIDDEN_NAMES:
+            bad.append(f"{_where(path, call)}: {func.id}()")
+        elif isinstance(func, pyast.Attribute):
+            owner = func.value.id if isinstance(func.value, pyast.Name) else None
+            if func.attr in FORBIDDEN_ATTRS:
+                bad.append(f"{_where(path, call)}: .{func.attr}()")
+            elif func.attr == "compile" and owner != "re":
+                bad.append(f"{_where(path, call)}: {owner}.compile()")
+            elif func.attr == "S" and owner in ("sp", "sympy"):
+                bad.append(f"{_where(path, call)}: {owner}.S() (sympify)")
+    tree = pyast.parse(path.read_text(encoding="utf-8"))
+    for node in pyast.walk(tree):
+        if isinstance(node, pyast.ImportFrom):
+            for alias in node.names:
+                if alias.name in ("sympify", "parse_expr", "eval", "exec"):
+                    bad.append(f"{_where(path, node)}: imports {alias.name}")
+    return bad
+
+
+def _unsafe_loads(path: pathlib.Path) -> list:
+    """np.load without allow_pickle=False, and any pickle.load(s)."""
+    bad = []
+    for call in _calls(path):
+        func = call.func
+        if not (isinstance(func, pyast.Attribute) and isinstance(func.value, pyast.Name)):
+            continue
+        if func.attr == "load" and func.value.id in ("np", "numpy"):
+            if not any(k.arg == "allow_pickle" and isinstance(k.value, pyast.Constant)
+                       and k.value.value is False for k in call.keywords):
+                bad.append(f"{_where(path, call)}: np.load without allow_pickle=False")
+        elif func.attr in ("load", "loads") and func.value.id == "pickle":
+            bad.append(f"{_where(path, call)}: pickle.{func.attr}")
+    return bad
+
+
+def test_no_module_calls_eval_exec_compile_sympify_or_parse_expr():
+    assert [v for path in _python_files() for v in _violations(path)] == []
+
+
+def test_every_np_load_refuses_pickles():
+    assert [v for path in _python_files() for v in _unsafe_loads(path)] == []
+
+
+def test_the_scan_flags_planted_calls(tmp_path):
+    """The scanners can fail: they flag what they look for, and only that."""
+    planted = tmp_path / "planted.py"
+    planted.write_text("import re\nimport numpy as np\nimport sympy as sp\n"
+                       "from sympy import parse_expr\n"
+                       "sp.sympify('x')\neval('1')\nre.compile('a')\nsp.S('x')\n"
+                       "np.load('f')\nnp.load('f', allow_pickle=False)\n"
+                       "np.load('f', allow_pickle=True)\nexec(x)\nbuiltins.compile(x)\n")
+    found = _violations(planted)
+    loads = _unsafe_loads(planted)
+    assert [v.split(": ", 1)[1] for v in found] == [
+        ".sympify()", "eval()", "sp.S() (sympify)", "exec()", "builtins.compile()",
+        "imports parse_expr"]
+    assert [v.split(":")[1] for v in loads] == ["9", "11"]
