@@ -331,8 +331,8 @@ def test_upstream_wrong_shape_names_both_shapes():
     e = error("x**2", {"x": [1, 2, 3]}, ShapeError, upstream=[1, 1])
     assert e.kind == "shape"
     assert "[2]" in e.message and "[3]" in e.message
-    assert e.message == ("Mismatch in shape: grad_output[0] has a shape of [2] and "
-                         "output[0] has a shape of [3].")
+    assert e.message == ("--upstream: Mismatch in shape: grad_output[0] has a shape of [2] "
+                         "and output[0] has a shape of [3].")
     assert (e.line, e.column) == (1, 1)
 
 
@@ -348,8 +348,12 @@ def test_upstream_bad_values():
     assert e.message.startswith("--upstream: expected a number or an array of numbers")
 
 
-def test_upstream_is_ignored_when_the_program_calls_backward():
-    r = evaluate("y = x*v; backward(y, v)", {"x": 2.0, "v": [1.0, 2.0]}, upstream="ones")
+def test_upstream_is_refused_when_the_program_calls_backward():
+    # an upstream that would be silently ignored is an error, naming where it should go
+    e = error("y = x*v; backward(y, v)", {"x": 2.0, "v": [1.0, 2.0]}, InputError,
+              upstream="ones")
+    assert "--upstream has no effect here" in e.message and "backward(y" in e.message
+    r = evaluate("y = x*v; backward(y, v)", {"x": 2.0, "v": [1.0, 2.0]})
     close(r.grads["x"], 5.0)                     # sum(v * v)
     assert r.upstream is None
 

@@ -208,11 +208,13 @@ def test_constants_get_no_gradient():
     assert by_name(mul)["x"]["local"] == "d/d x (x*c) = c = 3"
 
 
-def test_program_without_backward_steps():
+def test_grad_calls_are_explained_without_accumulation():
     steps = explain_json("y = x**3; grad(y, x)", "--x", "2")
-    assert steps == []                    # grad() does not run backward into .grad
-    assert "(no backward pass ran)" in run("y = x**3; grad(y, x)", "--x", "2",
-                                           "--explain").stdout
+    (pow_,) = nodes(steps, "PowBackward0")
+    assert by_name(pow_)["x"]["local"] == "d/d x (x**3) = 3*x**2 = 3*2**2 = 12"
+    assert by_name(pow_)["x"]["grad"] == 12
+    # grad() returns the gradient: nothing is added into x.grad
+    assert not [s for s in steps if s.get("kind") == "accumulate"]
 
 
 # -- long graphs --------------------------------------------------------------------------------

@@ -188,8 +188,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
                     grads = _call_vjps(node, g, F, None if everything else needed)
                     if not retain_graph:
                         node.release()
-            if on_node is not None:
-                on_node(node, g, grads or ())
+            if on_node is not None and (accumulate or type(node) is not AccumulateGrad):
+                on_node(node, g, grads or ())        # grad() captures, it does not accumulate
             for i, nxt in enumerate(node.next_edges):
                 if nxt is None or not (everything or nxt in needed):
                     continue
@@ -241,7 +241,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
-         allow_unused=False):
+         allow_unused=False, on_node=None):
     """The gradients of ``outputs`` with respect to ``inputs``, without touching ``.grad``."""
     single = isinstance(inputs, Tensor)
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
@@ -256,7 +256,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     captured = run_backward(outputs, list(grad_outputs), retain_graph=retain_graph,
-                            create_graph=create_graph, inputs=inputs, accumulate=False)
+                            create_graph=create_graph, inputs=inputs, accumulate=False,
+                            on_node=on_node)
     result = []
     for t in inputs:
         g = captured.get(edge_of(t))

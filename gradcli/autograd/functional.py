@@ -46,9 +46,9 @@ def _operand(x):
 
 def _dims(x: Tensor, dim) -> tuple:
     if isinstance(dim, (list, tuple)):
-        dims = tuple(norm_dim(int(d), x.ndim) for d in dim)
+        dims = tuple(norm_dim(d, x.ndim) for d in dim)
     else:
-        dims = (norm_dim(int(dim), x.ndim),)
+        dims = (norm_dim(dim, x.ndim),)
     if len(set(dims)) != len(dims):
         raise ShapeError(f"dim {dims} appears multiple times in the list of dims")
     if x.ndim == 0:
@@ -110,7 +110,8 @@ def neg(x) -> Tensor:
 # ---- products ----------------------------------------------------------------------
 
 def matmul(a, b) -> Tensor:
-    a, b = as_tensor(a), as_tensor(b, like=a)
+    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
+    b = as_tensor(b, like=a)
     if a.ndim == 0 or b.ndim == 0:
         raise ShapeError("both arguments to matmul need to be at least 1D, but they are "
                          f"{a.ndim}D and {b.ndim}D")
@@ -130,6 +131,8 @@ def matmul(a, b) -> Tensor:
 
 
 def mm(a, b) -> Tensor:
+    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
+    b = as_tensor(b, like=a)
     if a.ndim != 2 or b.ndim != 2:
         raise ShapeError(f"mm: expected 2D tensors, got {a.ndim}D and {b.ndim}D")
     if a.shape[1] != b.shape[0]:
@@ -139,7 +142,8 @@ def mm(a, b) -> Tensor:
 
 
 def dot(a, b) -> Tensor:
-    a, b = as_tensor(a), as_tensor(b, like=a)
+    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
+    b = as_tensor(b, like=a)
     if a.ndim != 1 or b.ndim != 1:
         raise ShapeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
     if a.shape != b.shape:
@@ -209,12 +213,12 @@ def logsumexp(x, dim, keepdim=False) -> Tensor:
 
 def softmax(x, dim) -> Tensor:
     x = as_tensor(x)
-    return apply(OPS["softmax"], x, dim=norm_dim(int(dim), x.ndim))
+    return apply(OPS["softmax"], x, dim=norm_dim(dim, x.ndim))
 
 
 def log_softmax(x, dim) -> Tensor:
     x = as_tensor(x)
-    return apply(OPS["log_softmax"], x, dim=norm_dim(int(dim), x.ndim))
+    return apply(OPS["log_softmax"], x, dim=norm_dim(dim, x.ndim))
 
 
 def mse_loss(a, b) -> Tensor:

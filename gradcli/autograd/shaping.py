@@ -83,14 +83,14 @@ def transpose_all(x) -> Tensor:
 
 def unsqueeze(x, dim) -> Tensor:
     x = _as_tensor(x)
-    return apply(OPS["unsqueeze"], x, dim=norm_dim(int(dim), x.ndim + 1))
+    return apply(OPS["unsqueeze"], x, dim=norm_dim(dim, x.ndim + 1))
 
 
 def squeeze(x, dim=None) -> Tensor:
     x = _as_tensor(x)
     if dim is None:
         return apply(OPS["squeeze_all"], x)
-    return apply(OPS["squeeze"], x, dim=norm_dim(int(dim), x.ndim))
+    return apply(OPS["squeeze"], x, dim=norm_dim(dim, x.ndim))
 
 
 # ---- indexing -----------------------------------------------------------------------
@@ -165,7 +165,7 @@ def stack(tensors, dim=0) -> Tensor:
         if t_.shape != first:
             raise ShapeError(f"stack expects each tensor to be equal size, but got "
                              f"{list(first)} at entry 0 and {list(t_.shape)} at entry {i}")
-    return apply(OPS["stack"], tensors, dim=norm_dim(int(dim), len(first) + 1))
+    return apply(OPS["stack"], tensors, dim=norm_dim(dim, len(first) + 1))
 
 
 def cat(tensors, dim=0) -> Tensor:
@@ -177,7 +177,7 @@ def cat(tensors, dim=0) -> Tensor:
         if t_.ndim != first.ndim:
             raise ShapeError(f"Tensors must have same number of dimensions: got {first.ndim} "
                              f"and {t_.ndim}")
-    d = norm_dim(int(dim), first.ndim)
+    d = norm_dim(dim, first.ndim)
     for i, t_ in enumerate(tensors):
         for k in range(first.ndim):
             if k != d and t_.shape[k] != first.shape[k]:
@@ -199,12 +199,20 @@ def zeros_like(x) -> Tensor:
     return Tensor._make(np.zeros_like(x.data), None)
 
 
+def _new_shape(shape) -> tuple:
+    shape = _ints(shape)
+    if any(n < 0 for n in shape):
+        raise ShapeError(f"Trying to create tensor with negative dimension "
+                         f"{min(shape)}: {list(shape)}")
+    return shape
+
+
 def ones(*shape, dtype=None) -> Tensor:
-    return tensor(np.ones(_ints(shape)), dtype=dtype)
+    return tensor(np.ones(_new_shape(shape)), dtype=dtype)
 
 
 def zeros(*shape, dtype=None) -> Tensor:
-    return tensor(np.zeros(_ints(shape)), dtype=dtype)
+    return tensor(np.zeros(_new_shape(shape)), dtype=dtype)
 
 
 def detach(x) -> Tensor:

@@ -43,9 +43,8 @@ class CompiledCheck:
             raise NotCacheable
         self.bound = list(result.variables)          # argument order: binding order
         args = []
-        for name, t in result.variables.items():
-            syms = replay.sym[id(t)]
-            args.extend(np.asarray(syms).reshape(-1))
+        for name in result.variables:
+            args.extend(np.asarray(replay.symbols[name]).reshape(-1))
         self.shapes = {n: t.shape for n, t in result.variables.items()}
         outputs = []
         self.formulas = {}

@@ -39,7 +39,7 @@ def _symbolic(result, kind, found, deadline):
 
 def _evaluate_output(result, bindings) -> np.ndarray:
     from ..lang.evaluator import evaluate
-    const = [n for n, t in result.variables.items() if not t.requires_grad]
+    const = [n for n, (_, rg) in result.bound.items() if not rg]
     run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                    const={k: bindings[k] for k in const}, wrt=result.options.get("wrt"),
                    of=result.options.get("of"), dtype="float64", implicit_backward=False)
@@ -48,7 +48,7 @@ def _evaluate_output(result, bindings) -> np.ndarray:
 
 def _numeric(result, kind, found, shape, deadline):
     """Central differences of the output: first (Jacobian) or second (Hessian) order."""
-    base = {n: t.data.astype(np.float64) for n, t in result.variables.items()}
+    base = {n: np.asarray(d, dtype=np.float64) for n, (d, _) in result.bound.items()}
     slots = [(name, k) for name, t in found for k in range(t.data.size)]
 
     def nudged(steps) -> dict:

@@ -59,9 +59,9 @@ def expected_gradients(result, deadline: float) -> dict:
     for i, e in enumerate(events):
         if e[0] == "zero_grad":
             last_zero[id(e[1])] = i
-    base = {name: t.data.astype(np.float64) for name, t in result.variables.items()}
-    variables = [n for n, t in result.variables.items() if t.requires_grad]
-    const = [n for n, t in result.variables.items() if not t.requires_grad]
+    base = {name: np.asarray(d, dtype=np.float64) for name, (d, _) in result.bound.items()}
+    variables = [n for n, (_, rg) in result.bound.items() if rg]
+    const = [n for n, (_, rg) in result.bound.items() if not rg]
     opts = result.options
 
     def objective(name: str, bindings: dict) -> float:

@@ -103,6 +103,7 @@ class Replay:
         self.sym: dict = {}               # id(tensor) -> object ndarray (or _Chain)
         self.point: dict = {}             # Symbol -> exact value at the evaluation point
         self.variables: dict = {}         # name -> (tensor, symbol array)
+        self.symbols: dict = {}           # name -> symbol array of every bound name
         self.expected: dict = {}          # name -> accumulated expected gradient (array)
         self.kinks: dict = {}             # Symbol -> reason (derivative undefined there)
         self.values: list = []            # (result tensor, expected value) of grad() calls
@@ -115,10 +116,12 @@ class Replay:
                 self.before_of[id(event[2])] = event[1]
 
     # -- values of tensors ----------------------------------------------------------
-    def bind(self, name: str, tensor: Tensor, variable: bool) -> None:
+    def bind(self, name: str, tensor: Tensor, variable: bool, data=None) -> None:
         syms = symbols_for(name, tensor.shape)
         self.sym[id(tensor)] = syms
-        for s, v in zip(syms.reshape(-1), tensor.data.reshape(-1)):
+        self.symbols[name] = syms
+        data = tensor.data if data is None else data
+        for s, v in zip(syms.reshape(-1), np.asarray(data).reshape(-1)):
             self.point[s] = exact_point(v)
         if variable:
             self.variables[name] = (tensor, syms)
@@ -154,7 +157,8 @@ class Replay:
     def run(self) -> "Replay":
         result = self.result
         for name, t in result.variables.items():
-            self.bind(name, t, variable=t.requires_grad)
+            data, requires_grad = result.bound.get(name, (t.data, t.requires_grad))
+            self.bind(name, t, variable=requires_grad, data=data)
         for n, event in enumerate(result.events):
             if n % 64 == 0:
                 self._tick()

@@ -74,11 +74,9 @@ def graph(
     target = _output_kind(output) if output is not None else None
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
                     upstream=upstream, dtype=dtype)
-    if no_backward and job.upstream is None:
-        # The evaluator always runs the implicit backward; with "ones" it works for any
-        # output shape, and its gradients are not shown.
-        job.upstream = "ones"
-    result = job.evaluate(retain_grad=retain_grad)
+    # --no-backward: the graph as the forward pass left it (a program's own backward()
+    # calls still run: they are statements of the program)
+    result = job.evaluate(retain_grad=retain_grad, implicit_backward=not no_backward)
 
     from . import graphview
     structure = graphview.Structure(result)

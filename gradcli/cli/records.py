@@ -163,7 +163,7 @@ def check_record(result, record: Record, rtol, atol, timeout, compiled=None) -> 
     if compiled is not None:
         from ..check.compiled import tolerances
         r, a = tolerances(result, rtol, atol)
-        values = {n: t.data for n, t in result.variables.items()}
+        values = {n: d for n, (d, _) in result.bound.items()}
         report = compiled.report(result.grads, compiled.expected(values), r, a)
         if report["status"] == "passed" or not _needs_full(report):
             return report

@@ -131,9 +131,9 @@ def gradients_table(result, check: dict):
     table = _table("Gradients", "variable", "value", "gradient", "SymPy formula",
                    "numeric value" if numeric else "SymPy value", "status")
     details = check.get("variables", {}) if check else {}
+    made = {r.name: r.value for r in result.graph if r.is_leaf}   # requires_grad_() leaves
     for name, grad in result.grads.items():
-        leaf = result.variables.get(name)
-        value = leaf.data if leaf is not None else None
+        value = result.bound[name][0] if name in result.bound else made.get(name)
         d = details.get(name, {})
         status = d.get("status", check.get("status", "skipped") if check else "skipped")
         reason = d.get("reason")

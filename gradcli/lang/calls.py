@@ -89,6 +89,9 @@ class CallRunner:
             if value is None or (isinstance(value, float)):
                 return value
             raise InputError(f"{func}(): {param} must be a number")
+        if param in ("outputs", "inputs") and isinstance(value, list):
+            raise InputError(f"{func}(): {param} must be one tensor; call grad() once per "
+                             "tensor, e.g. grad(y, x) and grad(y, w)")
         if param == "tensors":
             if not isinstance(value, list):
                 raise InputError(f"{func}() expects a list of tensors, e.g. {func}([a, b])")
@@ -192,7 +195,7 @@ class CallRunner:
         try:
             (result,) = engine.grad(out, inp, grad_outputs, retain_graph=retain_graph,
                                     create_graph=bool(create_graph),
-                                    allow_unused=bool(allow_unused))
+                                    allow_unused=bool(allow_unused), on_node=self.on_node)
         finally:
             tape.in_backward = False
         self.run.events.append(("grad", out, inp, grad_outputs, bool(create_graph), result))

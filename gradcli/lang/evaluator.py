@@ -50,6 +50,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     if isinstance(program, str):
         program = parse(program, functions=FUNCTIONS)
     leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements)
+    bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = _Run(program, leaves, dtype, retain_grad, on_node, max_elements)
     run.const_names = set(const or ())
     mode = is_grad_enabled()
@@ -70,6 +71,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
         set_grad_enabled(mode)
     result = build_result(run, output, upstream_used)
     result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
+    result.bound = bound
     return result
 
 
@@ -152,6 +154,10 @@ class _Run:
         """backward() from the output; errors about the output point at ``where``, the
         statement that gave it (None for --of)."""
         if self.explicit_backward:
+            if upstream is not None:
+                raise InputError("--upstream has no effect here: the program runs its own "
+                                 "backward()/grad(); pass the gradient to it, e.g. "
+                                 "backward(y, ones_like(y))")
             return None
         if isinstance(upstream, str) and upstream != "ones":
             raise InputError(f"--upstream: expected a value or 'ones', got {upstream!r}")
@@ -181,6 +187,9 @@ class _Run:
             self.calls.run_backward(output, gradient, retain_graph=None, create_graph=False,
                                     implicit=True)
         except GradcliError as exc:
+            if exc.message.startswith("Mismatch in shape"):
+                exc.message = f"--upstream: {exc.message}"
+                exc.args = (exc.message,)
             raise _at(exc, where, self.source)
         return gradient
 
@@ -348,7 +357,10 @@ class _Run:
         if node.name == "T":
             return F.transpose_all(value)
         if node.name == "grad":
-            self.events.append(("read_grad", value, value.grad))
+            grad = value.grad
+            # later backward calls update this .grad in place: keep what was read
+            snapshot = None if grad is None else Tensor._make(grad.data, grad.grad_fn)
+            self.events.append(("read_grad", value, grad, snapshot))
             return value.grad
         if node.name == "data":
             return value.detach()

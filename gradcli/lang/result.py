@@ -60,17 +60,19 @@ class Result(_Record):
     value: the output's value (0-d for a scalar; None without one); shape; grad_fn;
     grads: name -> gradient (None where backward never reached); graph (GraphRow list);
     leaves (LeafRow list); upstream: the implicit backward's gradient (None: 1); and,
-    for the check: output, variables, events, program, const, options; check.
+    for the check: output, variables, events, program, const, options, bound (name ->
+    (value, requires_grad) as bound, before any in-place update); check.
     """
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
-                 "output", "variables", "events", "program", "const", "options", "check")
-    _hidden = ("output", "variables", "events", "program", "const", "options")
+                 "output", "variables", "events", "program", "const", "options", "bound",
+                 "check")
+    _hidden = ("output", "variables", "events", "program", "const", "options", "bound")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)
         for name, empty in (("variables", dict), ("events", list), ("const", set),
-                            ("options", dict)):
+                            ("options", dict), ("bound", dict)):
             if getattr(self, name) is None:
                 setattr(self, name, empty())
 
@@ -102,6 +104,7 @@ class _GraphBuilder:
             elif event[0] == "read_grad" and event[2] is not None:
                 owner = run.names.get(id(event[1]), "?")
                 self.grad_names.setdefault(id(event[2]), f"{owner}.grad")
+                self.first_before.setdefault(id(event[2]), event[3])   # value when read
 
     def label(self, value) -> str:
         if isinstance(value, Tensor):
@@ -176,8 +179,10 @@ def _note(row: GraphRow, run, detached: set) -> str:
         return "grad is None: not a leaf (call retain_grad() to keep its grad)"
     if row.requires_grad:
         if row.grad is None:
+            if not any(e[0] == "backward" for e in run.events):
+                return "grad is None: no backward() ran (grad() leaves .grad alone)"
             return "grad is None: backward never reached it (the output does not use it)"
-        return "leaf: backward accumulates into .grad"
+        return "leaf: gradients accumulate in .grad"
     reason = "a constant"
     base = row.name.split("@")[0]                   # w@v1: w after an in-place update
     if base in run.leaves and t is run.leaves[base]:

@@ -17,7 +17,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ...errors import ShapeError
+from ...errors import InputError, ShapeError
 
 
 class Op:
@@ -92,8 +92,13 @@ def as_array(x):
     return x if type(x) is np.ndarray else np.asarray(x)
 
 
-def norm_dim(dim: int, ndim: int, what: str = "dim") -> int:
+def norm_dim(dim, ndim: int, what: str = "dim") -> int:
     """A dimension index in range, negatives counted from the end (PyTorch's wording)."""
+    if isinstance(dim, (bool, np.bool_)) or not isinstance(dim, (int, float, np.integer,
+                                                                  np.floating)) or \
+            not float(dim).is_integer():
+        raise InputError(f"{what} must be an integer, got {dim!r}")
+    dim = int(dim)
     lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not lo <= dim <= hi:
         raise ShapeError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
