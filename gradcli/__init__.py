@@ -23,7 +23,7 @@ _EXPORTS = {
     "no_grad": "gradcli.autograd.grad_mode",
     "enable_grad": "gradcli.autograd.grad_mode",
     "functional": "gradcli.autograd",
-    "evaluate": "gradcli.lang.evaluator",
+    "evaluate": "gradcli.api",
     "Result": "gradcli.lang.evaluator",
     "GradcliError": "gradcli.errors",
 }

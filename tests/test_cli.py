@@ -118,7 +118,7 @@ def test_headline_table_has_header_gradients_graph_leaves_and_check():
     assert graph[5][-1] == "None"                         # a non-leaf's grad
     leaves = section(out, "Leaves")
     assert [row[0] for row in leaves] == ["x1", "x2", "x3"]
-    assert all("leaf: gradients accumulate in .grad" in " ".join(row) for row in leaves)
+    assert all("leaf: grads accumulate in .grad" in " ".join(row) for row in leaves)
     assert re.search(r"^check\s+passed \(symbolic, max abs error 0\)", out, re.M)
 
 
@@ -140,7 +140,7 @@ def test_headline_json_fields():
                                "is_leaf": False, "grad": None}
     assert leaf(obj, "x1") == {"name": "x1", "requires_grad": True, "is_leaf": True,
                                "grad_fn": None, "grad": 42,
-                               "note": "leaf: gradients accumulate in .grad"}
+                               "note": "leaf: grads accumulate in .grad"}
 
 
 def test_headline_plain_lines():

@@ -122,6 +122,9 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     if result.grads:
         con.print(render.gradients_table(result, report))
         con.print()
+    if report.get("values"):
+        con.print(render.values_table(report))
+        con.print()
     if explainer:
         explainer.render(con, steps, limit)
     con.print(render.graph_table(result.graph, full=full_graph), crop=False)

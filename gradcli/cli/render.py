@@ -144,6 +144,21 @@ def gradients_table(result, check: dict):
     return table
 
 
+def values_table(check: dict):
+    """grad() results the program computed, each checked like a gradient."""
+    table = _table("grad() results", "value of", "autograd", "SymPy formula", "SymPy value",
+                   "status")
+    for name, d in check.get("values", {}).items():
+        reason = d.get("reason")
+        table.add_row(_escape(name), _escape(fmt_value(d.get("actual"))),
+                      _escape(d.get("formula") or ""),
+                      _escape(fmt_value(d["expected"])) if d.get("expected") is not None
+                      else "",
+                      _status_text(d["status"]) + (f"\n[dim]{_escape(reason)}[/]"
+                                                   if reason else ""))
+    return table
+
+
 FAST_ROWS = 2000        # a longer table skips rich's layout (a 100 000-row --full-graph)
 
 

@@ -182,7 +182,7 @@ def _note(row: GraphRow, run, detached: set) -> str:
             if not any(e[0] == "backward" for e in run.events):
                 return "grad is None: no backward() ran (grad() leaves .grad alone)"
             return "grad is None: backward never reached it (the output does not use it)"
-        return "leaf: gradients accumulate in .grad"
+        return "leaf: grads accumulate in .grad"
     reason = "a constant"
     base = row.name.split("@")[0]                   # w@v1: w after an in-place update
     if base in run.leaves and t is run.leaves[base]:
