@@ -818,11 +818,13 @@ def test_allow_unused():
     assert (e.line, e.column) == (1, 10)
 
 
-def test_python_api_is_the_same_function():
+def test_python_api_evaluates_and_checks_on_request():
     import gradcli
-    assert gradcli.evaluate is evaluate
     r = gradcli.evaluate("x*x", {"x": 3.0})
     close(r.grads["x"], 6.0)
+    assert r.check is None                       # check=False by default (SPEC 6)
+    r = gradcli.evaluate("x*x", {"x": 3.0}, check=True)
+    assert r.check["status"] == "passed" and r.check["symbolic"] == {"x": "2*x"}
 
 
 def test_bindings_accept_tensors_and_arrays():
