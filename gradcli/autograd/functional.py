@@ -90,7 +90,7 @@ def div(a, b) -> Tensor:
     if not isinstance(a, Tensor):
         if not isinstance(b, Tensor):
             return tensor(np.true_divide(a, b))
-        return mul(reciprocal(b), a)        # as PyTorch records NUMBER / t
+        return mul(GENERATED["reciprocal"](b), a)    # as PyTorch records NUMBER / t
     return apply(OPS["div"], a, b)
 
 
@@ -192,13 +192,13 @@ def prod(x) -> Tensor:
 def max(x, other=None) -> Tensor:  # noqa: A001
     """max(x): the largest element; max(a, b) with two tensors is maximum(a, b)."""
     if other is not None:
-        return maximum(x, other)
+        return GENERATED["maximum"](x, other)
     return apply(OPS["max"], _nonempty("max", as_tensor(x)))
 
 
 def min(x, other=None) -> Tensor:  # noqa: A001
     if other is not None:
-        return minimum(x, other)
+        return GENERATED["minimum"](x, other)
     return apply(OPS["min"], _nonempty("min", as_tensor(x)))
 
 
@@ -256,15 +256,14 @@ UNARY = [op.name for op in OPS.values()
          if op.elementwise and len(op.vjps) == 1 and not op.internal and op.name != "neg"
          and op.name != "clamp"]
 BINARY = ["maximum", "minimum", "atan2", "hypot"]
-for _name in UNARY:
-    globals()[_name] = _unary(OPS[_name])
-for _name in BINARY:
-    globals()[_name] = _binary(OPS[_name])
+# exp, log, sin, ..., maximum, atan2, ...: one function per table entry, as module names
+GENERATED = {**{n: _unary(OPS[n]) for n in UNARY}, **{n: _binary(OPS[n]) for n in BINARY}}
+globals().update(GENERATED)
 
 
-from .shaping import (cat, detach, flatten, index, ones, ones_like, permute,  # noqa: E402
+from .shaping import (cat, detach, flatten, index, ones, ones_like, permute,  # noqa: E402,F401
                       reshape, select, squeeze, stack, t, transpose_all, unsqueeze, zeros,
-                      zeros_like)
+                      zeros_like)  # re-exported: the Python API and the language call them
 
 # ---- methods: x.exp(), x.sum(1), x.reshape(2, 3), ... ----------------------------------
 
@@ -272,6 +271,9 @@ METHODS = UNARY + BINARY + [
     "add", "sub", "mul", "div", "pow", "neg", "matmul", "dot", "mm", "trace", "sum", "mean",
     "prod", "max", "min", "norm", "logsumexp", "softmax", "log_softmax", "clamp", "reshape",
     "flatten", "permute", "t", "unsqueeze", "squeeze", "mse_loss"]
+__all__ = sorted(set(METHODS) | {
+    "as_tensor", "tensor", "Tensor", "is_number", "cat", "detach", "flatten", "index",
+    "ones", "ones_like", "select", "stack", "transpose_all", "zeros", "zeros_like"})
 for _name in METHODS:
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, globals()[_name])

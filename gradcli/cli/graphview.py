@@ -69,59 +69,15 @@ class Structure:
 
     def __init__(self, result):
         self.result = result
-        rows = result.graph
-        self.rows = rows
-        events = result.events or []
-        first_before: dict = {}      # id(tensor) -> snapshot taken by its first in-place op
-        before_owner: dict = {}      # id(snapshot) -> the tensor updated in place
-        inplace_result: dict = {}    # id(result of the in-place op) -> that tensor
-        for e in events:
-            if e[0] == "inplace":
-                tensor, before, res = e[1:]
-                first_before.setdefault(id(tensor), before)
-                before_owner[id(before)] = tensor
-                inplace_result[id(res)] = tensor
-        op_events = iter([e for e in events if e[0] == "op"])
-        self.nodes: list = []
-        self.row_of_node: dict = {}  # autograd Node -> row index
-        current: dict = {}           # id(tensor) -> index of its current row
-        self.backward_roots: list = []   # (tensor, gradient, implicit) per backward() run
-        for i, row in enumerate(rows):
-            if row.op is None:
-                current[id(row.tensor)] = i
-                self.nodes.append(GraphNode(i, row))
-                continue
-            event = next(op_events, None)     # op rows follow the tape's op events;
-            while event is not None and not (    # skip any the rows leave out
-                    event[1] is row.tensor or inplace_result.get(id(event[1])) is row.tensor):
-                event = next(op_events, None)
-            if event is None:                     # pragma: no cover - rows follow events
-                self.nodes.append(GraphNode(i, row))
-                continue
-            _, res, op, args, params, _in_backward = event
-            inputs = []
-            for arg, label in zip(args, row.inputs):
-                if isinstance(arg, Tensor):
-                    src = before_owner.get(id(arg), arg)
-                    inputs.append(current.get(id(src), label))
-                else:
-                    inputs.append(label)
-            owner = inplace_result.get(id(res))
-            if owner is not None:
-                current[id(owner)] = i
-                node = res.grad_fn
-            else:
-                current[id(res)] = i
-                before = first_before.get(id(res))
-                node = before.grad_fn if before is not None else res.grad_fn
-            gnode = GraphNode(i, row, node, inputs, tuple(args), dict(params))
-            self.nodes.append(gnode)
-            if node is not None:
-                self.row_of_node[node] = i
-        self.current = current
-        for e in events:
-            if e[0] == "backward":
-                self.backward_roots.append((e[1], e[2], e[4]))
+        self.rows = rows = result.graph
+        self.nodes = [GraphNode(i, row, row.node if row.op is not None else None,
+                                list(row.sources), row.args, row.params)
+                      for i, row in enumerate(rows)]
+        self.row_of_node = {row.node: i for i, row in enumerate(rows)
+                            if row.op is not None and row.node is not None}
+        self.current = result.row_of             # id(tensor) -> row of its current version
+        self.backward_roots = [(e[1], e[2], e[4]) for e in result.events or []
+                               if e[0] == "backward"]   # (tensor, gradient, implicit)
 
     # -- naming ---------------------------------------------------------------------------
     def name_of_tensor(self, tensor) -> str:

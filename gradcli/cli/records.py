@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Optional
 
 from ..errors import GradcliError, InputError
 from .common import Job
@@ -29,6 +28,7 @@ class Record:
     mode: str = "grad"
     graph: bool = False
     scalar: bool = False          # every bound value is a plain number
+    skip_reason: str = "\"check\": false"   # why the check is off, when it is
 
 
 def _numeric(value, where: str):
@@ -117,13 +117,19 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
     for flag in ("check", "graph"):
         if flag in obj and not isinstance(obj[flag], bool):
             raise InputError(f"'{flag}' must be true or false")
+    if mode != "grad":            # hessian/jacobian have no expect, upstream or graph
+        for name in ("expect", "upstream", "graph"):
+            if obj.get(name) not in (None, False, {}):
+                raise InputError(f"'{name}' applies to \"mode\": \"grad\" only, not "
+                                 f"\"{mode}\"")
     scalar = not any(type(v) is list for v in variables.values()) and \
         not any(type(v) is list for v in const.values())
     return Record(id=obj.get("id", default_id),
                   job=Job(expr, variables, const, wrt, of, upstream),
                   expect=_mapping(obj.get("expect"), "expect"),
                   check=obj.get("check", default_check), mode=mode,
-                  graph=obj.get("graph", False), scalar=scalar)
+                  graph=obj.get("graph", False), scalar=scalar,
+                  skip_reason="\"check\": false" if "check" in obj else "--no-check")
 
 
 def expect_object(record: Record, grads: dict, report: dict, rtol, atol) -> dict:
@@ -145,7 +151,9 @@ def answer_alone(record: Record, rtol: float, atol: float, timeout: float,
             from .matrix import compute
             obj = compute(record.job, record.mode, check=record.check, rtol=rtol, atol=atol,
                           timeout=timeout)[0]
-            return {"id": record.id, **obj}
+            if not record.check:
+                obj["check"] = check_object(skipped_report(record.skip_reason))
+            return {"id": record.id, **obj, "check": _trim(obj["check"])}
         result = record.job.evaluate()
         report = check_record(result, record, rtol, atol, timeout, compiled)
         if record.expect:
@@ -159,7 +167,7 @@ def answer_alone(record: Record, rtol: float, atol: float, timeout: float,
 def check_record(result, record: Record, rtol, atol, timeout, compiled=None) -> dict:
     from ..check import run_check
     if not record.check:
-        return skipped_report()
+        return skipped_report(record.skip_reason)
     if compiled is not None:
         from ..check.compiled import tolerances
         r, a = tolerances(result, rtol, atol)
@@ -182,5 +190,13 @@ def skipped_report(reason: str = "\"check\": false") -> dict:
 
 
 def _trim(report: dict) -> dict:
-    """Batch lines carry the summary of the check, not the per-variable arrays."""
-    return {k: v for k, v in report.items() if k not in ("variables", "values")}
+    """Batch lines carry the summary of the check, not the per-variable arrays; a check
+    skipped for want of a defined derivative keeps its reason (SPEC 5)."""
+    out = {k: v for k, v in report.items() if k not in ("variables", "values")}
+    if out.get("status") == "skipped" and not out.get("reason"):
+        reasons = [f"{name}: {entry['reason']}" for part in ("variables", "values")
+                   for name, entry in (report.get(part) or {}).items()
+                   if entry.get("status") == "skipped" and entry.get("reason")]
+        if reasons:
+            out["reason"] = "; ".join(reasons)
+    return out

@@ -8,7 +8,7 @@ the chain is long, so nothing may walk this tree recursively: use :func:`postord
 
 from __future__ import annotations
 
-from typing import Iterator, Optional, Union
+from typing import Iterator, Union
 
 
 class _Node:

@@ -7,7 +7,6 @@ leaves, in creation order -- a topological order.
 
 from __future__ import annotations
 
-from typing import Optional
 
 import numpy as np
 
@@ -40,12 +39,15 @@ class _Record:
 class GraphRow(_Record):
     """One tensor of the graph: name, grad_fn, inputs (names), shape, value (when made),
     requires_grad, is_leaf, grad; op (the op-table entry that made it), no_grad (made
-    from grad-requiring inputs with grad mode off), tensor (the Tensor itself)."""
+    from grad-requiring inputs with grad mode off), tensor (the Tensor itself); for the
+    graph views: node (the autograd node made with it), sources (per op argument: the
+    row index of a tensor, or the literal's text), args and params (as the op got them).
+    """
 
     __slots__ = ("name", "grad_fn", "inputs", "shape", "value", "requires_grad", "is_leaf",
-                 "grad", "op", "no_grad", "tensor")
+                 "grad", "op", "no_grad", "tensor", "node", "sources", "args", "params")
     _defaults = {"no_grad": False}
-    _hidden = ("tensor",)
+    _hidden = ("tensor", "node", "sources", "args", "params")
 
 
 class LeafRow(_Record):
@@ -61,18 +63,20 @@ class Result(_Record):
     grads: name -> gradient (None where backward never reached); graph (GraphRow list);
     leaves (LeafRow list); upstream: the implicit backward's gradient (None: 1); and,
     for the check: output, variables, events, program, const, options, bound (name ->
-    (value, requires_grad) as bound, before any in-place update); check.
+    (value, requires_grad) as bound, before any in-place update), row_of (id of a tensor ->
+    the graph row of its current version); check.
     """
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "check")
-    _hidden = ("output", "variables", "events", "program", "const", "options", "bound")
+                 "row_of", "check")
+    _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
+               "row_of")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)
         for name, empty in (("variables", dict), ("events", list), ("const", set),
-                            ("options", dict), ("bound", dict)):
+                            ("options", dict), ("bound", dict), ("row_of", dict)):
             if getattr(self, name) is None:
                 setattr(self, name, empty())
 
@@ -106,13 +110,17 @@ class _GraphBuilder:
                 self.grad_names.setdefault(id(event[2]), f"{owner}.grad")
                 self.first_before.setdefault(id(event[2]), event[3])   # value when read
 
-    def label(self, value) -> str:
+    def source(self, value):
+        """The row index of a tensor argument (its version at that point), else its text."""
         if isinstance(value, Tensor):
             source = self.before_of.get(id(value), value)
             index = self.row_of.get(id(source))
-            if index is None:
-                index = self.add_leaf(source)
-            return self.rows[index].name
+            return self.add_leaf(source) if index is None else index
+        return self.label(value)
+
+    def label(self, value) -> str:
+        if isinstance(value, Tensor):
+            return self.rows[self.source(value)].name
         if isinstance(value, (list, tuple)):
             return "[" + ", ".join(self.label(v) for v in value) + "]"
         if isinstance(value, np.ndarray):
@@ -132,7 +140,8 @@ class _GraphBuilder:
         self.rows.append(GraphRow(
             name=name, grad_fn=s.grad_fn.name if s.grad_fn is not None else None,
             inputs=inputs, shape=s.shape, value=s.data, requires_grad=s.requires_grad,
-            is_leaf=s.grad_fn is None, grad=None, op=op, tensor=t))
+            is_leaf=s.grad_fn is None, grad=None, op=op, tensor=t, node=s.grad_fn,
+            sources=[], args=(), params={}))
         self.row_of[id(t)] = len(self.rows) - 1
         return len(self.rows) - 1
 
@@ -146,8 +155,9 @@ class _GraphBuilder:
         for event in run.events:
             kind = event[0]
             if kind == "op":
-                result, op, args, _params, _in_backward = event[1:]
-                inputs = [self.label(a) for a in args]
+                result, op, args, params, _in_backward = event[1:]
+                sources = [self.source(a) for a in args]
+                inputs = [self.rows[s].name if isinstance(s, int) else s for s in sources]
                 owner = self.version_of.get(id(result))
                 if owner is not None:
                     version = self.versions[id(owner)] = self.versions.get(id(owner), 0) + 1
@@ -156,11 +166,14 @@ class _GraphBuilder:
                     index = self.add_row(result, name, inputs, op.name)
                     self.row_of[id(owner)] = index
                     self.rows[index].tensor = owner
+                    self.rows[index].node = result.grad_fn
                 else:
                     index = self.add_row(result, self.fresh_name(result), inputs, op.name,
                                          self.first_before.get(id(result)))
                     self.rows[index].no_grad = result.grad_fn is None and any(
                         isinstance(a, Tensor) and a.requires_grad for a in args)
+                row = self.rows[index]
+                row.sources, row.args, row.params = sources, tuple(args), dict(params)
             elif kind == "detach":
                 self.detached.add(id(event[2]))
         for index, row in enumerate(self.rows):
@@ -215,4 +228,4 @@ def build_result(run, output, upstream) -> Result:
         grads=grads, graph=rows, leaves=leaves,
         upstream=None if upstream is None else upstream.data,
         output=output, variables=dict(run.leaves), events=run.events, program=run.program,
-        const=set(run.const_names))
+        const=set(run.const_names), row_of=builder.row_of)
