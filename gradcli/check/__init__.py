@@ -65,8 +65,21 @@ def _compare(actual, expected, rtol, atol, slack=0.0) -> dict:
 def _to_float(expr) -> float:
     value = expr.evalf(30)
     if value.is_real and value.is_finite:
-        return float(value)
+        try:
+            return float(value)
+        except TypeError:         # SymPy calls DiracDelta(0) real and finite: no number
+            return float("nan")
     return float("nan")
+
+
+def _value_at(expr, replay) -> float:
+    """A derivative at the replay's point; NaN (undefined) where it depends on a
+    coordinate that is infinite or NaN: SymPy's limits there (0*cos(oo) = 0) are no
+    derivative at a point."""
+    bad = replay.nonfinite
+    if bad and not bad.isdisjoint(getattr(expr, "free_symbols", ())):
+        return float("nan")
+    return _to_float(expr.xreplace(replay.point))
 
 
 def _symbolic(result, rtol, atol, deadline) -> dict:
@@ -85,13 +98,13 @@ def _symbolic(result, rtol, atol, deadline) -> dict:
         for idx in np.ndindex(exprs.shape):
             if time.monotonic() > deadline:
                 raise Timeout
-            expected[idx] = _to_float(exprs[idx].xreplace(replay.point))
+            expected[idx] = _value_at(exprs[idx], replay)
         entry = _compare(actual, expected, rtol, atol)
         kink = next((replay.kinks[s] for s in syms.reshape(-1) if s in replay.kinks), None)
-        if kink and entry["status"] != "passed":
+        if kink and actual is not None:
+            # undefined at the point (SPEC 5): SymPy's convention there (Heaviside(0) =
+            # 1/2, sign(0) = 0) may or may not match PyTorch's; neither confirms anything
             entry.update(status="skipped", reason=kink)
-        elif kink:
-            entry["reason"] = kink
         if exprs.ndim == 0:
             text = str(exprs[()])
             entry["formula"] = text if len(text) <= FORMULA_LIMIT else \
@@ -102,8 +115,12 @@ def _symbolic(result, rtol, atol, deadline) -> dict:
     for tensor, derivative in replay.values:
         expected = np.empty(derivative.shape)
         for idx in np.ndindex(derivative.shape):
-            expected[idx] = _to_float(derivative[idx].xreplace(replay.point))
+            expected[idx] = _value_at(derivative[idx], replay)
         entry = _compare(tensor.data, expected, rtol, atol)
+        kink = next((replay.kinks[s] for s in replay.grad_targets.get(id(tensor), ())
+                     if s in replay.kinks), None)
+        if kink:
+            entry.update(status="skipped", reason=kink)
         if derivative.ndim == 0:
             entry["formula"] = str(derivative[()])[:FORMULA_LIMIT]
         values[replay.name_of(tensor)] = entry
@@ -116,11 +133,12 @@ def _symbolic(result, rtol, atol, deadline) -> dict:
 
 
 def _numeric(result, rtol, atol, deadline, reason) -> dict:
-    from .numeric import expected_gradients
+    from .numeric import expected_gradients, kinks
     rtol, atol = max(rtol, 1e-5), max(atol, 1e-6)     # what differences can resolve
     details = {}
     sampled = []
     numeric = expected_gradients(result, deadline)
+    kinked = kinks(result)
     for name, actual in result.grads.items():
         if name not in numeric:
             details[name] = {"status": "skipped", "expected": None, "actual": actual,
@@ -132,6 +150,14 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
         entry.pop("ulp_err", None)            # against a difference quotient, ulps mean nothing
         if checked < expected.size:
             sampled.append(f"{name}: {checked} of {expected.size} elements")
+            if checked == 0:
+                entry.update(status="skipped", reason="the time budget ran out before any "
+                             "element was checked")
+            elif entry["status"] == "passed":
+                entry["reason"] = f"time budget reached: {checked} of {expected.size} " \
+                    "elements checked"
+        if name in kinked and actual is not None:
+            entry.update(status="skipped", reason=kinked[name])
         details[name] = entry
     text = reason + f"; central differences (rtol {rtol:g}, atol {atol:g}, plus each " \
         "difference's rounding error)"
@@ -184,6 +210,14 @@ def _summary(body: dict) -> dict:
     for key in ("values", "reason", "rtol", "atol"):
         if body.get(key):
             report[key] = body[key]
+    if status == "skipped":
+        # say why (SPEC 5), also where only the summary is shown (the check line)
+        reasons = [e.get("reason") for e in list(body["variables"].values()) +
+                   list(body.get("values", {}).values()) if e["status"] == "skipped"]
+        reasons = [r for r in dict.fromkeys(reasons) if r and r not in body.get("reason", "")]
+        if reasons:
+            report["reason"] = "; ".join(([body["reason"]] if body.get("reason") else [])
+                                         + reasons)
     return report
 
 

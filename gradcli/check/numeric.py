@@ -46,6 +46,40 @@ def _spread(n: int) -> np.ndarray:
     return np.array(order, dtype=int)
 
 
+def kinks(result) -> dict:
+    """name -> reason, for each bound variable that an op's input depends on where the
+    op's derivative is undefined (a kink, a tie), as the symbolic replay marks them:
+    a difference quotient across a kink is no reference for PyTorch's value there."""
+    from ..autograd.tensor import Tensor
+    deps = {id(t): frozenset((n,)) for n, t in result.variables.items()}
+    before_of = {id(e[2]): e[1] for e in result.events if e[0] == "inplace"}
+
+    def of(x) -> frozenset:
+        if not isinstance(x, Tensor):
+            return frozenset()
+        return deps.get(id(before_of.get(id(x), x)), frozenset())
+
+    found: dict = {}
+    for event in result.events:
+        if event[0] == "inplace":
+            deps[id(event[1])] = of(event[3])
+            continue
+        if event[0] != "op" or not event[1].requires_grad:
+            continue
+        out, op, args, params, in_backward = event[1:6]
+        names = frozenset().union(*(of(a) for a in args))
+        if names:
+            deps[id(out)] = names
+        if in_backward or op.undefined is None or not names:
+            continue
+        reason = op.undefined(*[a.data if isinstance(a, Tensor) else a for a in args],
+                              out.data, **params)
+        if reason:
+            for name in names:
+                found.setdefault(name, reason)
+    return found
+
+
 def expected_gradients(result, deadline: float) -> dict:
     """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
     element, elements checked)."""

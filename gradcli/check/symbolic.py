@@ -108,7 +108,9 @@ class Replay:
         self.kinks: dict = {}             # Symbol -> reason (derivative undefined there)
         self.values: list = []            # (result tensor, expected value) of grad() calls
         self.skipped_values: list = []    # (result tensor, reason)
+        self.grad_targets: dict = {}      # id(grad() result) -> symbols it differentiates by
         self.cacheable = True             # expected values are functions of the bindings only
+        self.nonfinite = frozenset()      # symbols at inf or NaN (set by run())
         self.before_of: dict = {}
         self.names = {id(row.tensor): row.name.split("@")[0] for row in result.graph}
         for event in result.events:
@@ -190,6 +192,7 @@ class Replay:
                 name = self.name_of(event[1])
                 if name in self.expected:
                     self.sym[id(event[2])] = self.expected[name].copy()
+        self.nonfinite = frozenset(s for s, v in self.point.items() if not v.is_finite)
         return self
 
     def name_of(self, tensor) -> str:
@@ -287,5 +290,6 @@ class Replay:
             self._tick()
             derivative[idx] = sp.diff(objective, syms[idx])
         self.sym[id(result)] = derivative
+        self.grad_targets[id(result)] = list(syms.reshape(-1))
         self.names.setdefault(id(result), f"grad({self.name_of(out)}, {target})")
         self.values.append((result, derivative))
