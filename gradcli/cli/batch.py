@@ -58,6 +58,9 @@ def batch(
     from .reader import read_records
     from .vectorized import Answerer
 
+    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
+        if not tolerance >= 0:      # as grad: a negative (or NaN) tolerance fails every check
+            raise InputError(f"{option} must be a number >= 0, got {tolerance:g}")
     if file is None or file == "-":
         stream = sys.stdin.buffer
     else:

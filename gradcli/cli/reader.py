@@ -40,30 +40,51 @@ class _Source:
         except (OSError, ValueError):
             return True
 
-    def fill(self) -> bool:
+    def _read(self) -> bytes:
         data = os.read(self.fd, READ_SIZE) if self.fd is not None else \
             self.stream.read(READ_SIZE)
         if not data:
             self.eof = True
+        return data
+
+    def fill(self) -> bool:
+        data = self._read()
+        if not data:
             return False
         self.buf = self.buf[self.pos:] + data
         self.pos = 0
         return True
 
     def readline(self):
-        """The next line (with its newline), or None at the end."""
-        while True:
-            end = self.buf.find(b"\n", self.pos)
+        """The next line (with its newline), or None at the end.  A long line is
+        gathered in pieces (linear time, whatever its length)."""
+        end = self.buf.find(b"\n", self.pos)
+        if end >= 0:
+            line = self.buf[self.pos:end + 1]
+            self.pos = end + 1
+            return line
+        pieces = [self.buf[self.pos:]]
+        self.buf, self.pos = b"", 0
+        while not self.eof:
+            data = self._read()
+            end = data.find(b"\n")
             if end >= 0:
-                line = self.buf[self.pos:end + 1]
-                self.pos = end + 1
-                return line
+                pieces.append(data[:end + 1])
+                self.buf, self.pos = data, end + 1
+                break
+            pieces.append(data)
+        line = b"".join(pieces)
+        return line or None
+
+    def first_byte(self) -> bytes:
+        """The first byte that is not blank space (b"" if there is none), read ahead
+        without consuming anything."""
+        while True:
+            rest = self.buf[self.pos:].lstrip()
+            if rest:
+                return rest[:1]
             if not self.fill():
-                if self.pos < len(self.buf):
-                    line = self.buf[self.pos:]
-                    self.pos = len(self.buf)
-                    return line
-                return None
+                return b""
 
     def rest_text(self, decoder) -> str:
         text = decoder.decode(self.buf[self.pos:])
@@ -71,13 +92,20 @@ class _Source:
         return text
 
 
-def _json_error(exc: Exception, line: int) -> InputError:
+def _json_error(exc: Exception, line: int, text: bytes = b"", lead: int = 0) -> InputError:
+    """An InputError for a record that is not JSON; ``text`` is the line as read and
+    ``lead`` the blank bytes stripped before decoding (msgspec counts bytes from there;
+    the column counts characters of the whole line)."""
     col = getattr(exc, "colno", None)
     msg = getattr(exc, "msg", str(exc))
     found = re.search(r"\(byte (\d+)\)", msg)       # msgspec: "... (byte 4)"
     if found:
-        col = int(found.group(1)) + 1
+        offset = lead + int(found.group(1))
+        col = len(text[:offset].decode("utf-8", "replace")) + 1 if text else offset + 1
         msg = msg[:found.start()].strip()
+    if isinstance(exc, UnicodeDecodeError):
+        col = len(text[:lead + exc.start].decode("utf-8", "replace")) + 1 if text else None
+        msg = "the input is not UTF-8 text"
     msg = msg.replace("JSON is malformed: ", "")
     return InputError(f"not valid JSON: {msg}", line=line, column=col)
 
@@ -87,17 +115,19 @@ def _decoder():
     30 000 records); both reject what is not strict JSON."""
     import msgspec
     decode = msgspec.json.Decoder().decode
-    errors = (msgspec.DecodeError, msgspec.ValidationError)
+    errors = (msgspec.DecodeError, msgspec.ValidationError, UnicodeDecodeError)
     return decode, errors
 
 
 def read_records(stream, chunk_size: int):
     """Yield lists of (default id, decoded JSON value or InputError)."""
     source = _Source(stream)
+    if source.first_byte() == b"[":        # one JSON array (never a line at a time: it
+        yield from _read_array(source, chunk_size)      # may be the whole input)
+        return
     decode, decode_errors = _decoder()
     lineno = 0
     chunk: list = []
-    first = True
     while True:
         if chunk and (len(chunk) >= chunk_size or not source.waiting()):
             yield chunk
@@ -109,29 +139,44 @@ def read_records(stream, chunk_size: int):
         stripped = line.strip()
         if not stripped:
             continue
-        if first and stripped.startswith(b"["):
-            source.pos -= len(line)        # hand the whole array to the array reader
-            yield from _read_array(source, chunk_size)
-            return
-        first = False
         try:
             chunk.append((lineno, decode(stripped)))
         except decode_errors as exc:
-            chunk.append((lineno, _json_error(exc, lineno)))
+            lead = len(line) - len(line.lstrip())
+            chunk.append((lineno, _json_error(exc, lineno, line, lead)))
         except RecursionError:
             chunk.append((lineno, InputError("record nested too deeply", line=lineno)))
     if chunk:
         yield chunk
 
 
+def _bare_constant(name: str):
+    raise ValueError(f"{name} is not strict JSON (write the string \"{name}\")")
+
+
+def _truncated(exc: ValueError, text: str) -> bool:
+    """Could this decoding error be a value cut off by the end of what was read so far
+    (rather than a malformed one, which more input cannot mend)?"""
+    pos = getattr(exc, "pos", None)
+    msg = getattr(exc, "msg", "")
+    return pos is None or msg.startswith("Unterminated string") or len(text) - pos <= 8
+
+
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")     # what surrogateescape makes of a bad byte
+
+
 def _read_array(source: _Source, chunk_size: int):
     """Records of one JSON array, decoded element by element as input arrives."""
-    decoder = json.JSONDecoder()
-    utf8 = codecs.getincrementaldecoder("utf-8")("replace")
-    text = source.rest_text(utf8)
-    pos = text.index("[") + 1
+    decoder = json.JSONDecoder(parse_constant=_bare_constant)     # strict: no bare NaN
+    utf8 = codecs.getincrementaldecoder("utf-8")("surrogateescape")   # bad bytes: see below
     index, chunk = 0, []
     expect_value = True                 # after '[' or ',': a value (or ']' if empty)
+
+    def problem(message: str) -> None:
+        chunk.append((index + 1, InputError(message, line=index + 1)))
+
+    text = source.rest_text(utf8)
+    pos = text.index("[") + 1
 
     def more() -> bool:
         nonlocal text, pos
@@ -141,24 +186,31 @@ def _read_array(source: _Source, chunk_size: int):
         pos = 0
         return True
 
-    def problem(message: str) -> None:
-        chunk.append((index + 1, InputError(message, line=index + 1)))
-
-    while True:
+    def skip_blank() -> None:
+        nonlocal pos
         while True:
             while pos < len(text) and text[pos] in " \t\r\n":
                 pos += 1
             if pos < len(text) or not more():
-                break
+                return
+
+    while True:
+        skip_blank()
         if pos >= len(text):
             problem("the JSON array is not closed with ']'")
             break
         c = text[pos]
         if c == "]" and (index == 0 or not expect_value):
+            pos += 1
+            skip_blank()
+            if pos < len(text):         # JSON Lines after an array, a second array...
+                problem("not valid JSON: unexpected data after the closing ']' of the "
+                        "array (give one JSON array, or JSON Lines)")
             break
         if not expect_value:
             if c != ",":
-                problem(f"not valid JSON: expected ',' or ']' between records, found {c!r}")
+                problem(f"not valid JSON: expected ',' or ']' between records, "
+                        f"found {c!r}")
                 break
             pos += 1
             expect_value = True
@@ -169,13 +221,15 @@ def _read_array(source: _Source, chunk_size: int):
             problem("record nested too deeply")
             break
         except ValueError as exc:
-            if more():
+            if _truncated(exc, text) and more():
                 continue
             chunk.append((index + 1, _json_error(exc, index + 1)))
             break
-        if end == len(text) and more():
-            continue                                 # a number may go on in the next read
+        if end == len(text) and text[end - 1] in "0123456789" and more():
+            continue                             # a number may go on in the next read
         index += 1
+        if _NOT_UTF8.search(text, pos, end):     # bytes that are not UTF-8 (escaped)
+            value = InputError("not valid JSON: the input is not UTF-8 text", line=index)
         chunk.append((index, value))
         pos = end
         expect_value = False

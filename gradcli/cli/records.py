@@ -119,7 +119,8 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
             raise InputError(f"'{flag}' must be true or false")
     if mode != "grad":            # hessian/jacobian have no expect, upstream or graph
         for name in ("expect", "upstream", "graph"):
-            if obj.get(name) not in (None, False, {}):
+            value = obj.get(name)
+            if value is not None and value is not False and value != {}:
                 raise InputError(f"'{name}' applies to \"mode\": \"grad\" only, not "
                                  f"\"{mode}\"")
     scalar = not any(type(v) is list for v in variables.values()) and \

@@ -47,8 +47,8 @@ class Answerer:
         key = (job.text, tuple(job.bindings), tuple(job.const),
                None if job.wrt is None else tuple(job.wrt), job.of)
         if not record.scalar:
-            key += (tuple(np.shape(v) for v in job.bindings.values()),
-                    tuple(np.shape(v) for v in job.const.values()))
+            key += (tuple(_shape(v) for v in job.bindings.values()),
+                    tuple(_shape(v) for v in job.const.values()))
         info = self.programs.get(key)
         if info is None:
             info = self.programs[key] = _Program()
@@ -172,7 +172,7 @@ class Answerer:
         for k, (i, record) in enumerate(members):
             record_grads = {n: (None if g is None else g[k]) for n, g in grads.items()}
             if not record.check:
-                report = skipped_report()
+                report = _trim(skipped_report(record.skip_reason))
             elif compiled is None or not clean[k]:
                 out[i] = self._alone(info, record)
                 continue
@@ -191,6 +191,15 @@ class Answerer:
                       "grads": {n: (None if v is None else number(v))
                                 for n, v in record_grads.items()},
                       "upstream": None, "check": report}
+
+
+def _shape(value):
+    """The shape of a bound value, for the cache key; a ragged nested list has none (its
+    record gets the evaluator's bind error)."""
+    try:
+        return np.shape(value)
+    except ValueError:
+        return "ragged"
 
 
 def _plain(record: Record) -> bool:
@@ -218,13 +227,22 @@ def _elementwise_only(result) -> bool:
 
 def _compile(result, timeout: float):
     from ..check.compiled import CompiledCheck, NotCacheable
-    from ..check.symbolic import Timeout
     if sum(t.data.size for t in result.variables.values()) > 256:
         return False
     try:
-        return CompiledCheck(result, timeout)
-    except (NotCacheable, Timeout, RecursionError):
+        compiled = CompiledCheck.for_result(result, timeout)
+    except NotCacheable:
         return False
+    except Exception as exc:  # noqa: BLE001 - symbolic.Timeout or RecursionError, but
+        from ..check.symbolic import Timeout     # importing it means importing SymPy
+        if isinstance(exc, (Timeout, RecursionError)):
+            return False
+        raise
+    try:        # lambdify may emit a function numpy has not (DiracDelta, from sign'):
+        compiled.expected({n: d for n, (d, _) in result.bound.items()})    # try it once
+    except Exception:  # noqa: BLE001 - then the full check answers, record by record
+        return False
+    return compiled
 
 
 def _vector_compare(grads, expected, names, rtol, atol):
