@@ -55,12 +55,11 @@ def batch(
                                         "stderr.")] = False,
 ) -> None:
     from ..errors import InputError
+    from .common import check_options
     from .reader import read_records
     from .vectorized import Answerer
 
-    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
-        if not tolerance >= 0:      # as grad: a negative (or NaN) tolerance fails every check
-            raise InputError(f"{option} must be a number >= 0, got {tolerance:g}")
+    check_options(rtol, atol, check_timeout)
     if file is None or file == "-":
         stream = sys.stdin.buffer
     else:

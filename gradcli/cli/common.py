@@ -55,6 +55,15 @@ def read_program(program: Optional[str], file: Optional[str]) -> str:
         raise InputError(f"-f: '{file}' is not UTF-8 text") from None
 
 
+def check_options(rtol: float, atol: float, timeout: float, output_format=None) -> None:
+    """Refuse option values that would make every check fail or never run."""
+    if output_format is not None and output_format not in FORMATS:
+        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {output_format!r}")
+    for option, value in (("--rtol", rtol), ("--atol", atol), ("--check-timeout", timeout)):
+        if not value >= 0:          # negative or NaN: every check would fail (or not run)
+            raise InputError(f"{option} must be a number >= 0, got {value:g}")
+
+
 def build_job(program, extra_args, *, file=None, var=(), const=(), wrt=None, of=None,
               upstream=None, dtype="float64") -> Job:
     program, bindings = split_bindings(program, extra_args)

@@ -60,15 +60,10 @@ def grad(
     dtype: options.Dtype = "float64",
 ) -> None:
     from ..check import check_expectations, run_check
-    from ..errors import InputError
-    from .common import FORMATS, build_job
+    from .common import build_job, check_options
     from .values import parse_assignment
 
-    if output_format not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {output_format!r}")
-    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
-        if not tolerance >= 0:      # a negative (or NaN) tolerance fails every check
-            raise InputError(f"{option} must be a number >= 0, got {tolerance:g}")
+    check_options(rtol, atol, check_timeout, output_format)
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
                     upstream=upstream, dtype=dtype)
     expectations = dict(parse_assignment(e, "--expect") for e in expect)

@@ -62,13 +62,8 @@ def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: f
 
 def _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
          check_timeout, output_format, quiet):
-    from ..errors import InputError
-    from .common import FORMATS, build_job
-    if output_format not in FORMATS:
-        raise InputError(f"--format must be one of {', '.join(FORMATS)}, got {output_format!r}")
-    for option, tolerance in (("--rtol", rtol), ("--atol", atol)):
-        if not tolerance >= 0:      # a negative (or NaN) tolerance fails every check
-            raise InputError(f"{option} must be a number >= 0, got {tolerance:g}")
+    from .common import build_job, check_options
+    check_options(rtol, atol, check_timeout, output_format)
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
                     dtype=dtype)
     obj, matrix, rows, labels, report = compute(job, kind, check=check, rtol=rtol, atol=atol,
