@@ -4,7 +4,8 @@
 
 30 000 records over the 10 programs of batch_programs.json (scalar variables), timed
 as whole processes in one run, best of --repeat:
-  1. gradcli batch (check on, the default) and with --no-check;
+  1. gradcli batch (check on, the default: its first run, when SymPy derives and caches
+     each program's gradients, and the best later run) and with --no-check;
   2. the same job as a PyTorch loop (torch 2.13 if importable by the python given with
      --torch-python; programs hand-written as Python functions, so torch pays no parsing);
   3. the floor: read each record with stdlib json, write a result line of the same size.
@@ -103,6 +104,10 @@ def main() -> None:
     answers = os.path.join(tmp, "answers.jsonl")
     n = args.records
 
+    # The batch check keeps its SymPy derivatives in a cache directory: the first run
+    # computes them (importing SymPy), later runs over the same programs reuse them.
+    os.environ["GRADCLI_CACHE_DIR"] = os.path.join(tmp, "cache")
+    t_cold = timed([gradcli, "batch", records, "-q"], answers, 1)
     t_check = timed([gradcli, "batch", records, "-q"], answers, args.repeat)
     lines = open(answers).read().splitlines()
     ok = sum('"status":"passed"' in line for line in lines)
@@ -118,11 +123,14 @@ def main() -> None:
                     os.path.join(tmp, "floor.out"), args.repeat)
 
     print(f"records: {n} over 10 programs (scalar variables); best of {args.repeat}")
+    print(f"gradcli batch, check on, first run (SymPy derives): "
+          f"{t_cold:5.2f} s  {n / t_cold:9,.0f} records/s")
     print(f"gradcli batch (check on):   {t_check:7.2f} s  {n / t_check:9,.0f} records/s  "
-          f"({ok} checks passed)")
+          f"({ok} checks passed; derivatives cached)")
     print(f"gradcli batch --no-check:   {t_nocheck:7.2f} s  {n / t_nocheck:9,.0f} records/s")
     print(f"floor (json in/out only):   {t_floor:7.2f} s  {n / t_floor:9,.0f} records/s")
-    print(f"  check on / check off:     {t_check / t_nocheck:7.2f}x  (target <= 2)")
+    print(f"  check on / check off:     {t_check / t_nocheck:7.2f}x  (target <= 2; "
+          f"first run {t_cold / t_nocheck:.2f}x)")
     print(f"  check off / floor:        {t_nocheck / t_floor:7.2f}x  (target <= 3)")
     print(f"  check on / floor:         {t_check / t_floor:7.2f}x")
 
@@ -138,7 +146,8 @@ def main() -> None:
                      os.path.join(HERE, "batch_programs.json")],
                     os.path.join(tmp, "torch.out"), args.repeat)
     print(f"torch per-record loop:      {t_torch:7.2f} s  {n / t_torch:9,.0f} records/s")
-    print(f"  torch / gradcli (check on):  {t_torch / t_check:6.1f}x faster  (target >= 10)")
+    print(f"  torch / gradcli (check on):  {t_torch / t_check:6.1f}x faster  (target >= 10; "
+          f"first run {t_torch / t_cold:.1f}x)")
     print(f"  torch / gradcli (no check):  {t_torch / t_nocheck:6.1f}x faster")
 
 

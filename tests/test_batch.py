@@ -942,6 +942,11 @@ def test_vectorized_and_one_by_one_no_check(varied):
     assert fast.stdout == slow.stdout and fast.exit_code == slow.exit_code
 
 
+def chunk_lines(data: bytes) -> list:
+    """Answerer.answer returns a chunk's JSON Lines as bytes: one line per record."""
+    return [line + b"\n" for line in data.split(b"\n")[:-1]]
+
+
 def test_answerer_paths_agree_directly(varied):
     import io
     chunks = list(read_records(io.BytesIO(varied.encode()), 4096))
@@ -949,7 +954,7 @@ def test_answerer_paths_agree_directly(varied):
     for vectorize in (True, False):
         answerer = Answerer(rtol=1e-7, atol=1e-9, timeout=5.0, vectorize=vectorize)
         stats = {"records": 0, "ok": 0, "errors": 0, "failed": 0}
-        lines = [line for chunk in chunks for line in answerer.answer(chunk, stats)]
+        lines = [line for chunk in chunks for line in chunk_lines(answerer.answer(chunk, stats))]
         results.append((lines, stats))
     (fast, fast_stats), (slow, slow_stats) = results
     assert fast == slow and fast_stats == slow_stats
@@ -958,7 +963,7 @@ def test_answerer_paths_agree_directly(varied):
     answerer = Answerer(rtol=1e-7, atol=1e-9, timeout=5.0, vectorize=True)
     stats = {"records": 0, "ok": 0, "errors": 0, "failed": 0}
     small = [line for chunk in read_records(io.BytesIO(varied.encode()), 7)
-             for line in answerer.answer(chunk, stats)]
+             for line in chunk_lines(answerer.answer(chunk, stats))]
     assert small == slow and stats == slow_stats
 
 
@@ -992,7 +997,7 @@ def test_paths_agree_on_every_op():
         answerer = Answerer(rtol=1e-7, atol=1e-9, timeout=5.0, vectorize=vectorize)
         stats = {"records": 0, "ok": 0, "errors": 0, "failed": 0}
         results.append(([line for chunk in read_records(io.BytesIO(text), 4096)
-                         for line in answerer.answer(chunk, stats)], stats))
+                         for line in chunk_lines(answerer.answer(chunk, stats))], stats))
     (fast, fast_stats), (slow, slow_stats) = results
     assert fast_stats == slow_stats and fast_stats["failed"] == 0
     for k, (a, b) in enumerate(zip(fast, slow)):

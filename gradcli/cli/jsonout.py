@@ -37,9 +37,9 @@ def dumps(obj) -> str:
 
 
 def line_encoder():
-    """Bytes of one JSON line per object, for batch: msgspec encodes a record in 0.9 us
-    against 6.6 us for stdlib json (measured on 30 000 answers).  Non-finite floats
-    never reach it (see :func:`number`); numpy scalars are turned into Python ones."""
+    """JSON Lines bytes of a list of objects, for batch: msgspec encodes a record in
+    0.9 us against 6.6 us for stdlib json (measured on 30 000 answers).  Non-finite
+    floats never reach it (see :func:`number`); numpy scalars become Python ones."""
     import msgspec
 
     def hook(obj):
@@ -49,8 +49,7 @@ def line_encoder():
             return array(obj)
         raise TypeError(f"cannot encode {type(obj).__name__}")
 
-    encode = msgspec.json.Encoder(enc_hook=hook).encode
-    return lambda obj: encode(obj) + b"\n"
+    return msgspec.json.Encoder(enc_hook=hook).encode_lines
 
 
 def graph_rows(rows) -> list:

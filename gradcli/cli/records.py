@@ -8,7 +8,6 @@ record's error object; the batch goes on.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
 
 from ..errors import GradcliError, InputError
 from .common import Job
@@ -19,16 +18,22 @@ MODES = ("grad", "hessian", "jacobian")
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
-@dataclass
 class Record:
-    id: object
-    job: Job
-    expect: dict = field(default_factory=dict)
-    check: bool = True
-    mode: str = "grad"
-    graph: bool = False
-    scalar: bool = False          # every bound value is a plain number
-    skip_reason: str = "\"check\": false"   # why the check is off, when it is
+    """One validated batch record (a plain slotted class: one is made per record)."""
+
+    __slots__ = ("id", "job", "expect", "check", "mode", "graph", "scalar", "skip_reason")
+
+    def __init__(self, id, job: Job, expect=None, check: bool = True, mode: str = "grad",
+                 graph: bool = False, scalar: bool = False,
+                 skip_reason: str = "\"check\": false"):
+        self.id = id
+        self.job = job
+        self.expect = {} if expect is None else expect
+        self.check = check
+        self.mode = mode
+        self.graph = graph
+        self.scalar = scalar              # every bound value is a plain number
+        self.skip_reason = skip_reason    # why the check is off, when it is
 
 
 def _numeric(value, where: str):

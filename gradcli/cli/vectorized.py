@@ -16,6 +16,7 @@ from collections import OrderedDict
 import numpy as np
 
 from ..errors import GradcliError
+from .common import Job
 from .jsonout import line_encoder, number
 from .records import (Record, check_record, expect_object, parse_record, skipped_report,
                       _trim)
@@ -37,7 +38,7 @@ class Answerer:
                  check: bool = True):
         self.rtol, self.atol, self.timeout = rtol, atol, timeout
         self.check = check                 # for records without a "check" field
-        self.encode = line_encoder()
+        self.encode_lines = line_encoder()
         self.vectorize = vectorize
         self.programs: OrderedDict = OrderedDict()
 
@@ -64,19 +65,22 @@ class Answerer:
         return info
 
     # -- a chunk -----------------------------------------------------------------------
-    def answer(self, chunk: list, stats: dict) -> list:
+    def answer(self, chunk: list, stats: dict) -> bytes:
         out: list = [None] * len(chunk)
         groups: dict = {}
         for i, (default_id, value) in enumerate(chunk):
-            if isinstance(value, GradcliError):
-                out[i] = {"id": default_id, "ok": False, "error": value.to_dict()}
-                continue
-            try:
-                record = parse_record(value, default_id, self.check)
-            except GradcliError as exc:
-                rid = value.get("id", default_id) if isinstance(value, dict) else default_id
-                out[i] = {"id": rid, "ok": False, "error": exc.to_dict()}
-                continue
+            record = _quick(value, default_id, self.check)
+            if record is None:
+                if isinstance(value, GradcliError):
+                    out[i] = {"id": default_id, "ok": False, "error": value.to_dict()}
+                    continue
+                try:
+                    record = parse_record(value, default_id, self.check)
+                except GradcliError as exc:
+                    rid = value.get("id", default_id) if isinstance(value, dict) \
+                        else default_id
+                    out[i] = {"id": rid, "ok": False, "error": exc.to_dict()}
+                    continue
             info = self.program(record)
             if isinstance(info.parsed, GradcliError):
                 out[i] = {"id": record.id, "ok": False, "error": info.parsed.to_dict()}
@@ -85,7 +89,6 @@ class Answerer:
             groups.setdefault(id(info), (info, []))[1].append((i, record))
         for info, members in groups.values():
             self._group(info, members, out)
-        lines = []
         for obj in out:
             stats["records"] += 1
             if obj.get("ok"):
@@ -95,8 +98,7 @@ class Answerer:
                     stats["failed"] += 1
             else:
                 stats["errors"] += 1
-            lines.append(self.encode(obj))
-        return lines
+        return self.encode_lines(out)
 
     def _group(self, info: _Program, members: list, out: list) -> None:
         wants_check = any(r.check for _, r in members)
@@ -170,28 +172,62 @@ class Answerer:
                                                       rtol, atol)
             clean &= ~_at_kinks(result, batch)       # those get the full check, alone
         grad_fn = result.grad_fn
+        # JSON numbers for whole columns at once (non-finite ones as strings)
+        value_list = _json_column(values)
+        grad_lists = {n: (None if g is None else _json_column(g)) for n, g in grads.items()}
+        if compiled is not None:
+            abs_list, ulp_list, clean_list = abs_err.tolist(), ulp_err.tolist(), clean.tolist()
+        skipped = {}
         for k, (i, record) in enumerate(members):
-            record_grads = {n: (None if g is None else g[k]) for n, g in grads.items()}
             if not record.check:
-                report = _trim(skipped_report(record.skip_reason))
-            elif compiled is None or not clean[k]:
+                reason = record.skip_reason
+                if reason not in skipped:
+                    skipped[reason] = _trim(skipped_report(reason))
+                report = dict(skipped[reason])
+            elif compiled is None or not clean_list[k]:
                 out[i] = self._alone(info, record)
                 continue
             else:
                 report = {"status": "passed", "method": "symbolic",
-                          "max_abs_err": float(abs_err[k]), "max_ulp_err": float(ulp_err[k]),
+                          "max_abs_err": abs_list[k], "max_ulp_err": ulp_list[k],
                           "symbolic": compiled.formulas, "failed": [], "rtol": rtol,
                           "atol": atol}
             if record.expect:
-                report = expect_object(record, {n: (None if v is None else np.asarray(v))
-                                                for n, v in record_grads.items()},
+                report = expect_object(record, {n: (None if g is None else np.asarray(g[k]))
+                                                for n, g in grads.items()},
                                        report, self.rtol, self.atol)
                 report = _json_expect(report)
-            out[i] = {"id": record.id, "ok": True, "value": number(values[k]), "shape": [],
+            out[i] = {"id": record.id, "ok": True, "value": value_list[k], "shape": [],
                       "grad_fn": grad_fn,
-                      "grads": {n: (None if v is None else number(v))
-                                for n, v in record_grads.items()},
+                      "grads": {n: (None if g is None else g[k])
+                                for n, g in grad_lists.items()},
                       "upstream": None, "check": report}
+
+
+_QUICK_FIELDS = frozenset(("id", "expr", "vars"))
+
+
+def _quick(value, default_id, check: bool):
+    """The common record, {"id", "expr", "vars"} with plain-number vars, without the
+    full validation (anything else returns None and goes through parse_record)."""
+    if type(value) is not dict or not _QUICK_FIELDS.issuperset(value):
+        return None
+    expr, bindings = value.get("expr"), value.get("vars")
+    if type(expr) is not str or type(bindings) is not dict:
+        return None
+    for v in bindings.values():
+        if type(v) is not float and type(v) is not int:
+            return None
+    return Record(id=value.get("id", default_id), job=Job(expr, bindings), check=check,
+                  scalar=True, skip_reason="--no-check")
+
+
+def _json_column(column) -> list:
+    """A column of floats as JSON numbers (non-finite ones as "NaN"/"Infinity")."""
+    column = np.asarray(column, dtype=np.float64)
+    if np.isfinite(column).all():
+        return column.tolist()
+    return [number(v) for v in column.tolist()]
 
 
 def _shape(value):
