@@ -201,7 +201,8 @@ class _PlainTable:
 
 def _rich_table(title: str, columns: list, rows: list, dim_first: bool = False):
     table = _table(title, *[(c, {"justify": "right", "style": "dim"}) if i == 0 and dim_first
-                            else c for i, c in enumerate(columns)])
+                            else (c, {"no_wrap": True}) if c in NO_WRAP else c
+                            for i, c in enumerate(columns)])
     for row in rows:
         if isinstance(row, str):                 # a gap: "... N more"
             table.add_row(*([""] if dim_first else []), f"[dim]{_escape(row)}[/]",
@@ -210,6 +211,8 @@ def _rich_table(title: str, columns: list, rows: list, dim_first: bool = False):
             table.add_row(*[_escape(cell) for cell in row])
     return table
 
+
+NO_WRAP = {"grad_fn", "shape"}     # names that read badly cut: values wrap instead
 
 GRAPH_COLUMNS = ["#", "node", "grad_fn", "inputs", "shape", "value", "requires_grad",
                  "is_leaf", "grad"]
