@@ -112,23 +112,23 @@ def _table(text, kind, obj, matrix, rows, labels, report) -> None:
         con.print(line)
 
 
-@handle_errors
-def hessian(ctx: typer.Context, program: options.Program = None, file: options.File = None,
-            var: options.Var = [], const: options.Const = [],  # noqa: B006
-            wrt: options.Wrt = None, of: options.Of = None, dtype: options.Dtype = "float64",
-            check: options.Check = True, rtol: options.Rtol = 1e-7,
-            atol: options.Atol = 1e-9, check_timeout: options.CheckTimeout = 5.0,
-            output_format: options.Format = "table", quiet: options.Quiet = False) -> None:
-    _run(ctx, "hessian", program, file, var, const, wrt, of, dtype, check, rtol, atol,
-         check_timeout, output_format, quiet)
+def _command(kind: str):
+    """The hessian or jacobian command: the same options, one differing line."""
+    @handle_errors
+    def command(ctx: typer.Context, program: options.Program = None,
+                file: options.File = None,
+                var: options.Var = [], const: options.Const = [],  # noqa: B006
+                wrt: options.Wrt = None, of: options.Of = None,
+                dtype: options.Dtype = "float64", check: options.Check = True,
+                rtol: options.Rtol = 1e-7, atol: options.Atol = 1e-9,
+                check_timeout: options.CheckTimeout = 5.0,
+                output_format: options.Format = "table",
+                quiet: options.Quiet = False) -> None:
+        _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
+             check_timeout, output_format, quiet)
+    command.__name__ = command.__qualname__ = kind
+    return command
 
 
-@handle_errors
-def jacobian(ctx: typer.Context, program: options.Program = None, file: options.File = None,
-             var: options.Var = [], const: options.Const = [],  # noqa: B006
-             wrt: options.Wrt = None, of: options.Of = None, dtype: options.Dtype = "float64",
-             check: options.Check = True, rtol: options.Rtol = 1e-7,
-             atol: options.Atol = 1e-9, check_timeout: options.CheckTimeout = 5.0,
-             output_format: options.Format = "table", quiet: options.Quiet = False) -> None:
-    _run(ctx, "jacobian", program, file, var, const, wrt, of, dtype, check, rtol, atol,
-         check_timeout, output_format, quiet)
+hessian = _command("hessian")
+jacobian = _command("jacobian")
