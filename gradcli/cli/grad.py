@@ -29,9 +29,7 @@ Exit code: 0 passed, 1 a check or --expect failed, 2 bad input.
 
 
 def register(app: typer.Typer) -> None:
-    from .values import BindingCommand
-    app.command("grad", help=HELP, context_settings=options.EXTRA_ARGS,
-                cls=BindingCommand)(grad)
+    options.program_command(app, "grad", grad, help=HELP)
 
 
 @handle_errors

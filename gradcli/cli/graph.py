@@ -35,9 +35,7 @@ Opt = typer.Option
 
 
 def register(app: typer.Typer) -> None:
-    from .values import BindingCommand
-    app.command("graph", help=HELP, context_settings=options.EXTRA_ARGS,
-                cls=BindingCommand)(graph)
+    options.program_command(app, "graph", graph, help=HELP)
 
 
 @handle_errors

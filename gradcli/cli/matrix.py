@@ -26,14 +26,11 @@ JACOBIAN_HELP = """The Jacobian of PROGRAM's output (any shape, flattened) over 
 
 
 def register(app: typer.Typer) -> None:
-    from .values import BindingCommand
-    app.command("hessian", help=HESSIAN_HELP, context_settings=options.EXTRA_ARGS,
-                cls=BindingCommand,
-                short_help="The Hessian of a scalar program, checked against SymPy.")(hessian)
-    app.command("jacobian", help=JACOBIAN_HELP, context_settings=options.EXTRA_ARGS,
-                cls=BindingCommand,
-                short_help="The Jacobian of a program's output, checked against SymPy.")(
-                    jacobian)
+    options.program_command(app, "hessian", hessian, help=HESSIAN_HELP,
+                            short_help="The Hessian of a scalar program, checked against SymPy.")
+    options.program_command(app, "jacobian", jacobian, help=JACOBIAN_HELP,
+                            short_help="The Jacobian of a program's output, checked against "
+                            "SymPy.")
 
 
 def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: float) -> dict:

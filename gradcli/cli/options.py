@@ -37,3 +37,10 @@ Quiet = Annotated[bool, Opt("--quiet", "-q", help="Print nothing; only the exit 
 FullGraph = Annotated[bool, Opt("--full-graph", help="Show every node of a long graph.")]
 
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def program_command(app: typer.Typer, name: str, function, **kw) -> None:
+    """Register a command that runs a program: its --NAME VALUE bindings arrive as
+    extra arguments, read by values.BindingCommand."""
+    from .values import BindingCommand
+    app.command(name, context_settings=EXTRA_ARGS, cls=BindingCommand, **kw)(function)
