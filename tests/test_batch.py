@@ -917,9 +917,9 @@ def test_vectorized_and_one_by_one_print_the_same_bytes(varied, monkeypatch):
     calls = []
     together = Answerer._together
 
-    def spy(self, info, members, out):
-        calls.append(len(members))
-        return together(self, info, members, out)
+    def spy(self, info, rows, out):
+        calls.append(len(rows.positions))
+        return together(self, info, rows, out)
 
     monkeypatch.setattr(Answerer, "_together", spy)
     fast = invoke([], input=varied)
@@ -1003,3 +1003,76 @@ def test_paths_agree_on_every_op():
     for k, (a, b) in enumerate(zip(fast, slow)):
         assert a == b, (OP_PROGRAMS[k // len(OP_POINTS)], OP_POINTS[k % len(OP_POINTS)])
     assert fast_stats["ok"] > 0.9 * len(fast)
+
+
+# -- the quick path: records decoded as QuickRecords, lines formatted from templates ------
+
+def test_reader_decodes_plain_records_as_quick_records_and_keeps_line_numbers():
+    import io
+
+    from gradcli.cli.records import QuickRecord
+    text = (b'{"expr": "x", "vars": {"x": 1}}\r\n\n   \n'
+            b'{"id": "a", "expr": "x", "vars": {"x": 2.5}}\n'
+            b'{"expr": "x", "vars": {"x": "NaN"}}\n'          # not plain: a dict
+            b'{"expr": "x", "vars": {"x": 1}, "check": false}\n'
+            b'{"expr": "x", "vars": {"x": 1}} {"expr": "x"}\n'   # two values on a line
+            b'{"expr": "x", "vars": {"x": 3}}')                   # no final newline
+    chunks = list(read_records(io.BytesIO(text), 100))
+    assert len(chunks) == 1
+    (n1, r1), (n4, r4), (n5, r5), (n6, r6), (n7, r7), (n8, r8) = chunks[0]
+    assert (n1, n4, n5, n6, n7, n8) == (1, 4, 5, 6, 7, 8)
+    assert type(r1) is QuickRecord and r1.vars == {"x": 1.0}
+    assert type(r4) is QuickRecord and r4.id == "a" and r4.vars == {"x": 2.5}
+    assert r5 == {"expr": "x", "vars": {"x": "NaN"}}
+    assert r6 == {"expr": "x", "vars": {"x": 1}, "check": False}
+    assert "trailing characters" in r7.message and r7.line == 7
+    assert type(r8) is QuickRecord and r8.vars == {"x": 3.0}
+
+
+def test_reader_chunks_of_quick_records_split_at_the_chunk_size():
+    import io
+    text = jsonl(*[{"expr": "x", "vars": {"x": k}} for k in range(25)]).encode()
+    chunks = list(read_records(io.BytesIO(text), 10))
+    assert [len(c) for c in chunks] == [10, 10, 5]
+    assert [n for c in chunks for n, _ in c] == list(range(1, 26))
+    assert [r.vars["x"] for c in chunks for _, r in c] == [float(k) for k in range(25)]
+
+
+def test_line_template_fills_columns_in_place_and_keeps_percent_signs():
+    from gradcli.cli.jsonout import LineTemplate, encoded_column, encoded_values, encoder
+    enc = encoder()
+    line = LineTemplate()
+    ids = line.slot(encoded_values(enc, [7, "a,b", None]))
+    unused = line.slot([b"1", b"2", b"3"])          # a slot the object does not use
+    vals = line.slot(encoded_column(enc, [0.1, math.inf, -0.0]))
+    obj = {"id": ids, "note": "100% %s", "value": vals}
+    assert unused
+    lines = line.lines(enc, obj)
+    assert [json.loads(x) for x in lines] == [
+        {"id": 7, "note": "100% %s", "value": 0.1},
+        {"id": "a,b", "note": "100% %s", "value": "Infinity"},
+        {"id": None, "note": "100% %s", "value": -0.0}]
+    assert all(x.endswith(b"\n") and x.count(b"\n") == 1 for x in lines)
+    assert line.lines(enc, obj, [2, 0]) == [lines[2], lines[0]]
+
+
+def test_quick_records_with_odd_ids_and_key_orders_match_one_by_one():
+    recs = [{"id": 123456789012345678901234567890, "expr": "x*y", "vars": {"x": 1, "y": 2}},
+            {"id": "a,b", "expr": "x*y", "vars": {"y": 1, "x": 2}},
+            {"id": [1, {"k": "%s"}], "expr": "x*y", "vars": {"x": 1, "y": 2}},
+            {"id": 1.5e300, "expr": "x*y", "vars": {"x": 1, "y": 2}},
+            {"expr": "x*y", "vars": {"x": 1e308, "y": 10}},
+            {"id": None, "expr": "x*y", "vars": {"x": 3, "y": 2}},
+            {"expr": "x*y", "vars": {"y": 5, "x": 4}},
+            {"expr": "abs(x)*y", "vars": {"x": 0, "y": 2}},
+            {"expr": "abs(x)*y", "vars": {"x": 1, "y": 2}},
+            {"expr": "abs(x)*y", "vars": {"x": -1, "y": 2}}]
+    fast = invoke([], input=jsonl(*recs))
+    assert fast.stdout == invoke(["--one-by-one"], input=jsonl(*recs)).stdout
+    out = answers(fast)
+    assert [o["id"] for o in out] == [r.get("id", k + 1) for k, r in enumerate(recs)]
+    assert list(out[1]["grads"]) == ["y", "x"] and out[1]["grads"] == {"y": 2.0, "x": 1.0}
+    assert out[4]["value"] == "Infinity" and out[4]["grads"] == {"x": 10.0, "y": 1e308}
+    assert out[7]["grads"] == {"x": 0.0, "y": 0.0}          # the kink: PyTorch's 0
+    assert out[8]["check"]["status"] == "passed"
+    assert out[9]["grads"] == {"x": -2.0, "y": 1.0}

@@ -32,8 +32,9 @@ class _Source:
         self.eof = False
 
     def waiting(self) -> bool:
-        """True when reading would not block."""
-        if self.pos < len(self.buf) or self.eof or self.fd is None:
+        """True when reading would not block (an unfinished line in the buffer does not
+        count: more of it may be a while coming)."""
+        if self.eof or self.fd is None:
             return True
         try:
             return bool(select.select([self.fd], [], [], 0)[0])
@@ -55,26 +56,27 @@ class _Source:
         self.pos = 0
         return True
 
-    def readline(self):
-        """The next line (with its newline), or None at the end.  A long line is
-        gathered in pieces (linear time, whatever its length)."""
-        end = self.buf.find(b"\n", self.pos)
+    def lines(self):
+        """The complete lines now buffered, without their newlines (reading until there
+        is one), and at the end of input the unfinished last line; None when nothing is
+        left.  A long line is gathered in pieces (linear time, whatever its length)."""
+        end = self.buf.rfind(b"\n", self.pos)
         if end >= 0:
-            line = self.buf[self.pos:end + 1]
-            self.pos = end + 1
-            return line
-        pieces = [self.buf[self.pos:]]
+            block = self.buf[self.pos:end]
+            self.buf, self.pos = self.buf[end + 1:], 0
+            return block.split(b"\n")
+        pieces = [self.buf[self.pos:]]          # an unfinished line: no newline in it
         self.buf, self.pos = b"", 0
         while not self.eof:
             data = self._read()
-            end = data.find(b"\n")
+            end = data.rfind(b"\n")
             if end >= 0:
-                pieces.append(data[:end + 1])
-                self.buf, self.pos = data, end + 1
-                break
+                pieces.append(data[:end])
+                self.buf = data[end + 1:]
+                return b"".join(pieces).split(b"\n")
             pieces.append(data)
-        line = b"".join(pieces)
-        return line or None
+        tail = b"".join(pieces)
+        return [tail] if tail else None
 
     def first_byte(self) -> bytes:
         """The first byte that is not blank space (b"" if there is none), read ahead
@@ -120,34 +122,68 @@ def _decoder():
 
 
 def read_records(stream, chunk_size: int):
-    """Yield lists of (default id, decoded JSON value or InputError)."""
+    """Yield lists of (default id, record): a QuickRecord for the common plain record,
+    else the decoded JSON value, or an InputError for a line that is not JSON."""
     source = _Source(stream)
     if source.first_byte() == b"[":        # one JSON array (never a line at a time: it
         yield from _read_array(source, chunk_size)      # may be the whole input)
         return
-    decode, decode_errors = _decoder()
+    decode = _Decoders()
     lineno = 0
-    chunk: list = []
+    numbers: list = []                     # line numbers of the waiting lines
+    waiting: list = []                     # lines read, not yet answered
     while True:
-        if chunk and (len(chunk) >= chunk_size or not source.waiting()):
-            yield chunk
-            chunk = []
-        line = source.readline()
-        if line is None:
+        block = source.lines()
+        if block is None:
             break
-        lineno += 1
-        stripped = line.strip()
-        if not stripped:
-            continue
+        for line in block:
+            lineno += 1
+            if line.strip():
+                numbers.append(lineno)
+                waiting.append(line)
+        while len(waiting) >= chunk_size or (waiting and not source.waiting()):
+            yield decode(numbers[:chunk_size], waiting[:chunk_size])
+            del numbers[:chunk_size], waiting[:chunk_size]
+    if waiting:
+        for start in range(0, len(waiting), chunk_size):
+            yield decode(numbers[start:start + chunk_size], waiting[start:start + chunk_size])
+
+
+class _Decoders:
+    """Records from lines: all of a chunk at once as QuickRecords when every line is
+    one (the common case: msgspec validates it in C), else line by line, as a
+    QuickRecord, or any JSON value, or the InputError of a line that is not JSON."""
+
+    def __init__(self):
+        from .records import quick_decoder
+        self.quick, self.quick_errors = quick_decoder()
+        self.any, self.errors = _decoder()
+
+    def __call__(self, numbers: list, lines: list) -> list:
         try:
-            chunk.append((lineno, decode(stripped)))
-        except decode_errors as exc:
-            lead = len(line) - len(line.lstrip())
-            chunk.append((lineno, _json_error(exc, lineno, line, lead)))
+            records = self.quick.decode_lines(b"\n".join(lines))
+        except self.quick_errors:
+            pass
+        else:
+            if len(records) == len(lines):
+                return list(zip(numbers, records))
+        return [(n, self.one(n, line)) for n, line in zip(numbers, lines)]
+
+    def one(self, lineno: int, line: bytes):
+        stripped = line.strip()
+        try:
+            return self.quick.decode(stripped)
+        except self.quick_errors:
+            pass
         except RecursionError:
-            chunk.append((lineno, InputError("record nested too deeply", line=lineno)))
-    if chunk:
-        yield chunk
+            return InputError("record nested too deeply", line=lineno)
+        try:
+            return self.any(stripped)
+        except self.errors as exc:
+            lead = len(line) - len(line.lstrip())
+            return _json_error(exc, lineno, line, lead)
+        except RecursionError:
+            return InputError("record nested too deeply", line=lineno)
 
 
 def _bare_constant(name: str):

@@ -4,9 +4,10 @@ Per program (text, variable names, constants, wrt, of) gradcli keeps the parsed
 program, whether it can run as arrays, and its symbolic gradients compiled to numpy.
 A program runs as arrays when every op is elementwise and it has no autograd
 statements: then binding each scalar variable to the column of its values across
-records and backpropagating ``ones`` gives every record's gradient at once.  A record
-whose compiled check does not pass cleanly (a failure, an undefined point, a kink) is
-answered alone, with the full check, so both paths print the same thing.
+records and backpropagating ``ones`` gives every record's gradient at once, and their
+answer lines are formatted from one template per program.  A record whose compiled
+check does not pass cleanly (a failure, an undefined point, a kink) is answered alone,
+with the full check, so both paths print the same thing.
 """
 
 from __future__ import annotations
@@ -14,12 +15,12 @@ from __future__ import annotations
 from collections import OrderedDict
 
 import numpy as np
+from msgspec import UNSET
 
 from ..errors import GradcliError
-from .common import Job
-from .jsonout import line_encoder, number
-from .records import (Record, check_record, expect_object, parse_record, skipped_report,
-                      _trim)
+from .jsonout import LineTemplate, encoded_column, encoded_values, encoder
+from .records import (QuickRecord, Record, check_record, expect_object, from_quick,
+                      parse_record, skipped_report, _trim)
 
 CACHE_SIZE = 256
 
@@ -33,29 +34,43 @@ class _Program:
         self.compiled = None        # CompiledCheck, False (not possible) or None (unknown)
 
 
+class _Rows:
+    """Records of one program to evaluate as arrays: where they sit in the chunk, their
+    ids, a column per variable and constant, and what each asks of the check."""
+
+    __slots__ = ("positions", "ids", "columns", "const", "wrt", "of", "check", "reasons",
+                 "expect", "record")
+
+    def __init__(self, positions, ids, columns, check, reasons, record, const=None,
+                 wrt=None, of=None, expect=None):
+        self.positions = positions        # index in the chunk, per row
+        self.ids = ids
+        self.columns = columns            # name -> float64 array, one value per row
+        self.const = {} if const is None else const
+        self.wrt, self.of = wrt, of
+        self.check = check                # bool array: is the check on?
+        self.reasons = reasons            # why it is off, per row
+        self.expect = expect              # a dict per row, or None when no row has one
+        self.record = record              # row number -> Record (to answer one alone)
+
+
 class Answerer:
     def __init__(self, *, rtol: float, atol: float, timeout: float, vectorize: bool = True,
                  check: bool = True):
         self.rtol, self.atol, self.timeout = rtol, atol, timeout
         self.check = check                 # for records without a "check" field
-        self.encode_lines = line_encoder()
+        self.encoder = encoder()
         self.vectorize = vectorize
         self.programs: OrderedDict = OrderedDict()
 
     # -- the cache ---------------------------------------------------------------------
-    def program(self, record: Record) -> _Program:
-        job = record.job
-        key = (job.text, tuple(job.bindings), tuple(job.const),
-               None if job.wrt is None else tuple(job.wrt), job.of)
-        if not record.scalar:
-            key += (tuple(_shape(v) for v in job.bindings.values()),
-                    tuple(_shape(v) for v in job.const.values()))
+    def program(self, key: tuple, text: str) -> _Program:
         info = self.programs.get(key)
         if info is None:
             info = self.programs[key] = _Program()
             from ..lang.evaluator import FUNCTIONS, parse
             try:
-                info.parsed = parse(job.text, functions=FUNCTIONS)
+                info.parsed = parse(text, functions=FUNCTIONS)
             except GradcliError as exc:
                 info.parsed = exc
             if len(self.programs) > CACHE_SIZE:
@@ -64,58 +79,113 @@ class Answerer:
             self.programs.move_to_end(key)
         return info
 
+    def program_of(self, record: Record) -> _Program:
+        job = record.job
+        key = (job.text, tuple(job.bindings), tuple(job.const),
+               None if job.wrt is None else tuple(job.wrt), job.of)
+        if not record.scalar:
+            key += (tuple(_shape(v) for v in job.bindings.values()),
+                    tuple(_shape(v) for v in job.const.values()))
+        return self.program(key, job.text)
+
     # -- a chunk -----------------------------------------------------------------------
     def answer(self, chunk: list, stats: dict) -> bytes:
-        out: list = [None] * len(chunk)
+        """The JSON Lines of a chunk of (default id, record) pairs, in order."""
+        out: list = [None] * len(chunk)    # a line (bytes), or an object to encode
+        quick: dict = {}
         groups: dict = {}
         for i, (default_id, value) in enumerate(chunk):
-            record = _quick(value, default_id, self.check)
-            if record is None:
-                if isinstance(value, GradcliError):
-                    out[i] = {"id": default_id, "ok": False, "error": value.to_dict()}
-                    continue
-                try:
-                    record = parse_record(value, default_id, self.check)
-                except GradcliError as exc:
-                    rid = value.get("id", default_id) if isinstance(value, dict) \
-                        else default_id
-                    out[i] = {"id": rid, "ok": False, "error": exc.to_dict()}
-                    continue
-            info = self.program(record)
-            if isinstance(info.parsed, GradcliError):
-                out[i] = {"id": record.id, "ok": False, "error": info.parsed.to_dict()}
+            if type(value) is QuickRecord:
+                key = (value.expr, tuple(value.vars))
+                members = quick.get(key)
+                if members is None:
+                    quick[key] = [i]
+                else:
+                    members.append(i)
                 continue
-            record.job.text = info.parsed          # evaluate the cached parse
+            if isinstance(value, GradcliError):
+                out[i] = {"id": default_id, "ok": False, "error": value.to_dict()}
+                continue
+            try:
+                record = parse_record(value, default_id, self.check)
+            except GradcliError as exc:
+                rid = value.get("id", default_id) if isinstance(value, dict) else default_id
+                out[i] = {"id": rid, "ok": False, "error": exc.to_dict()}
+                continue
+            info = self.program_of(record)
             groups.setdefault(id(info), (info, []))[1].append((i, record))
+        for (text, names), positions in quick.items():
+            info = self.program((text, names, (), None, None), text)
+            self._quick_group(info, positions, chunk, out)
         for info, members in groups.values():
             self._group(info, members, out)
-        for obj in out:
-            stats["records"] += 1
-            if obj.get("ok"):
-                stats["ok"] += 1
-                check = obj.get("check") or {}
+        return self._encode(out, stats)
+
+    def _encode(self, out: list, stats: dict) -> bytes:
+        encode = self.encoder.encode
+        records = ok = errors = failed = 0
+        for k, item in enumerate(out):
+            records += 1
+            if type(item) is bytes:          # a templated line: ok, check not failed
+                ok += 1
+                continue
+            if item.get("ok"):
+                ok += 1
+                check = item.get("check") or {}
                 if check.get("status") == "failed" or check.get("failed"):
-                    stats["failed"] += 1
+                    failed += 1
             else:
-                stats["errors"] += 1
-        return self.encode_lines(out)
+                errors += 1
+            out[k] = encode(item) + b"\n"
+        stats["records"] += records
+        stats["ok"] += ok
+        stats["errors"] += errors
+        stats["failed"] += failed
+        return b"".join(out)
+
+    def _quick_group(self, info: _Program, positions: list, chunk: list, out: list) -> None:
+        """Plain records of one program (QuickRecords), straight into columns."""
+        def record(k: int) -> Record:
+            default_id, quick = chunk[positions[k]]
+            return from_quick(default_id, quick, self.check)
+
+        if isinstance(info.parsed, GradcliError) or not self.vectorize or \
+                info.vectorizable is False or len(positions) < 2:
+            self._group(info, [(i, record(k)) for k, i in enumerate(positions)], out)
+            return
+        if info.vectorizable is None or (info.compiled is None and self.check):
+            out[positions[0]] = self._alone(info, record(0), learn=True)
+            self._quick_group(info, positions[1:], chunk, out)
+            return
+        pairs = [chunk[i] for i in positions]
+        names = tuple(pairs[0][1].vars)
+        bindings = [q.vars for _, q in pairs]
+        columns = {n: np.array([b[n] for b in bindings], dtype=np.float64) for n in names}
+        ids = [d if q.id is UNSET else q.id for d, q in pairs]
+        rows = len(positions)
+        self._together(info, _Rows(positions, ids, columns, np.full(rows, self.check),
+                                   ["--no-check"] * rows, record), out)
 
     def _group(self, info: _Program, members: list, out: list) -> None:
+        """Records of one program (validated Records): together where they can be."""
+        if isinstance(info.parsed, GradcliError):
+            for i, record in members:
+                out[i] = {"id": record.id, "ok": False, "error": info.parsed.to_dict()}
+            return
         wants_check = any(r.check for _, r in members)
         if info.vectorizable is None or (info.compiled is None and wants_check):
             i, record = members[0]
             out[i] = self._alone(info, record, learn=True)
             members = members[1:]
-        batchable = [(i, r) for i, r in members
-                     if self.vectorize and info.vectorizable and _plain(r)]
-        rest = [(i, r) for i, r in members if not (self.vectorize and info.vectorizable
-                                                  and _plain(r))]
+        together = self.vectorize and info.vectorizable
+        batchable = [(i, r) for i, r in members if together and _plain(r)]
+        rest = [(i, r) for i, r in members if not (together and _plain(r))]
         if len(batchable) == 1:
             rest += batchable
             batchable = []
         if batchable:
             try:
-                self._together(info, batchable, out)
+                self._together(info, _records_rows(batchable), out)
             except GradcliError:
                 rest += batchable              # answer them one by one instead
         for i, record in rest:
@@ -124,6 +194,7 @@ class Answerer:
     # -- one record ----------------------------------------------------------------------
     def _alone(self, info: _Program, record: Record, learn: bool = False) -> dict:
         from .jsonout import check_object, result_object
+        record.job.text = info.parsed          # evaluate the cached parse
         if record.mode != "grad":
             from .records import answer_alone
             return answer_alone(record, self.rtol, self.atol, self.timeout)
@@ -149,85 +220,97 @@ class Answerer:
         return {"id": record.id, **obj}
 
     # -- many records as arrays -------------------------------------------------------------
-    def _together(self, info: _Program, members: list, out: list) -> None:
+    def _together(self, info: _Program, rows: _Rows, out: list) -> None:
         from ..lang.evaluator import evaluate
-        first = members[0][1].job
-        names, consts = list(first.bindings), list(first.const)
-        columns = {n: np.array([r.job.bindings[n] for _, r in members], dtype=np.float64)
-                   for n in names}
-        const_cols = {n: np.array([r.job.const[n] for _, r in members], dtype=np.float64)
-                      for n in consts}
-        result = evaluate(info.parsed, columns, const=const_cols, wrt=first.wrt, of=first.of,
-                          upstream="ones")
-        batch = len(members)
+        result = evaluate(info.parsed, rows.columns, const=rows.const, wrt=rows.wrt,
+                          of=rows.of, upstream="ones")
+        batch = len(rows.positions)
         values = np.broadcast_to(np.asarray(result.value, dtype=np.float64), (batch,))
         grads = {n: (None if g is None else np.broadcast_to(g, (batch,)))
                  for n, g in result.grads.items()}
+        passed = np.zeros(batch, dtype=bool)
         compiled = info.compiled or None
-        if compiled is not None:
+        if compiled is not None and rows.check.any():
             from ..check.compiled import tolerances
             rtol, atol = tolerances(result, self.rtol, self.atol)
-            expected = compiled.expected({**columns, **const_cols}, batch=batch)
+            expected = compiled.expected({**rows.columns, **rows.const}, batch=batch)
             clean, abs_err, ulp_err = _vector_compare(grads, expected, compiled.names,
                                                       rtol, atol)
-            clean &= ~_at_kinks(result, batch)       # those get the full check, alone
-        grad_fn = result.grad_fn
-        # JSON numbers for whole columns at once (non-finite ones as strings)
-        value_list = _json_column(values)
-        grad_lists = {n: (None if g is None else _json_column(g)) for n, g in grads.items()}
-        if compiled is not None:
-            abs_list, ulp_list, clean_list = abs_err.tolist(), ulp_err.tolist(), clean.tolist()
-        skipped = {}
-        for k, (i, record) in enumerate(members):
-            if not record.check:
-                reason = record.skip_reason
-                if reason not in skipped:
-                    skipped[reason] = _trim(skipped_report(reason))
-                report = dict(skipped[reason])
-            elif compiled is None or not clean_list[k]:
-                out[i] = self._alone(info, record)
-                continue
-            else:
-                report = {"status": "passed", "method": "symbolic",
-                          "max_abs_err": abs_list[k], "max_ulp_err": ulp_list[k],
-                          "symbolic": compiled.formulas, "failed": [], "rtol": rtol,
-                          "atol": atol}
-            if record.expect:
-                report = expect_object(record, {n: (None if g is None else np.asarray(g[k]))
-                                                for n, g in grads.items()},
-                                       report, self.rtol, self.atol)
-                report = _json_expect(report)
-            out[i] = {"id": record.id, "ok": True, "value": value_list[k], "shape": [],
-                      "grad_fn": grad_fn,
-                      "grads": {n: (None if g is None else g[k])
-                                for n, g in grad_lists.items()},
-                      "upstream": None, "check": report}
+            passed = rows.check & clean & ~_at_kinks(result, batch)
+        for k in np.flatnonzero(rows.check & ~passed).tolist():
+            out[rows.positions[k]] = self._alone(info, rows.record(k))   # the full check
+        answered = passed | ~rows.check
+        if rows.expect is not None:          # expectations: an object per record
+            for k in np.flatnonzero(answered).tolist():
+                if rows.expect[k]:
+                    out[rows.positions[k]] = self._expecting(
+                        rows, k, result, values, grads, passed[k] and (
+                            compiled.formulas, abs_err[k], ulp_err[k], rtol, atol))
+                    answered[k] = False
+        if not answered.any():
+            return
+        # the rest: lines from templates, one per check outcome
+        line = LineTemplate()
+        ids, value = line.slot(encoded_values(self.encoder, rows.ids)), \
+            line.slot(encoded_column(self.encoder, values))
+        grad_slots = {n: (None if g is None else line.slot(encoded_column(self.encoder, g)))
+                      for n, g in grads.items()}
+        head = {"id": ids, "ok": True, "value": value, "shape": [],
+                "grad_fn": result.grad_fn, "grads": grad_slots, "upstream": None}
+        outcomes = []
+        if passed.any():
+            errors = [line.slot(encoded_column(self.encoder, e)) for e in (abs_err, ulp_err)]
+            outcomes.append((passed & answered, {
+                "status": "passed", "method": "symbolic", "max_abs_err": errors[0],
+                "max_ulp_err": errors[1], "symbolic": compiled.formulas, "failed": [],
+                "rtol": rtol, "atol": atol}))
+        off = ~rows.check & answered
+        for reason in sorted({rows.reasons[k] for k in np.flatnonzero(off).tolist()}):
+            chosen = off & np.array([r == reason for r in rows.reasons])
+            outcomes.append((chosen, _trim(skipped_report(reason))))
+        for chosen, report in outcomes:
+            picked = None if chosen.all() else np.flatnonzero(chosen).tolist()
+            lines = line.lines(self.encoder, {**head, "check": report}, picked)
+            positions = rows.positions if picked is None else \
+                [rows.positions[k] for k in picked]
+            for i, text in zip(positions, lines):
+                out[i] = text
+
+    def _expecting(self, rows: _Rows, k: int, result, values, grads, passed) -> dict:
+        """The object of a record with expectations (as answering it alone gives)."""
+        from .jsonout import check_object, number
+        record = rows.record(k)
+        if passed:
+            formulas, abs_err, ulp_err, rtol, atol = passed
+            report = {"status": "passed", "method": "symbolic", "max_abs_err": abs_err,
+                      "max_ulp_err": ulp_err, "symbolic": formulas, "failed": [],
+                      "rtol": rtol, "atol": atol}
+        else:
+            report = _trim(skipped_report(record.skip_reason))
+        report = expect_object(record, {n: (None if g is None else np.asarray(g[k]))
+                                        for n, g in grads.items()},
+                               report, self.rtol, self.atol)
+        return {"id": record.id, "ok": True, "value": number(values[k]), "shape": [],
+                "grad_fn": result.grad_fn,
+                "grads": {n: (None if g is None else number(g[k]))
+                          for n, g in grads.items()},
+                "upstream": None, "check": check_object(report)}
 
 
-_QUICK_FIELDS = frozenset(("id", "expr", "vars"))
-
-
-def _quick(value, default_id, check: bool):
-    """The common record, {"id", "expr", "vars"} with plain-number vars, without the
-    full validation (anything else returns None and goes through parse_record)."""
-    if type(value) is not dict or not _QUICK_FIELDS.issuperset(value):
-        return None
-    expr, bindings = value.get("expr"), value.get("vars")
-    if type(expr) is not str or type(bindings) is not dict:
-        return None
-    for v in bindings.values():
-        if type(v) is not float and type(v) is not int:
-            return None
-    return Record(id=value.get("id", default_id), job=Job(expr, bindings), check=check,
-                  scalar=True, skip_reason="--no-check")
-
-
-def _json_column(column) -> list:
-    """A column of floats as JSON numbers (non-finite ones as "NaN"/"Infinity")."""
-    column = np.asarray(column, dtype=np.float64)
-    if np.isfinite(column).all():
-        return column.tolist()
-    return [number(v) for v in column.tolist()]
+def _records_rows(members: list) -> _Rows:
+    """Validated plain Records of one program as rows."""
+    records = [r for _, r in members]
+    first = records[0].job
+    columns = {n: np.array([r.job.bindings[n] for r in records], dtype=np.float64)
+               for n in first.bindings}
+    const = {n: np.array([r.job.const[n] for r in records], dtype=np.float64)
+             for n in first.const}
+    expect = [r.expect for r in records]
+    return _Rows([i for i, _ in members], [r.id for r in records], columns,
+                 np.array([r.check for r in records], dtype=bool),
+                 [r.skip_reason for r in records], records.__getitem__, const=const,
+                 wrt=first.wrt, of=first.of,
+                 expect=expect if any(expect) else None)
 
 
 def _shape(value):
@@ -321,8 +404,3 @@ def _vector_compare(grads, expected, names, rtol, atol):
             abs_err = np.maximum(abs_err, np.where(ok, err, 0.0))
             ulp_err = np.maximum(ulp_err, np.where(ok, err / np.spacing(np.abs(e)), 0.0))
     return clean, abs_err, ulp_err
-
-
-def _json_expect(report: dict) -> dict:
-    from .jsonout import check_object
-    return check_object(report)
