@@ -7,7 +7,8 @@ For each size, writes that many records (the scalar programs of batch_programs.j
 random points, streamed to a file so the generator holds nothing), then runs
 `gradcli batch FILE > /dev/null` as a whole process and reads the child's own peak
 resident set size from os.wait4 (the kernel's ru_maxrss of that one process, so runs
-do not contaminate each other).  Prints each peak, the time, and the ratio of the
+do not contaminate each other); every run starts with an empty derivative cache, so
+each imports SymPy.  Prints each peak, the time, and the ratio of the
 largest to the smallest size.  Target (SPEC 4.2, "memory stays flat"): 1 000 000
 records within 1.2x of the peak for 100 000.  --array writes the records as one JSON
 array on a single line (as `jq -c` prints one), which must stream just the same.
@@ -82,6 +83,8 @@ def main() -> None:
         for n in args.sizes:
             path = os.path.join(tmp, f"records-{n}.{'json' if args.array else 'jsonl'}")
             size = make_records(path, n, array=args.array)
+            # an empty derivative cache for every size: each run derives with SymPy
+            os.environ["GRADCLI_CACHE_DIR"] = os.path.join(tmp, f"cache-{n}")
             rss, elapsed, code, stderr = peak_rss(base + ["batch", path] + extra)
             if code != 0:                      # every record is valid and must pass
                 raise SystemExit(f"gradcli batch failed (exit {code}): {stderr[-800:]}")

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from gradcli.autograd.tensor import Tensor
-from gradcli.errors import (AutogradError, BindError, GradcliError, InputError, LimitError,
-                            ShapeError)
+from gradcli.errors import (AutogradError, BindError, GradcliError, InputError, ShapeError)
 from gradcli.lang.evaluator import evaluate
 
 TOL = dict(rtol=0, atol=1e-12)

@@ -15,7 +15,6 @@ import subprocess
 import sys
 import time
 
-import pytest
 from typer.testing import CliRunner
 
 from gradcli.cli.app import app

@@ -168,6 +168,8 @@ class Answerer:
 
     def _group(self, info: _Program, members: list, out: list) -> None:
         """Records of one program (validated Records): together where they can be."""
+        if not members:
+            return
         if isinstance(info.parsed, GradcliError):
             for i, record in members:
                 out[i] = {"id": record.id, "ok": False, "error": info.parsed.to_dict()}
