@@ -1076,3 +1076,26 @@ def test_quick_records_with_odd_ids_and_key_orders_match_one_by_one():
     assert out[7]["grads"] == {"x": 0.0, "y": 0.0}          # the kink: PyTorch's 0
     assert out[8]["check"]["status"] == "passed"
     assert out[9]["grads"] == {"x": -2.0, "y": 1.0}
+
+
+def test_an_array_evaluation_error_falls_back_to_one_by_one(monkeypatch):
+    import numpy as np
+
+    import gradcli.lang.evaluator as evaluator
+    from gradcli.errors import ShapeError
+    original = evaluator.evaluate
+
+    def refuses_arrays(program, bindings, *args, **kw):
+        if any(np.ndim(v) == 1 and len(v) > 1 for v in bindings.values()):
+            raise ShapeError("no arrays today")
+        return original(program, bindings, *args, **kw)
+
+    text = jsonl(*[{"expr": "x*y + 1", "vars": {"x": k, "y": 2}} for k in range(6)],
+                 *[{"expr": "x*y + 2", "vars": {"x": k, "y": 2}, "check": False}
+                   for k in range(4)])
+    slow = invoke(["--one-by-one"], input=text)
+    monkeypatch.setattr(evaluator, "evaluate", refuses_arrays)
+    fast = invoke([], input=text)
+    assert fast.stdout == slow.stdout and fast.exit_code == slow.exit_code == 0
+    assert [o["value"] for o in answers(fast)] == [2 * k + 1 for k in range(6)] + \
+        [2 * k + 2 for k in range(4)]

@@ -163,8 +163,12 @@ class Answerer:
         columns = {n: np.array([b[n] for b in bindings], dtype=np.float64) for n in names}
         ids = [d if q.id is UNSET else q.id for d, q in pairs]
         rows = len(positions)
-        self._together(info, _Rows(positions, ids, columns, np.full(rows, self.check),
-                                   ["--no-check"] * rows, record), out)
+        try:
+            self._together(info, _Rows(positions, ids, columns, np.full(rows, self.check),
+                                       ["--no-check"] * rows, record), out)
+        except GradcliError:                   # answer them one by one instead
+            for k, i in enumerate(positions):
+                out[i] = self._alone(info, record(k))
 
     def _group(self, info: _Program, members: list, out: list) -> None:
         """Records of one program (validated Records): together where they can be."""
