@@ -1099,3 +1099,41 @@ def test_an_array_evaluation_error_falls_back_to_one_by_one(monkeypatch):
     assert fast.stdout == slow.stdout and fast.exit_code == slow.exit_code == 0
     assert [o["value"] for o in answers(fast)] == [2 * k + 1 for k in range(6)] + \
         [2 * k + 2 for k in range(4)]
+
+
+QUICK_EXPRS = ["x*y + 1", "sin(x)*y", "sqrt(x*x + y*y)", "relu(x - 0.5) + y", "x/y",
+               "log(x) + y", "maximum(x, y)", "x +)", "q*x"]
+NUMBERS = st.floats(-3, 3) | st.integers(-3, 3) | st.sampled_from([0.0, -0.0, 0.5, 1e308,
+                                                                   -1e-320, 2 ** 53])
+
+
+@st.composite
+def plain_record(draw):
+    """A record for the quick path (or, now and then, one just off it)."""
+    names = draw(st.permutations(["x", "y"]))
+    rec = {"expr": draw(st.sampled_from(QUICK_EXPRS)),
+           "vars": {n: draw(NUMBERS) for n in names}}
+    if draw(st.booleans()):
+        rec["id"] = draw(JSON_IDS)
+    if draw(st.integers(0, 7)) == 0:
+        rec[draw(st.sampled_from(["check", "graph"]))] = draw(st.booleans())
+    return json.dumps(rec)
+
+
+@settings(max_examples=int(os.environ.get("BATCH_EXAMPLES", "60")) // 2, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(lines=st.lists(plain_record(), min_size=1, max_size=40), check=st.booleans(),
+       chunk=st.sampled_from([3, 4096]))
+def test_property_quick_path_prints_what_one_by_one_prints(lines, check, chunk):
+    import io
+    text = ("\n".join(lines) + "\n").encode()
+    results = []
+    for vectorize in (True, False):
+        answerer = Answerer(rtol=1e-7, atol=1e-9, timeout=5.0, vectorize=vectorize,
+                            check=check)
+        stats = {"records": 0, "ok": 0, "errors": 0, "failed": 0}
+        results.append((b"".join(answerer.answer(c, stats)
+                                 for c in read_records(io.BytesIO(text), chunk)), stats))
+    (fast, fast_stats), (slow, slow_stats) = results
+    assert fast == slow and fast_stats == slow_stats
+    assert fast.count(b"\n") == len(lines)
