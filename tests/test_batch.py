@@ -464,6 +464,20 @@ def test_answers_flow_before_input_ends_array():
         pipe.kill()
 
 
+def test_answers_flow_while_the_next_array_record_is_half_written():
+    """`[rec1, {"expr": "x*` then a pause: rec1 is answered before the rest arrives."""
+    pipe = Pipe(["batch", "-q"])
+    try:
+        pipe.write(b'[{"id": 1, "expr": "x*x", "vars": {"x": 3}}, {"id": 2, "expr": "x*')
+        assert strict(pipe.readline())["grads"] == {"x": 6.0}
+        pipe.write(b'4", "vars": {"x": 1}},\n {"id": 3, "expr": "x", "vars": {"x": 1}}')
+        assert strict(pipe.readline())["grads"] == {"x": 4.0}
+        pipe.write(b"]")
+        assert pipe.close() == 0 and strict(pipe.buf.decode())["id"] == 3
+    finally:
+        pipe.kill()
+
+
 # -- strict JSON, non-finite numbers ----------------------------------------------------------
 
 def test_non_finite_numbers_in_and_out():

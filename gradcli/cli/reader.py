@@ -186,6 +186,24 @@ class _Decoders:
             return InputError("record nested too deeply", line=lineno)
 
 
+def _quick_converter():
+    """A decoded object as a QuickRecord when it is one (as JSON Lines are decoded),
+    else as it is (msgspec validates in 0.4 us)."""
+    import msgspec
+
+    from .records import QuickRecord
+    convert, invalid = msgspec.convert, msgspec.ValidationError
+
+    def quick(value):
+        if type(value) is dict:
+            try:
+                return convert(value, QuickRecord)
+            except invalid:
+                pass
+        return value
+    return quick
+
+
 def _bare_constant(name: str):
     raise ValueError(f"{name} is not strict JSON (write the string \"{name}\")")
 
@@ -199,11 +217,15 @@ def _truncated(exc: ValueError, text: str) -> bool:
 
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")     # what surrogateescape makes of a bad byte
+_SEPARATOR = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
 
 
 def _read_array(source: _Source, chunk_size: int):
     """Records of one JSON array, decoded element by element as input arrives."""
     decoder = json.JSONDecoder(parse_constant=_bare_constant)     # strict: no bare NaN
+    scan = decoder.scan_once
+    separator = _SEPARATOR.match
+    quick = _quick_converter()
     utf8 = codecs.getincrementaldecoder("utf-8")("surrogateescape")   # bad bytes: see below
     index, chunk = 0, []
     expect_value = True                 # after '[' or ',': a value (or ']' if empty)
@@ -213,13 +235,15 @@ def _read_array(source: _Source, chunk_size: int):
 
     text = source.rest_text(utf8)
     pos = text.index("[") + 1
+    not_utf8 = _NOT_UTF8.search(text) is not None    # then look for it in each record
 
     def more() -> bool:
-        nonlocal text, pos
+        nonlocal text, pos, not_utf8
         if source.eof or not source.fill():
             return False
         text = text[pos:] + source.rest_text(utf8)
         pos = 0
+        not_utf8 = _NOT_UTF8.search(text) is not None
         return True
 
     def skip_blank() -> None:
@@ -231,10 +255,11 @@ def _read_array(source: _Source, chunk_size: int):
                 return
 
     while True:
-        skip_blank()
-        if pos >= len(text):
-            problem("the JSON array is not closed with ']'")
-            break
+        if pos >= len(text) or text[pos] in " \t\r\n":
+            skip_blank()
+            if pos >= len(text):
+                problem("the JSON array is not closed with ']'")
+                break
         c = text[pos]
         if c == "]" and (index == 0 or not expect_value):
             pos += 1
@@ -252,23 +277,42 @@ def _read_array(source: _Source, chunk_size: int):
             expect_value = True
             continue
         try:
-            value, end = decoder.raw_decode(text, pos)
+            try:
+                value, end = scan(text, pos)          # what decoder.raw_decode does
+            except StopIteration as stop:
+                raise json.JSONDecodeError("Expecting value", text, stop.value) from None
         except RecursionError:
             problem("record nested too deeply")
             break
         except ValueError as exc:
-            if _truncated(exc, text) and more():
-                continue
+            if _truncated(exc, text):
+                if chunk and not source.waiting():     # answer these before waiting
+                    yield chunk
+                    chunk = []
+                if more():
+                    continue
             chunk.append((index + 1, _json_error(exc, index + 1)))
             break
-        if end == len(text) and text[end - 1] in "0123456789" and more():
-            continue                             # a number may go on in the next read
+        if end == len(text) and text[end - 1] in "0123456789":
+            if chunk and not source.waiting():
+                yield chunk
+                chunk = []
+            if more():
+                continue                         # a number may go on in the next read
         index += 1
-        if _NOT_UTF8.search(text, pos, end):     # bytes that are not UTF-8 (escaped)
+        if not_utf8 and _NOT_UTF8.search(text, pos, end):   # bytes that are not UTF-8
             value = InputError("not valid JSON: the input is not UTF-8 text", line=index)
-        chunk.append((index, value))
+        chunk.append((index, quick(value)))
         pos = end
         expect_value = False
+        comma = separator(text, pos)
+        if comma is not None and comma.end() < len(text):    # the next record is here
+            pos = comma.end()
+            expect_value = True
+            if len(chunk) >= chunk_size:
+                yield chunk
+                chunk = []
+            continue
         if len(chunk) >= chunk_size or not source.waiting():
             yield chunk
             chunk = []
