@@ -464,6 +464,20 @@ def test_answers_flow_before_input_ends_array():
         pipe.kill()
 
 
+def test_answers_flow_while_the_next_line_is_half_written():
+    pipe = Pipe(["batch", "-q"])
+    try:
+        pipe.write(b'{"id": 1, "expr": "x*x", "vars": {"x": 3}}\n')
+        time.sleep(0.05)                      # (so the next write is a read of its own)
+        pipe.write(b'{"id": 2, "expr": "x*')
+        assert strict(pipe.readline())["grads"] == {"x": 6.0}
+        pipe.write(b'4", "vars": {"x": 1}}\n')
+        assert strict(pipe.readline())["grads"] == {"x": 4.0}
+        assert pipe.close() == 0
+    finally:
+        pipe.kill()
+
+
 def test_answers_flow_while_the_next_array_record_is_half_written():
     """`[rec1, {"expr": "x*` then a pause: rec1 is answered before the rest arrives."""
     pipe = Pipe(["batch", "-q"])

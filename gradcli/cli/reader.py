@@ -30,6 +30,7 @@ class _Source:
         self.buf = b""
         self.pos = 0
         self.eof = False
+        self.partial: list = []          # the unfinished line, in pieces
 
     def waiting(self) -> bool:
         """True when reading would not block (an unfinished line in the buffer does not
@@ -57,26 +58,27 @@ class _Source:
         return True
 
     def lines(self):
-        """The complete lines now buffered, without their newlines (reading until there
-        is one), and at the end of input the unfinished last line; None when nothing is
-        left.  A long line is gathered in pieces (linear time, whatever its length)."""
-        end = self.buf.rfind(b"\n", self.pos)
-        if end >= 0:
-            block = self.buf[self.pos:end]
-            self.buf, self.pos = self.buf[end + 1:], 0
-            return block.split(b"\n")
-        pieces = [self.buf[self.pos:]]          # an unfinished line: no newline in it
-        self.buf, self.pos = b"", 0
-        while not self.eof:
+        """The lines one read completes, without their newlines ([] when it ends inside
+        a line: the caller may answer what it has before reading on), and at the end
+        of input the unfinished last line; None when nothing is left.  A long line is
+        gathered in pieces (linear time, whatever its length)."""
+        if self.pos < len(self.buf):             # what first_byte read ahead
+            data = self.buf[self.pos:]
+            self.buf, self.pos = b"", 0
+        else:
             data = self._read()
-            end = data.rfind(b"\n")
-            if end >= 0:
-                pieces.append(data[:end])
-                self.buf = data[end + 1:]
-                return b"".join(pieces).split(b"\n")
-            pieces.append(data)
-        tail = b"".join(pieces)
-        return [tail] if tail else None
+        if not data:
+            tail = b"".join(self.partial)
+            self.partial = []
+            return [tail] if tail else None
+        end = data.rfind(b"\n")
+        if end < 0:
+            self.partial.append(data)
+            return []
+        self.partial.append(data[:end])
+        block = b"".join(self.partial)
+        self.partial = [data[end + 1:]]
+        return block.split(b"\n")
 
     def first_byte(self) -> bytes:
         """The first byte that is not blank space (b"" if there is none), read ahead
