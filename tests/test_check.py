@@ -862,3 +862,51 @@ def test_compiled_check_agrees_with_the_replay(wrong_sin):
                                             math.sin(1.0) + math.exp(-1.0)], rtol=1e-15)
     with pytest.raises(NotCacheable):       # a constant that depends on the point
         CompiledCheck(evaluate("c = no_grad(x*2); c*x", {"x": 1.0}))
+
+
+# -- points that would make exact SymPy arithmetic run forever ---------------------------
+
+def test_negative_base_to_a_point_power_is_checked_at_once():
+    """x**y at x = -701.22..., y = 134.57...: with the point as exact Rationals SymPy
+    raised a Rational to a Rational with a 15-digit numerator and never finished."""
+    start = time.monotonic()
+    result = evaluate("x**y", {"x": -701.2247301244605, "y": 134.5715096621566})
+    report = run_check(result, timeout=5.0)
+    assert time.monotonic() - start < 3.0
+    assert report["method"] == "symbolic" and report["status"] == "skipped"
+    assert all(math.isnan(e["expected"]) for e in report["variables"].values())
+
+
+def test_point_values_are_the_floats_exact_binary_values():
+    from gradcli.check.symbolic import exact_point
+    for x in (0.1, -701.2247301244605, 5e-324, 2.0 ** 60 + 2 ** 8, -0.0):
+        p = exact_point(x)
+        assert isinstance(p, sp.Float) and sp.Rational(p) == sp.Rational(*x.as_integer_ratio())
+
+
+def test_time_limit_stops_one_long_sympy_call():
+    from gradcli.check import time_limit
+    base = sp.Rational(-6168037955647455, 8796093022208)       # -701.2247301244605
+    power = sp.Rational(295925879281823, 2199023255552)        # 134.5715096621566
+    start = time.monotonic()
+    with pytest.raises(Timeout):
+        with time_limit(start + 0.5):
+            base ** power                          # exact: would run for hours
+    assert time.monotonic() - start < 2.0
+    with time_limit(time.monotonic() + 5):         # a quick call: no alarm left behind
+        assert sp.Integer(2) ** 10 == 1024
+    time.sleep(0.01)
+
+
+def test_time_limit_bounds_the_symbolic_route(monkeypatch):
+    """A symbolic check stuck in one SymPy call gives way to central differences."""
+    import gradcli.check as check
+    def stuck(*args):
+        return sp.Rational(-6168037955647455, 8796093022208) ** \
+            sp.Rational(295925879281823, 2199023255552)
+    monkeypatch.setattr(check, "_symbolic", stuck)
+    start = time.monotonic()
+    report = run_check(evaluate("x*y", {"x": 2.0, "y": 3.0}), timeout=0.5)
+    assert time.monotonic() - start < 3.0
+    assert report["method"] == "numeric" and report["status"] == "passed"
+    assert "took over 0.5 s" in report["reason"]

@@ -9,6 +9,7 @@ SymPy is imported only here, only when a check runs.
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 
 import numpy as np
 
@@ -16,6 +17,37 @@ from .expect import check_expectations
 
 SYMBOLIC_LIMIT = 256          # tensor elements in all; above it, finite differences
 FORMULA_LIMIT = 300           # characters of a formula shown
+POINT_DIGITS = 30             # digits of the point's values in SymPy, and of evalf
+
+
+class Timeout(Exception):
+    """The symbolic route ran over its time budget."""
+
+
+@contextmanager
+def time_limit(deadline: float):
+    """Raise Timeout once ``time.monotonic()`` passes the deadline, even inside one long
+    SymPy call (SymPy may compute a huge exact power or factor a big integer with no
+    step in between): by SIGALRM, in the main thread on POSIX.  Elsewhere only the
+    checks between steps apply."""
+    import signal
+    import threading
+    left = deadline - time.monotonic()
+    if not hasattr(signal, "setitimer") or left <= 0 or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def ring(signum, frame):
+        raise Timeout
+
+    previous = signal.signal(signal.SIGALRM, ring)
+    signal.setitimer(signal.ITIMER_REAL, left)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def _tolerances(result, rtol: float, atol: float) -> tuple:
@@ -63,7 +95,7 @@ def _compare(actual, expected, rtol, atol, slack=0.0) -> dict:
 
 
 def _to_float(expr) -> float:
-    value = expr.evalf(30)
+    value = expr.evalf(POINT_DIGITS)
     if value.is_real and value.is_finite:
         try:
             return float(value)
@@ -83,8 +115,7 @@ def _value_at(expr, replay) -> float:
 
 
 def _symbolic(result, rtol, atol, deadline) -> dict:
-
-    from .symbolic import Replay, Timeout
+    from .symbolic import Replay
     replay = Replay(result, deadline).run()
     details, formulas = {}, {}
     for name, actual in result.grads.items():
@@ -179,9 +210,9 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
         body = _numeric(result, rtol, atol, start + timeout,
                         f"{elements} tensor elements (over {SYMBOLIC_LIMIT})")
     else:
-        from .symbolic import Timeout
         try:
-            body = _symbolic(result, rtol, atol, start + timeout)
+            with time_limit(start + timeout):
+                body = _symbolic(result, rtol, atol, start + timeout)
         except Timeout:
             body = _numeric(result, rtol, atol, time.monotonic() + timeout,
                             f"the symbolic check took over {timeout:g} s")

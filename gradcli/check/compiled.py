@@ -22,7 +22,7 @@ import time
 
 import numpy as np
 
-from . import FORMULA_LIMIT, _compare, _summary, _tolerances
+from . import FORMULA_LIMIT, _compare, _summary, _tolerances, time_limit
 from . import formula
 
 
@@ -128,7 +128,9 @@ class CompiledCheck:
 
 def _build(result, timeout: float) -> dict:
     from .symbolic import Replay
-    replay = Replay(result, time.monotonic() + timeout).run()
+    deadline = time.monotonic() + timeout
+    with time_limit(deadline):
+        replay = Replay(result, deadline).run()
     if not replay.cacheable or replay.values:
         raise NotCacheable
     names = [n for n in result.grads if n in replay.expected]

@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from . import SYMBOLIC_LIMIT, _compare, _summary, _tolerances, _value_at
+from . import SYMBOLIC_LIMIT, Timeout, _compare, _summary, _tolerances, _value_at, time_limit
 from .numeric import EPS, _spread
 
 
@@ -19,7 +19,7 @@ def _flat_symbols(replay, found) -> list:
 def _symbolic(result, kind, found, deadline):
     import sympy as sp
 
-    from .symbolic import Replay, Timeout
+    from .symbolic import Replay
     replay = Replay(result, deadline).run()
     syms = _flat_symbols(replay, found)
     out = np.asarray(replay.value_of(result.output), dtype=object).reshape(-1)
@@ -103,9 +103,9 @@ def check_matrix(result, kind: str, matrix: np.ndarray, *, rtol=1e-7, atol=1e-9,
     kinks = []
     expected = bound = None
     if elements <= SYMBOLIC_LIMIT:
-        from .symbolic import Timeout
         try:
-            expected, bound, kinks = _symbolic(result, kind, found, start + timeout)
+            with time_limit(start + timeout):
+                expected, bound, kinks = _symbolic(result, kind, found, start + timeout)
         except Timeout:
             reason = f"the symbolic check took over {timeout:g} s"
         except RecursionError:

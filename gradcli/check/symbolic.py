@@ -12,7 +12,6 @@ linear time.
 from __future__ import annotations
 
 import time
-from fractions import Fraction
 
 import numpy as np
 import sympy as sp
@@ -20,13 +19,12 @@ import sympy as sp
 from ..autograd.ops import STRUCTURAL
 from ..autograd.ops.core import emap
 from ..autograd.tensor import Tensor
+from . import POINT_DIGITS, Timeout
 
 
 _CHAINED = frozenset(("add", "sub", "mul"))
 
 
-class Timeout(Exception):
-    """The symbolic route ran over its time budget."""
 
 
 def exact(x) -> sp.Expr:
@@ -40,12 +38,14 @@ def exact(x) -> sp.Expr:
 
 
 def exact_point(x) -> sp.Expr:
-    """A float's exact binary value (for evaluating at the point)."""
+    """A float's exact binary value (for evaluating at the point), as a 30-digit SymPy
+    Float (its 53-bit value held exactly).  Not a Rational: SymPy raises a Rational to
+    a Rational power exactly, and a point such as x = -701.22, y = 134.57 in x**y asks
+    for a power with a 15-digit exponent (it never finishes)."""
     x = float(x)
     if x != x or x in (float("inf"), float("-inf")):
         return exact(x)
-    f = Fraction(x)
-    return sp.Rational(f.numerator, f.denominator)
+    return sp.Float(x, POINT_DIGITS)
 
 
 def symbols_for(name: str, shape: tuple) -> np.ndarray:

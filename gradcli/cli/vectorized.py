@@ -352,19 +352,15 @@ def _elementwise_only(result) -> bool:
 
 
 def _compile(result, timeout: float):
+    from ..check import SYMBOLIC_LIMIT, Timeout
     from ..check.compiled import CompiledCheck, NotCacheable
-    if sum(t.data.size for t in result.variables.values()) > 256:
+    if sum(t.data.size for t in result.variables.values()) > SYMBOLIC_LIMIT:
         return False
     try:
         compiled = CompiledCheck.for_result(result, timeout)
-    except NotCacheable:
+    except (NotCacheable, Timeout, RecursionError):
         return False
-    except Exception as exc:  # noqa: BLE001 - symbolic.Timeout or RecursionError, but
-        from ..check.symbolic import Timeout     # importing it means importing SymPy
-        if isinstance(exc, (Timeout, RecursionError)):
-            return False
-        raise
-    try:        # lambdify may emit a function numpy has not (DiracDelta, from sign'):
+    try:        # a formula may name what numpy cannot evaluate (DiracDelta, from sign'):
         compiled.expected({n: d for n, (d, _) in result.bound.items()})    # try it once
     except Exception:  # noqa: BLE001 - then the full check answers, record by record
         return False
