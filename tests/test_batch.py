@@ -1057,6 +1057,19 @@ def test_reader_decodes_plain_records_as_quick_records_and_keeps_line_numbers():
     assert type(r8) is QuickRecord and r8.vars == {"x": 3.0}
 
 
+def test_each_line_is_one_record_even_when_the_counts_agree():
+    """Line 1 holds two objects and lines 2-3 one object cut in two: three lines, three
+    values, but every line is an error (decoding the chunk as a whole would pair them
+    up)."""
+    r = invoke(["--no-check"], input='{"expr":"x","vars":{"x":1}} {"expr":"x","vars":{"x":2}}'
+               '\n{"expr":"x",\n"vars":{"x":3}}\n')
+    out = answers(r)
+    assert [o["ok"] for o in out] == [False] * 3 and [o["id"] for o in out] == [1, 2, 3]
+    assert [o["error"]["column"] for o in out] == [30, 13, 8]       # 13: past the end
+    assert "trailing characters" in out[0]["error"]["message"]
+    assert "truncated" in out[1]["error"]["message"]
+
+
 def test_reader_chunks_of_quick_records_split_at_the_chunk_size():
     import io
     text = jsonl(*[{"expr": "x", "vars": {"x": k}} for k in range(25)]).encode()

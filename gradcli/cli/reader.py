@@ -111,6 +111,8 @@ def _json_error(exc: Exception, line: int, text: bytes = b"", lead: int = 0) -> 
         col = len(text[:lead + exc.start].decode("utf-8", "replace")) + 1 if text else None
         msg = "the input is not UTF-8 text"
     msg = msg.replace("JSON is malformed: ", "")
+    if col is None and text and "truncated" in msg:       # the line ends too soon
+        col = len(text.rstrip().decode("utf-8", "replace")) + 1
     return InputError(f"not valid JSON: {msg}", line=line, column=col)
 
 
@@ -152,9 +154,9 @@ def read_records(stream, chunk_size: int):
 
 
 class _Decoders:
-    """Records from lines: all of a chunk at once as QuickRecords when every line is
-    one (the common case: msgspec validates it in C), else line by line, as a
-    QuickRecord, or any JSON value, or the InputError of a line that is not JSON."""
+    """Records from lines: QuickRecords when every line of the chunk is one (the common
+    case: msgspec validates each in C, 0.5 us), else line by line, a QuickRecord, or
+    any JSON value, or the InputError of a line that is not JSON."""
 
     def __init__(self):
         from .records import quick_decoder
@@ -162,14 +164,13 @@ class _Decoders:
         self.any, self.errors = _decoder()
 
     def __call__(self, numbers: list, lines: list) -> list:
+        decode = self.quick.decode              # each line alone: one value per line
         try:
-            records = self.quick.decode_lines(b"\n".join(lines))
+            return list(zip(numbers, [decode(line) for line in lines]))
         except self.quick_errors:
-            pass
-        else:
-            if len(records) == len(lines):
-                return list(zip(numbers, records))
-        return [(n, self.one(n, line)) for n, line in zip(numbers, lines)]
+            return [(n, self.one(n, line)) for n, line in zip(numbers, lines)]
+        except RecursionError:
+            return [(n, self.one(n, line)) for n, line in zip(numbers, lines)]
 
     def one(self, lineno: int, line: bytes):
         stripped = line.strip()
