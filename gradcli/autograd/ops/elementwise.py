@@ -90,9 +90,23 @@ def _pow_exponent_vjp(F, g, a, b, out):
     return F.where((av == 0) & (bv >= 0), 0.0, g * (out * F.log(a)))
 
 
-register(name="pow_tensor", grad_fn="PowBackward1", forward=np.power, broadcasts=True,
-         saves="abo",
-         vjps=(lambda F, g, a, b, out: F.where(F.value(b) == 0, 0.0, g * (b * a ** (b - 1))),
+def _power_of_tensors(a, b):
+    """np.power of two arrays, always through numpy's loop for two contiguous 1-d
+    arrays: numpy computes a 0-d power (or a broadcast one) in another loop, which
+    differs in the last bit at some points (710**0.5) and in a limit ((-inf)**0.5: NaN
+    there, inf here as in C99 and PyTorch).  So a point gives the same bits alone as
+    in a batch of points."""
+    a, b = np.broadcast_arrays(a, b)
+    shape = a.shape
+    a = np.ascontiguousarray(a).reshape(-1)
+    b = np.ascontiguousarray(b).reshape(-1)
+    return np.power(a, b).reshape(shape)
+
+
+register(name="pow_tensor", grad_fn="PowBackward1", forward=_power_of_tensors,
+         broadcasts=True, saves="abo",
+         vjps=(lambda F, g, a, b, out: F.where(F.value(b) == 0, 0.0,
+                                               g * (b * F.pow_tensor(a, b - 1))),
                _pow_exponent_vjp),
          sympy=lambda sp, a, b: a ** b, elementwise=True,
          derivative=("b*a**(b - 1)", "a**b*log(a)"), syntax="a ** b (both tensors)")
