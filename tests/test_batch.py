@@ -1194,3 +1194,53 @@ def test_powers_of_two_variables_print_the_same_alone_and_together():
     assert out[0] == {**out[1], "id": 0} and out[2] == {**out[3], "id": 2}
     assert out[2]["value"] == "Infinity"                    # C99 and PyTorch: inf
     assert abs(out[0]["value"] - 710 ** 0.5) <= 2 * math.ulp(710 ** 0.5)
+
+
+# -- found by a user trying to break the batch ------------------------------------------------
+
+def test_a_byte_order_mark_is_not_a_record_error():
+    for text in ('\ufeff{"expr": "x*2", "vars": {"x": 1}}\n',
+                 '\ufeff[{"expr": "x*2", "vars": {"x": 1}}]'):
+        out = answers(invoke(["--no-check"], input=text.encode()))
+        assert [(o["id"], o["ok"], o["grads"]) for o in out] == [(1, True, {"x": 2.0})]
+
+
+def test_lone_surrogates_in_an_array_are_record_errors():
+    text = ('[{"id": "a\\ud800", "expr": "x*2", "vars": {"x": 1}},'
+            ' {"id": "b", "expr": "x*2", "vars": {"x": 2}},'
+            ' {"id": "c", "expr": "x*2", "vars": {"\\udfff": 2}},'
+            ' {"id": "d\\ud83d\\ude00", "expr": "x*2", "vars": {"x": 3}}]')
+    r = invoke(["--no-check"], input=text)
+    out = answers(r)
+    assert [o["id"] for o in out] == [1, "b", 3, "d\U0001F600"] and r.exit_code == 1
+    assert "lone UTF-16 surrogate" in out[0]["error"]["message"]
+    assert out[1]["grads"] == {"x": 2.0} and out[3]["grads"] == {"x": 2.0}
+
+
+@pytest.mark.parametrize("field, value, where", [
+    ("expect", {"x": 10 ** 400}, "expect.x"), ("const", {"c": -10 ** 400}, "const.c"),
+    ("vars", {"x": [1, 10 ** 400]}, "vars.x"), ("upstream", 10 ** 400, "upstream")])
+def test_integers_past_float64_are_record_errors(field, value, where):
+    record = {"expr": "x*2", "vars": {"x": 1}, field: value}
+    if field == "vars":
+        record["upstream"] = "ones"
+    r = invoke([], input=jsonl(record, {"expr": "x*3", "vars": {"x": 1}}))
+    out = answers(r)
+    assert out[0]["ok"] is False and out[0]["error"]["message"].startswith(where)
+    assert "too large for float64" in out[0]["error"]["message"]
+    assert out[1]["grads"] == {"x": 3.0} and r.exit_code == 1
+
+
+def test_no_numpy_warnings_on_stderr_at_huge_values():
+    r = invoke([], input=jsonl({"expr": "hypot(x, y)", "vars": {"x": 1e300, "y": 1.25}},
+                               {"expr": "x*y", "vars": {"x": 1e308, "y": 1e308}}))
+    assert "Warning" not in r.stderr and len(answers(r)) == 2
+
+
+def test_closed_stdin_is_a_usage_error():
+    proc = subprocess.run(GRADCLI + ["batch"], stdin=subprocess.DEVNULL, capture_output=True)
+    assert proc.returncode == 0                  # empty input: no records
+    proc = subprocess.run(GRADCLI + ["batch"], capture_output=True,
+                          preexec_fn=lambda: os.close(0))
+    assert proc.returncode == 2 and b"standard input is closed" in proc.stderr
+    assert b"Traceback" not in proc.stderr

@@ -61,6 +61,9 @@ def batch(
 
     check_options(rtol, atol, check_timeout)
     if file is None or file == "-":
+        if sys.stdin is None:
+            raise InputError("no input: standard input is closed (give a FILE, or pipe "
+                             "records in)")
         stream = sys.stdin.buffer
     else:
         try:

@@ -16,6 +16,7 @@ import select
 from ..errors import InputError
 
 READ_SIZE = 1 << 16
+_BOM = b"\xef\xbb\xbf"
 
 
 class _Source:
@@ -83,6 +84,8 @@ class _Source:
     def first_byte(self) -> bytes:
         """The first byte that is not blank space (b"" if there is none), read ahead
         without consuming anything."""
+        if not self.buf and self.fill() and self.buf.startswith(_BOM):
+            self.pos = len(_BOM)          # a UTF-8 byte order mark starts the input: skip it
         while True:
             rest = self.buf[self.pos:].lstrip()
             if rest:
@@ -221,6 +224,17 @@ def _truncated(exc: ValueError, text: str) -> bool:
 
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")     # what surrogateescape makes of a bad byte
 _SEPARATOR = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _lone_surrogate(value) -> bool:
+    """Does a decoded value hold a surrogate code point (JSON Lines' decoder refuses
+    them, and no output could encode them)?"""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _read_array(source: _Source, chunk_size: int):
@@ -305,6 +319,9 @@ def _read_array(source: _Source, chunk_size: int):
         index += 1
         if not_utf8 and _NOT_UTF8.search(text, pos, end):   # bytes that are not UTF-8
             value = InputError("not valid JSON: the input is not UTF-8 text", line=index)
+        elif _SURROGATE_ESCAPE.search(text, pos, end) and _lone_surrogate(value):
+            value = InputError("not valid JSON: a string holds a lone UTF-16 surrogate "
+                               "(\\ud800-\\udfff escape without its pair)", line=index)
         chunk.append((index, quick(value)))
         pos = end
         expect_value = False

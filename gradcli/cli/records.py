@@ -67,7 +67,7 @@ def _numeric(value, where: str):
         raise InputError(f"{where}: expected a number or an array of numbers, got "
                          f"{_short(value)}")
     if isinstance(value, (int, float)):
-        return value
+        return _fits(value, where)
     if isinstance(value, str):
         if value in _SPECIAL:
             return _SPECIAL[value]
@@ -86,7 +86,7 @@ def _numeric(value, where: str):
                 elif isinstance(item, bool) or item is None:
                     raise InputError(f"{where}: array elements must be numbers")
                 elif isinstance(item, (int, float)):
-                    dst.append(item)
+                    dst.append(_fits(item, where))
                 elif isinstance(item, str) and item in _SPECIAL:
                     dst.append(_SPECIAL[item])
                 else:
@@ -95,6 +95,16 @@ def _numeric(value, where: str):
         return root
     raise InputError(f"{where}: expected a number or an array of numbers, got "
                      f"{_short(value)}")
+
+
+_FLOAT_LIMIT = 2 ** 1024            # an int this large has no float64 (inf is a float)
+
+
+def _fits(value, where: str):
+    """A JSON number as a float64 can hold it (an integer past 1.8e308 cannot)."""
+    if type(value) is int and not -_FLOAT_LIMIT < value < _FLOAT_LIMIT:
+        raise InputError(f"{where}: the integer {_short(value)} is too large for float64")
+    return value
 
 
 def _short(value) -> str:
@@ -108,7 +118,8 @@ def _mapping(value, name: str) -> dict:
     if not isinstance(value, dict):
         raise InputError(f"'{name}' must be an object of name: value")
     for v in value.values():                  # the common case: plain numbers, as given
-        if type(v) is not float and type(v) is not int:
+        if type(v) is not float and (type(v) is not int or
+                                     not -_FLOAT_LIMIT < v < _FLOAT_LIMIT):
             break
     else:
         return value
