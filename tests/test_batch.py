@@ -331,6 +331,29 @@ def test_array_input_ids_are_positions():
     assert batch("\n \n" + json.dumps(records)) == out
 
 
+GOOD = '{"expr": "x*5", "vars": {"x": 1}}'
+
+
+@pytest.mark.parametrize("bad, fragment", [
+    ('{"expr": "x", "vars": {"x": NaN}}', "NaN is not strict JSON"),
+    ('tru', "Expecting value"),
+    ('{"expr": "x", "vars": {"x": "a,]}"}, "q": [1, {"z": "]"}], "w": [1 2]}', "not valid JSON"),
+])
+def test_records_after_a_malformed_array_element_are_answered(bad, fragment):
+    """One bad element is that record's error; the records after it are answered."""
+    out = batch(f"[{GOOD}, {bad}, {GOOD},\n{GOOD}]", code=1)
+    assert [o["ok"] for o in out] == [True, False, True, True]
+    assert [o["id"] for o in out] == [1, 2, 3, 4]
+    assert fragment in out[1]["error"]["message"]
+    assert all(o["grads"] == {"x": 5.0} for o in out if o["ok"])
+
+
+def test_a_missing_comma_in_an_array_loses_only_the_record_after_it():
+    out = batch(f"[{GOOD}, {GOOD} {GOOD}, {GOOD}]", code=1)
+    assert [o["ok"] for o in out] == [True, True, False, True]
+    assert "expected ','" in out[2]["error"]["message"] and out[3]["id"] == 4
+
+
 @pytest.mark.parametrize("text,ok,fragment", [
     ('[{"expr": "x", "vars": {"x": 1}}', [True, False], "not closed"),
     ('[{"expr": "x", "vars": {"x": 1}} {"expr": "x"}]', [True, False], "expected ','"),

@@ -227,6 +227,30 @@ _SEPARATOR = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{},]')
+
+
+def _element_end(text: str, pos: int):
+    """Where the array element starting at ``pos`` ends: the index of the ',' or ']'
+    after it at its own nesting level (strings skipped whole), or None if the text
+    ends first.  For stepping over a malformed element; brackets need not match."""
+    depth = 0
+    for match in _TOKENS.finditer(text, pos):
+        token = match.group()
+        if token[0] == '"':
+            if len(token) < 2 or token[-1] != '"':
+                return None                          # a string the text cuts off
+        elif token in "[{":
+            depth += 1
+        elif token in "]}":
+            if depth == 0:
+                return match.start()
+            depth -= 1
+        elif depth == 0:                             # a ',' between elements
+            return match.start()
+    return None
+
+
 def _lone_surrogate(value) -> bool:
     """Does a decoded value hold a surrogate code point (JSON Lines' decoder refuses
     them, and no output could encode them)?"""
@@ -263,6 +287,18 @@ def _read_array(source: _Source, chunk_size: int):
         not_utf8 = _NOT_UTF8.search(text) is not None
         return True
 
+    def skip_element() -> bool:
+        """Step over a malformed record to the ',' or ']' that ends it (False if the
+        input ends first)."""
+        nonlocal pos, expect_value
+        while True:
+            stop = _element_end(text, pos)
+            if stop is not None:
+                pos, expect_value = stop, False
+                return True
+            if not more():
+                return False
+
     def skip_blank() -> None:
         nonlocal pos
         while True:
@@ -289,7 +325,10 @@ def _read_array(source: _Source, chunk_size: int):
             if c != ",":
                 problem(f"not valid JSON: expected ',' or ']' between records, "
                         f"found {c!r}")
-                break
+                index += 1
+                if not skip_element():           # that record is lost, not the rest
+                    break
+                continue
             pos += 1
             expect_value = True
             continue
@@ -309,7 +348,10 @@ def _read_array(source: _Source, chunk_size: int):
                 if more():
                     continue
             chunk.append((index + 1, _json_error(exc, index + 1)))
-            break
+            index += 1
+            if not skip_element():               # that record is lost, not the rest
+                break
+            continue
         if end == len(text) and text[end - 1] in "0123456789":
             if chunk and not source.waiting():
                 yield chunk
