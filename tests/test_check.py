@@ -910,3 +910,29 @@ def test_time_limit_bounds_the_symbolic_route(monkeypatch):
     assert time.monotonic() - start < 3.0
     assert report["method"] == "numeric" and report["status"] == "passed"
     assert "took over 0.5 s" in report["reason"]
+
+
+@pytest.mark.parametrize("program, point", [
+    ("sqrt(x)*y", {"x": -1.0, "y": 0.0}),
+    ("log(x)*y + y", {"x": -2.0, "y": 0.0}),
+    ("asin(x)*y", {"x": 3.0, "y": 0.0}),
+])
+def test_outside_the_reals_is_skipped_not_failed(program, point):
+    """PyTorch's gradient there is NaN (0 * NaN); SymPy's y/(2*sqrt(x)) is exactly 0 at
+    y = 0. Neither is a reference: the check skips, naming the op."""
+    result = evaluate(program, point)
+    assert math.isnan(float(result.grads["x"])) or program.startswith("log")   # y/x: -0.0
+    report = run_check(result)
+    assert report["status"] == "skipped" and not report["failed"]
+    assert "is not real at this point" in report["variables"]["x"]["reason"]
+    r = CliRunner().invoke(app, ["grad", program] + [f"--{k}={v}" for k, v in point.items()])
+    assert r.exit_code == 0, r.output
+
+
+def test_a_nan_input_is_not_called_outside_the_reals():
+    from gradcli.autograd.ops import REGISTRY
+    from gradcli.autograd.ops.core import undefined_at
+    sqrt = REGISTRY["sqrt"]
+    assert undefined_at(sqrt, [np.array(np.nan)], np.array(np.nan), {}) is None
+    assert undefined_at(sqrt, [np.array(4.0)], np.array(2.0), {}) is None
+    assert "sqrt" in undefined_at(sqrt, [np.array([4.0, -1.0])], np.array([2.0, np.nan]), {})

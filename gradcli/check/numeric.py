@@ -50,6 +50,7 @@ def kinks(result) -> dict:
     """name -> reason, for each bound variable that an op's input depends on where the
     op's derivative is undefined (a kink, a tie), as the symbolic replay marks them:
     a difference quotient across a kink is no reference for PyTorch's value there."""
+    from ..autograd.ops.core import undefined_at
     from ..autograd.tensor import Tensor
     deps = {id(t): frozenset((n,)) for n, t in result.variables.items()}
     before_of = {id(e[2]): e[1] for e in result.events if e[0] == "inplace"}
@@ -70,10 +71,10 @@ def kinks(result) -> dict:
         names = frozenset().union(*(of(a) for a in args))
         if names:
             deps[id(out)] = names
-        if in_backward or op.undefined is None or not names:
+        if in_backward or not names:
             continue
-        reason = op.undefined(*[a.data if isinstance(a, Tensor) else a for a in args],
-                              out.data, **params)
+        reason = undefined_at(op, [a.data if isinstance(a, Tensor) else a for a in args],
+                              out.data, params)
         if reason:
             for name in names:
                 found.setdefault(name, reason)

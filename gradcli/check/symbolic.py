@@ -17,7 +17,7 @@ import numpy as np
 import sympy as sp
 
 from ..autograd.ops import STRUCTURAL
-from ..autograd.ops.core import emap
+from ..autograd.ops.core import emap, undefined_at
 from ..autograd.tensor import Tensor
 from . import POINT_DIGITS, Timeout
 
@@ -204,11 +204,10 @@ class Replay:
                 self.cacheable = False                 # a constant that depends on the point
             self.sym[id(out)] = constant_array(out.data)
             return
-        if op.undefined is not None:
-            reason = op.undefined(*[a.data if isinstance(a, Tensor) else a for a in args],
-                                  out.data, **params)
-            if reason:
-                self._mark_kink(args, reason)
+        reason = undefined_at(op, [a.data if isinstance(a, Tensor) else a for a in args],
+                              out.data, params)
+        if reason:
+            self._mark_kink(args, reason)
         if op.name in _CHAINED and out.data.ndim == 0 and (
                 not isinstance(args[1], Tensor) or args[1].data.ndim == 0) and \
                 args[0].data.ndim == 0:

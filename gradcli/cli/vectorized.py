@@ -368,20 +368,22 @@ def _compile(result, timeout: float):
 
 
 def _at_kinks(result, batch: int) -> np.ndarray:
-    """Per record of an array evaluation: does some op sit on a kink or a tie there?"""
+    """Per record of an array evaluation: does some op sit on a kink or a tie there, or
+    leave the reals (as the full check sees them: :func:`undefined_at`)?"""
+    from ..autograd.ops.core import undefined_at
     from ..autograd.tensor import Tensor
     hit = np.zeros(batch, dtype=bool)
     for event in result.events:
-        if event[0] != "op" or event[5] or event[2].undefined is None:
+        if event[0] != "op" or event[5]:
             continue
         out, op, args, params = event[1:5]
         values = [a.data if isinstance(a, Tensor) else a for a in args]
-        if not op.undefined(*values, out.data, **params):
+        if not undefined_at(op, values, out.data, params):
             continue                                 # no record at a kink: the usual case
         for k in range(batch):
             one = [v[k] if np.ndim(v) == 1 and len(v) == batch else v for v in values]
             o = out.data[k] if np.ndim(out.data) == 1 else out.data
-            if op.undefined(*one, o, **params):
+            if undefined_at(op, one, np.asarray(o), params):
                 hit[k] = True
     return hit
 

@@ -116,6 +116,26 @@ def where_any(mask, reason: str):
     return reason if np.any(mask) else None
 
 
+def undefined_at(op: Op, inputs: list, out, params: dict):
+    """Why ``op``'s derivative is undefined at these inputs, or None: its own kinks and
+    ties, or (elementwise ops) a NaN it made from numbers, where it leaves the reals
+    (sqrt(-1), log(-1), 0*inf).  There PyTorch's gradient is NaN or what NaN times zero
+    gives, while SymPy's may be a finite limit (y/(2*sqrt(x)) at y = 0)."""
+    if op.undefined is not None:
+        reason = op.undefined(*inputs, out, **params)
+        if reason:
+            return reason
+    if op.elementwise and out.dtype.kind == "f":
+        made = np.isnan(out)
+        if made.any():
+            for x in inputs:
+                if isinstance(x, np.ndarray) and x.dtype.kind == "f" or isinstance(x, float):
+                    made = made & ~np.isnan(x)
+            if made.any():
+                return f"{op.name} is not real at this point (PyTorch gives NaN)"
+    return None
+
+
 def reduce_objects(fn, x, dim, keepdim: bool = False):
     """Apply ``fn(*elements)`` over the axes ``dim`` of an object array (for SymPy)."""
     x = np.asarray(x, dtype=object)
