@@ -337,6 +337,7 @@ GOOD = '{"expr": "x*5", "vars": {"x": 1}}'
 @pytest.mark.parametrize("bad, fragment", [
     ('{"expr": "x", "vars": {"x": NaN}}', "NaN is not strict JSON"),
     ('tru', "Expecting value"),
+    ('{"expr": "x", "vars": {"x": 1e400}}', "Number out of range"),       # as JSON Lines
     ('{"expr": "x", "vars": {"x": "a,]}"}, "q": [1, {"z": "]"}], "w": [1 2]}', "not valid JSON"),
 ])
 def test_records_after_a_malformed_array_element_are_answered(bad, fragment):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import json
+import math
 import os
 import re
 import select
@@ -210,13 +211,26 @@ def _quick_converter():
     return quick
 
 
+class _NotStrict(ValueError):
+    """Valid to Python's json, not to strict JSON (and no more input can mend it)."""
+
+
 def _bare_constant(name: str):
-    raise ValueError(f"{name} is not strict JSON (write the string \"{name}\")")
+    raise _NotStrict(f"{name} is not strict JSON (write the string \"{name}\")")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (math.inf, -math.inf):      # 1e400: as msgspec says for JSON Lines
+        raise _NotStrict("Number out of range")
+    return value
 
 
 def _truncated(exc: ValueError, text: str) -> bool:
     """Could this decoding error be a value cut off by the end of what was read so far
     (rather than a malformed one, which more input cannot mend)?"""
+    if isinstance(exc, _NotStrict):
+        return False
     pos = getattr(exc, "pos", None)
     msg = getattr(exc, "msg", "")
     return pos is None or msg.startswith("Unterminated string") or len(text) - pos <= 8
@@ -263,7 +277,8 @@ def _lone_surrogate(value) -> bool:
 
 def _read_array(source: _Source, chunk_size: int):
     """Records of one JSON array, decoded element by element as input arrives."""
-    decoder = json.JSONDecoder(parse_constant=_bare_constant)     # strict: no bare NaN
+    decoder = json.JSONDecoder(parse_constant=_bare_constant,      # strict: no bare NaN
+                               parse_float=_finite_float)          # nor 1e400
     scan = decoder.scan_once
     separator = _SEPARATOR.match
     quick = _quick_converter()
