@@ -25,8 +25,6 @@ from . import POINT_DIGITS, Timeout
 _CHAINED = frozenset(("add", "sub", "mul"))
 
 
-
-
 def exact(x) -> sp.Expr:
     """A float as SymPy sees a literal: integers exactly, others as the decimal written."""
     x = float(x)

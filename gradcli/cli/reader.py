@@ -171,9 +171,7 @@ class _Decoders:
         decode = self.quick.decode              # each line alone: one value per line
         try:
             return list(zip(numbers, [decode(line) for line in lines]))
-        except self.quick_errors:
-            return [(n, self.one(n, line)) for n, line in zip(numbers, lines)]
-        except RecursionError:
+        except (*self.quick_errors, RecursionError):
             return [(n, self.one(n, line)) for n, line in zip(numbers, lines)]
 
     def one(self, lineno: int, line: bytes):
@@ -239,8 +237,6 @@ def _truncated(exc: ValueError, text: str) -> bool:
 _NOT_UTF8 = re.compile("[\udc80-\udcff]")     # what surrogateescape makes of a bad byte
 _SEPARATOR = re.compile(r"[ \t\r\n]*,[ \t\r\n]*")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
-
-
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"?|[\[\]{},]')
 
 

@@ -249,9 +249,11 @@ class Answerer:
         if rows.expect is not None:          # expectations: an object per record
             for k in np.flatnonzero(answered).tolist():
                 if rows.expect[k]:
-                    out[rows.positions[k]] = self._expecting(
-                        rows, k, result, values, grads, passed[k] and (
-                            compiled.formulas, abs_err[k], ulp_err[k], rtol, atol))
+                    report = _passed_report(compiled.formulas, abs_err[k], ulp_err[k],
+                                            rtol, atol) if passed[k] else \
+                        _trim(skipped_report(rows.reasons[k]))
+                    out[rows.positions[k]] = self._expecting(rows, k, result, values,
+                                                             grads, report)
                     answered[k] = False
         if not answered.any():
             return
@@ -266,10 +268,8 @@ class Answerer:
         outcomes = []
         if passed.any():
             errors = [line.slot(encoded_column(self.encoder, e)) for e in (abs_err, ulp_err)]
-            outcomes.append((passed & answered, {
-                "status": "passed", "method": "symbolic", "max_abs_err": errors[0],
-                "max_ulp_err": errors[1], "symbolic": compiled.formulas, "failed": [],
-                "rtol": rtol, "atol": atol}))
+            outcomes.append((passed & answered,
+                             _passed_report(compiled.formulas, *errors, rtol, atol)))
         off = ~rows.check & answered
         for reason in sorted({rows.reasons[k] for k in np.flatnonzero(off).tolist()}):
             chosen = off & np.array([r == reason for r in rows.reasons])
@@ -282,17 +282,10 @@ class Answerer:
             for i, text in zip(positions, lines):
                 out[i] = text
 
-    def _expecting(self, rows: _Rows, k: int, result, values, grads, passed) -> dict:
+    def _expecting(self, rows: _Rows, k: int, result, values, grads, report) -> dict:
         """The object of a record with expectations (as answering it alone gives)."""
         from .jsonout import check_object, number
         record = rows.record(k)
-        if passed:
-            formulas, abs_err, ulp_err, rtol, atol = passed
-            report = {"status": "passed", "method": "symbolic", "max_abs_err": abs_err,
-                      "max_ulp_err": ulp_err, "symbolic": formulas, "failed": [],
-                      "rtol": rtol, "atol": atol}
-        else:
-            report = _trim(skipped_report(record.skip_reason))
         report = expect_object(record, {n: (None if g is None else np.asarray(g[k]))
                                         for n, g in grads.items()},
                                report, self.rtol, self.atol)
@@ -301,6 +294,14 @@ class Answerer:
                 "grads": {n: (None if g is None else number(g[k]))
                           for n, g in grads.items()},
                 "upstream": None, "check": check_object(report)}
+
+
+def _passed_report(formulas: dict, abs_err, ulp_err, rtol: float, atol: float) -> dict:
+    """The check of a record whose compiled check passed cleanly (as the full check
+    reports it, trimmed)."""
+    return {"status": "passed", "method": "symbolic", "max_abs_err": abs_err,
+            "max_ulp_err": ulp_err, "symbolic": formulas, "failed": [], "rtol": rtol,
+            "atol": atol}
 
 
 def _records_rows(members: list) -> _Rows:

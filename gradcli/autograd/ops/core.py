@@ -129,7 +129,7 @@ def undefined_at(op: Op, inputs: list, out, params: dict):
         made = np.isnan(out)
         if made.any():
             for x in inputs:
-                if isinstance(x, np.ndarray) and x.dtype.kind == "f" or isinstance(x, float):
+                if isinstance(x, float) or (isinstance(x, np.ndarray) and x.dtype.kind == "f"):
                     made = made & ~np.isnan(x)
             if made.any():
                 return f"{op.name} is not real at this point (PyTorch gives NaN)"
