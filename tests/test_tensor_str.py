@@ -185,8 +185,19 @@ def test_bad_arguments():
         tensor_repr(np.zeros(2, np.complex128))
     with pytest.raises(ValueError, match="precision"):
         tensor_repr(np.zeros(2), options=PrintOptions(precision=-1))
+    with pytest.raises(ValueError, match="default_dtype"):
+        tensor_repr(np.zeros(2), default_dtype="int64")
     assert tensor_repr(np.zeros(2), dtype="torch.float64", default_dtype="torch.float64") == \
         "tensor([0., 0.])"
+
+
+def test_values_are_cast_to_the_dtype_first(recwarn):
+    # as torch.tensor(data, dtype=...) would: 1e300 is inf in float32, 0.1 is 0.1000000015
+    assert tensor_repr(np.array([1e300, 1.0]), dtype="float32") == "tensor([inf, 1.])"
+    assert tensor_repr(np.array([0.1]), dtype="float32", options=PrintOptions(precision=10)) \
+        == "tensor([0.1000000015])"
+    assert tensor_repr(np.array([1.7, -2.2]), dtype="int64") == "tensor([ 1, -2])"
+    assert not recwarn.list
 
 
 def test_a_huge_array_is_cut_down_before_formatting():

@@ -111,8 +111,7 @@ class _Formatter:
             else:
                 self.width = max(1, len(str(int(shown.max()))), len(str(int(shown.min()))))
             return
-        with np.errstate(invalid="ignore"):
-            values = shown[np.isfinite(shown) & (shown != 0)]
+        values = shown[np.isfinite(shown) & (shown != 0)]
         if values.size == 0:
             return
         self.int_mode = bool(np.all(values == np.ceil(values)))
@@ -181,7 +180,8 @@ def _body(array: np.ndarray, dtype: np.dtype, indent: int, options: PrintOptions
     if summarize and not edgeitems and array.ndim:
         return "[...]"
     shown, cut = _shown_part(array, summarize, edgeitems)
-    shown = shown.astype(dtype, copy=False)
+    with np.errstate(over="ignore", invalid="ignore"):  # 1e300 -> float32 is inf, as in torch
+        shown = shown.astype(dtype, copy=False)
     formatter = _Formatter(shown, options)
     if shown.ndim == 0:
         return formatter.format(shown.item())
@@ -258,6 +258,8 @@ def tensor_repr(
     array = np.asarray(data)
     name = _dtype_name(dtype, array)
     default = _dtype_name(default_dtype, array)
+    if DTYPES[default].kind != "f":
+        raise ValueError(f"default_dtype must be a floating dtype, not {default_dtype!r}")
     indent = len(prefix) - (prefix.rfind("\n") + 1)
     suffixes = []
     if array.size == 0:
