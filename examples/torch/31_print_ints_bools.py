@@ -1,0 +1,20 @@
+# Integer-valued floats, int64 tensors and bool tensors each print their own way.
+import torch
+
+a = torch.tensor([1.0, 2.0])
+print(a)
+print(torch.tensor([1.0, 2.5, -3.0]))
+i = torch.tensor([1, 2, 3])
+print(i)
+print(i.dtype)
+print(torch.arange(5))
+print(torch.arange(0.0, 2.0, 0.5))
+print(torch.tensor([1, 2, 3], dtype=torch.float64))
+print(i * 2.5)
+print(i / 2)
+print(a > 1.5)
+print(torch.tensor([1.0, 2.0, 3.0]) == torch.tensor([1.0, 0.0, 3.0]))
+print((a > 0).all(), (a > 1.5).any())
+print(torch.tensor(True), torch.tensor(7), torch.tensor(7.0))
+print(torch.full((2, 3), 7))
+print(torch.full((2, 2), -1.5))
