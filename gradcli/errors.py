@@ -12,13 +12,22 @@ from __future__ import annotations
 KINDS = ("parse", "bind", "shape", "autograd", "input", "limit")
 
 
+# The Python exception a script sees for each kind (gradcli run prints "RuntimeError: ..."
+# and `except RuntimeError:` catches it); a limit is no Python exception: nothing
+# catches it.
+PYTHON_TYPES = {"parse": "SyntaxError", "bind": "NameError", "shape": "RuntimeError",
+                "autograd": "RuntimeError", "input": "RuntimeError", "limit": None}
+
+
 class GradcliError(Exception):
     """Base class: a problem with the user's input, reported without a traceback."""
 
     kind = "input"
+    python_type: str | None = None      # e.g. "TypeError"; None: PYTHON_TYPES[kind]
 
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
-                 source: str | None = None, kind: str | None = None) -> None:
+                 source: str | None = None, kind: str | None = None,
+                 python_type: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line
@@ -26,6 +35,13 @@ class GradcliError(Exception):
         self.source = source  # the whole program text, to show the offending line
         if kind is not None:
             self.kind = kind
+        if python_type is not None:
+            self.python_type = python_type
+
+    @property
+    def python_name(self) -> str | None:
+        """The Python exception type a script sees (None for gradcli's own limits)."""
+        return self.python_type or PYTHON_TYPES.get(self.kind)
 
     def located(self, line: int | None, column: int | None, source: str | None) -> "GradcliError":
         """Attach a position (if the error has none yet) and return self."""

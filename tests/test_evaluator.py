@@ -564,7 +564,7 @@ def test_data_attribute_is_detached():
 
 def test_unknown_attribute():
     e = error("x.foo", {"x": 1.0}, InputError)
-    assert e.message == "unknown attribute '.foo' (there are .T, .grad and .data)"
+    assert e.message == "'Tensor' object has no attribute 'foo'"
     assert (e.line, e.column) == (1, 3)
 
 

@@ -195,8 +195,8 @@ def test_tokens():
     assert toks == [
         (NAME, "a", 1, 1), ("=", "=", 1, 3), (NUMBER, "2.5e1", 1, 5), ("**", "**", 1, 11),
         ("(", "(", 1, 14), (NAME, "b", 1, 15), (")", ")", 2, 1), (NEWLINE, "\n", 2, 2),
-        (NEWLINE, "\n", 3, 4), (NAME, "f", 4, 1), ("(", "(", 4, 2),
-        (NAME, "x", 4, 3), (")", ")", 4, 4), (EOF, 4, 5)]
+        (NAME, "f", 4, 1), ("(", "(", 4, 2), (NAME, "x", 4, 3), (")", ")", 4, 4),
+        (NEWLINE, "", 4, 5), (EOF, 4, 5)]
 
 
 # -- errors ---------------------------------------------------------------------------
@@ -210,7 +210,6 @@ ERRORS = [
     ("[1, 2", "expected ']' to close '[' from column 1, found end of input", 1, 6),
     ("[1, 2)", "expected ']' to close '[' from column 1, found ')'", 1, 6),
     ("x[1", "expected ']' to close '[' from column 2, found end of input", 1, 4),
-    ("(a, b)", "expected ')' to close '(' from column 1, found ','", 1, 3),
     ("(a b)", "expected ')' to close '(' from column 1, found 'b'", 1, 4),
     ("f(a b)", "expected ')' to close '(' from column 2, found 'b'", 1, 5),
     ("(1 + 2))", "unexpected ')'", 1, 8),
@@ -223,21 +222,13 @@ ERRORS = [
     ("x[]", "expected an expression, found ']'", 1, 3),
     ("f(,)", "expected an expression, found ','", 1, 3),
     ("[,]", "expected an expression, found ','", 1, 2),
-    ("()", "expected an expression, found ')'", 1, 2),
     ("x y", "expected ';' or a new line, found 'y'", 1, 3),
     ("x = 1 2", "expected ';' or a new line, found '2'", 1, 7),
     ("a\nb c", "expected ';' or a new line, found 'c'", 2, 3),
+    ("a ~ b", "expected ';' or a new line, found '~'", 1, 3),
     ("x.", "expected a name after '.', found end of input", 1, 3),
     ("x.1", "expected ';' or a new line, found '.1'", 1, 2),
     ("x.(y)", "expected a name after '.', found '('", 1, 3),
-    ("(x)(y)", "unexpected '(': only a function name can be called", 1, 4),
-    ("f(x)(y)", "unexpected '(': only a function name can be called", 1, 5),
-    ("2(3)", "unexpected '(': only a function name can be called", 1, 2),
-    ("x[0] = 1", "can only assign to a name", 1, 1),
-    ("f(x) = 2", "can only assign to a name", 1, 1),
-    ("1 = x", "can only assign to a name", 1, 1),
-    ("(x) = 1", "can only assign to a name", 1, 1),
-    ("y\n  x.T += 1", "can only assign to a name", 2, 3),
     ("x = y = 1", "chained assignment is not supported", 1, 7),
     ("f(a=1, b)", "positional argument follows keyword argument", 1, 8),
     ("f(a=1, a=2)", "duplicate keyword argument 'a'", 1, 8),
@@ -245,7 +236,8 @@ ERRORS = [
     ("y = 3x2", "invalid number '3x2' (write '3*x2' to multiply)", 1, 5),
     ("1e", "invalid number '1e'", 1, 1),
     ("1e+", "invalid number '1e'", 1, 1),
-    ("1_000", "invalid number '1_000'", 1, 1),
+    ("1__000", "invalid number '1__000'", 1, 1),
+    ("1_", "invalid number '1_'", 1, 1),
     ("2.T", "invalid number '2.T'", 1, 1),
     ("1e999", "number '1e999' is too large", 1, 1),
     ("__x", "names starting with '__' are not allowed", 1, 1),
@@ -253,22 +245,48 @@ ERRORS = [
     ("x.__f(1)", "names starting with '__' are not allowed", 1, 3),
     ("f(__k=1)", "names starting with '__' are not allowed", 1, 3),
     ("__y = 1", "names starting with '__' are not allowed", 1, 1),
-    ("x = 'abc'", "string literals are not supported", 1, 5),
-    ('"abc"', "string literals are not supported", 1, 1),
-    ("x == 1", "'==' is not supported", 1, 3),
-    ("x // 2", "'//' is not supported", 1, 3),
-    ("x **= 2", "'**=' is not supported", 1, 3),
-    ("x @= y", "'@=' is not supported", 1, 3),
-    ("a ~ b", "unexpected character '~'", 1, 3),
-    ("x \\\n+ 1", "unexpected character '\\'", 1, 3),
     ("x\u00a0+ 1", "unexpected character U+00A0", 1, 2),
     ("x\x00", "unexpected character U+0000", 1, 2),
-] + [(f"a {c} b", f"unexpected character '{c}'", 1, 3) for c in "$!{}`&|<>%?"] + [
-    (f"{kw} x", f"'{kw}' is not supported", 1, 1)
-    for kw in ("lambda", "import", "def", "class", "for", "while", "if", "else", "elif",
-               "return", "yield", "with", "as", "from", "global", "nonlocal", "del", "pass",
-               "raise", "try", "except", "finally", "assert", "async", "await", "is", "in",
-               "not", "and", "or", "break", "continue")]
+    # assignment targets
+    ("f(x) = 2", "cannot assign to a function call", 1, 1),
+    ("1 = x", "cannot assign to a literal", 1, 1),
+    ("x + 1 = 2", "cannot assign to an expression", 1, 1),
+    ("True = 1", "cannot assign to True", 1, 1),
+    ("a, b += 1", "an augmented assignment needs a single target: a name, an attribute or "
+                  "an item", 1, 1),
+    ("*x = 1", "starred assignment target must be in a list or tuple", 1, 1),
+    # blocks
+    ("if x\n  y", "expected ':' after the 'if' line, found end of line", 1, 5),
+    ("if x:\ny", "expected an indented block after the 'if' statement on line 1, found 'y'",
+     2, 1),
+    ("for i in x:\n    y\n  z", "unindent does not match any outer indentation level", 3, 3),
+    ("break", "'break' outside loop", 1, 1),
+    ("continue", "'continue' not properly in loop", 1, 1),
+    ("return 1", "'return' outside function", 1, 1),
+    ("def f(x):\n  return x\nreturn 1", "'return' outside function", 3, 1),
+    ("class A: pass", "class definitions are not supported (build models from "
+                      "nn.Sequential and the nn modules)", 1, 1),
+    ("yield x", "'yield' is not supported", 1, 1),
+    ("x = await y", "'await' is not supported", 1, 5),
+    ("from torch import *", "'from torch import *' is not supported: import the names you "
+                            "use", 1, 19),
+    ("try:\n  x\ny", "expected 'except' or 'finally' after the 'try' block, found 'y'", 3, 1),
+    # strings
+    ("x = 'abc", "unterminated string literal (it starts here; close it on the same line "
+                 "or use triple quotes)", 1, 5),
+    ("'" * 3 + "abc", "unterminated triple-quoted string literal (it starts here)", 1, 1),
+    ("b'x'", "bytes literals are not supported", 1, 1),
+    ("'\\x4'", "truncated \\x escape in a string", 1, 2),
+    ("f'{}'", "f-string: empty expression not allowed", 1, 3),
+    ("f'{x'", "f-string: expecting '}'", 1, 5),
+    ("f'}'", "f-string: single '}' is not allowed", 1, 3),
+    ("f'{x!z}'", "f-string: invalid conversion character: expected 's', 'r', or 'a'", 1, 6),
+    ("f'{x +}'", "expected an expression, found end of input", 1, 7),
+    ("f'{__x}'", "names starting with '__' are not allowed", 1, 4),
+    # displays and calls
+    ("{1, 2}", "set literals are not supported (a dict needs 'key: value' pairs)", 1, 3),
+    ("f(**k)", "'**' unpacking in a call is not supported", 1, 3),
+] + [(f"a {c} b", f"unexpected character '{c}'", 1, 3) for c in "$!`?"]
 
 
 @pytest.mark.parametrize("source,message,line,column", ERRORS)
@@ -310,22 +328,10 @@ def test_unknown_function():
     "__import__('os').system('echo hi')",
     "x.__class__",
     "().__class__.__bases__",
-    "exec('1')",
-    "eval('1+1')",
-    "lambda x: x",
-    "import os",
-    "from os import system",
-    '"abc"',
-    "'a'",
     "x.__class__.__mro__[1].__subclasses__()",
-    "getattr(x, '__class__')",
-    "f(**kw)",
-    "[x for x in y]",
-    "{1: 2}",
-    "x if y else z",
-    "not x",
-    "x and y",
-    "@dec",
+    "f'{x.__class__}'",
+    "getattr(x, '__class__').__name__",
+    "b'abc'",
 ])
 def test_dangerous_input_is_a_parse_error(source):
     parse_error(source)

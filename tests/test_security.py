@@ -15,7 +15,11 @@ from gradcli.lang.evaluator import evaluate
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "gradcli"
 
-# (program, True if the parser itself must reject it)
+# (program, True if the parser itself must reject it).  The language is Python's now
+# (SPEC 7), so lambdas, strings and comprehensions parse; what keeps a program in its
+# box is that names starting with __ never parse, no builtin reaches the host (no
+# open/eval/getattr/globals), imports are torch's modules only, and attributes exist
+# only where gradcli lists them.
 HOSTILE = [
     ("__import__('os').system('touch pwned')", True),
     ("__import__", True),
@@ -24,33 +28,40 @@ HOSTILE = [
     ("x.__class__.__bases__[0].__subclasses__()", True),
     ("x.__dict__", True),
     ("__builtins__", True),
-    ("exec('1')", True),
-    ("eval('1')", True),
-    ("exec(x)", True),
-    ("eval(x)", True),
-    ("compile(x)", True),
-    ("lambda x: x", True),
-    ("import os", True),
-    ("x; import os", True),
-    ("from os import system", True),
-    ("open('f')", True),
-    ("open(x)", True),
-    ("'abc'", True),
-    ('"abc"', True),
-    ("f'{x}'", True),
+    ("f'{x.__class__}'", True),
     ("b'x'", True),
-    ("getattr(x, 'y')", True),
-    ("getattr(x, y)", True),
-    ("globals()", True),
-    ("print(x)", True),
-    ("type(x)", True),
-    ("x.numpy()", True),
-    ("x._inplace(x)", True),
-    ("x if x else x", True),
-    ("[i for i in x]", True),
-    ("x == x", True),
     ("`touch pwned`", True),
     ("$(touch pwned)", True),
+    ("exec('1')", True),
+    ("eval('1')", True),
+    ("compile(x)", True),
+    ("open('f')", True),
+    ("getattr(x, 'y')", True),
+    ("globals()", True),
+    ("vars()", True),
+    ("exec(x)", True),
+    ("eval(x)", True),
+    ("lambda x: x", False),
+    ("import os", False),
+    ("x; import os", False),
+    ("from os import system", False),
+    ("import torch.utils", False),
+    ("'abc'", False),
+    ('"abc"', False),
+    ("f'{x}'", False),
+    ("print(x)", False),
+    ("type(x)", False),
+    ("x.numpy()", False),
+    ("x._inplace(x)", False),
+    ("x.grad_fn._inputs", False),
+    ("print.fn", False),
+    ("torch.autograd.grad.fn", False),
+    ("(x for i in [1]).gi_frame", False),
+    ("[i for i in x].gi_frame", False),
+    ("'{0.data}'.format(x)", False),
+    ("'%s' % x.grad_fn.op", False),
+    ("[i for i in x]", False),
+    ("x == x", False),
     ("x.backward", False),
     ("x.requires_grad", False),
     ("x.grad_fn", False),
@@ -83,7 +94,7 @@ def test_touch_command_is_not_run(tmp_path):
 
 
 def test_a_name_that_is_a_python_builtin_is_just_an_unbound_variable():
-    for name in ("open", "os", "sys", "print", "eval"):
+    for name in ("open", "os", "sys", "eval", "getattr", "globals"):
         with pytest.raises(GradcliError) as info:
             evaluate(f"{name} + 1", {"x": 1.0})
         assert info.value.message == f"unbound variable '{name}': pass --{name} VALUE"

@@ -127,15 +127,12 @@ class Tensor:
         return self.item()
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", precision=8, prefix="tensor(")
-        extra = ""
-        if self.grad_fn is not None:
-            extra = f", grad_fn=<{self.grad_fn.name}>"
-        elif self.requires_grad:
-            extra = ", requires_grad=True"
-        if self.data.dtype != np.float64:
-            extra = f", dtype={self.data.dtype}" + extra
-        return f"tensor({body}{extra})"
+        """As torch.Tensor.__repr__ prints it (precision 4, PyTorch's layout)."""
+        from .grad_mode import get_default_dtype
+        from .tensor_str import tensor_repr
+        return tensor_repr(self.data, requires_grad=self.requires_grad,
+                           grad_fn=None if self.grad_fn is None else self.grad_fn.name,
+                           default_dtype=get_default_dtype().name)
 
     # -- autograd ---------------------------------------------------------------------
     def _accumulate_node(self) -> AccumulateGrad:

@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 
 from .. import __version__
-from . import batch, grad, graph, matrix, ops
+from . import batch, grad, graph, matrix, ops, run
 
 app = typer.Typer(
     name="gradcli",
@@ -37,7 +37,7 @@ def root(version: Annotated[bool, typer.Option(
     """gradcli: gradients you can trust, and a look at how backward() really works."""
 
 
-for _command in (grad, ops, matrix, batch, graph):
+for _command in (grad, run, ops, matrix, batch, graph):
     _command.register(app)
 
 

@@ -68,9 +68,9 @@ class Answerer:
         info = self.programs.get(key)
         if info is None:
             info = self.programs[key] = _Program()
-            from ..lang.evaluator import FUNCTIONS, parse
+            from ..lang.evaluator import parse_program
             try:
-                info.parsed = parse(text, functions=FUNCTIONS)
+                info.parsed = parse_program(text)
             except GradcliError as exc:
                 info.parsed = exc
             if len(self.programs) > CACHE_SIZE:

@@ -179,8 +179,171 @@ class ExprStmt(_Node):
         self.col = col
 
 
-Stmt = Union[Assign, AugAssign, ExprStmt]
+class _Fields(_Node):
+    """A node whose constructor takes its fields in slot order (the newer nodes)."""
 
+    __slots__ = ()
+
+    def __init__(self, *values):
+        if len(values) != len(self.__slots__):
+            raise TypeError(f"{type(self).__name__} takes {len(self.__slots__)} fields")
+        for name, value in zip(self.__slots__, values):
+            setattr(self, name, value)
+
+
+# -- more expressions (the Python dialect; the grad dialect may use them too) ----------
+
+class Str(_Fields):
+    __slots__ = ("value", "line", "col")        # value: the decoded text
+
+
+class FString(_Fields):
+    __slots__ = ("parts", "line", "col")        # parts: str and FormatField, in order
+
+
+class FormatField(_Fields):
+    # {value!conversion:spec}; spec is an FString or None; debug: the "x=" text of
+    # f"{x=}" (or None)
+    __slots__ = ("value", "conversion", "spec", "debug", "line", "col")
+
+
+class Const(_Fields):
+    __slots__ = ("value", "line", "col")        # Ellipsis (True/False/None are Names)
+
+
+class Tuple(_Fields):
+    __slots__ = ("items", "line", "col")
+
+
+class Dict(_Fields):
+    __slots__ = ("keys", "values", "line", "col")
+
+
+class Compare(_Fields):
+    # left ops[0] comparators[0] ops[1] comparators[1] ... (a < b < c chains)
+    __slots__ = ("left", "ops", "comparators", "line", "col")
+
+
+class BoolOp(_Fields):
+    __slots__ = ("op", "values", "line", "col")  # op: "and" | "or"; values: 2 or more
+
+
+class IfExp(_Fields):
+    __slots__ = ("test", "body", "orelse", "line", "col")
+
+
+class Lambda(_Fields):
+    __slots__ = ("params", "body", "line", "col")
+
+
+class CompFor(_Fields):
+    __slots__ = ("target", "iter", "ifs", "line", "col")
+
+
+class Comprehension(_Fields):
+    # kind: "list", "gen" or "dict"; key: the key of a dict comprehension (else None)
+    __slots__ = ("kind", "key", "elt", "generators", "line", "col")
+
+
+class Starred(_Fields):
+    __slots__ = ("value", "line", "col")
+
+
+class CallValue(_Fields):
+    """A call of a computed value: ``model(x)`` is a Call by name, ``f(x)(y)`` and
+    ``nn.Linear(1, 1)(x)`` call the value of an expression."""
+
+    __slots__ = ("func", "args", "kwargs", "line", "col")
+
+
+Expr = Union[Num, Name, ArrayLit, UnaryOp, BinOp, Call, Attr, Index, Str, FString, Const,
+             Tuple, Dict, Compare, BoolOp, IfExp, Lambda, Comprehension, Starred, CallValue]
+
+
+# -- more statements -------------------------------------------------------------------
+
+class If(_Fields):
+    __slots__ = ("test", "body", "orelse", "line", "col")
+
+
+class For(_Fields):
+    __slots__ = ("target", "iter", "body", "orelse", "line", "col")
+
+
+class While(_Fields):
+    __slots__ = ("test", "body", "orelse", "line", "col")
+
+
+class Break(_Fields):
+    __slots__ = ("line", "col")
+
+
+class Continue(_Fields):
+    __slots__ = ("line", "col")
+
+
+class Pass(_Fields):
+    __slots__ = ("line", "col")
+
+
+class Return(_Fields):
+    __slots__ = ("value", "line", "col")
+
+
+class Param(_Fields):
+    __slots__ = ("name", "default", "kind", "line", "col")   # kind: "", "*", "**", "kw"
+
+
+class FunctionDef(_Fields):
+    __slots__ = ("name", "params", "body", "decorators", "line", "col")
+
+
+class WithItem(_Fields):
+    __slots__ = ("context", "target", "line", "col")
+
+
+class With(_Fields):
+    __slots__ = ("items", "body", "line", "col")
+
+
+class Alias(_Fields):
+    __slots__ = ("name", "asname", "line", "col")        # name: dotted, "torch.nn"
+
+
+class Import(_Fields):
+    __slots__ = ("names", "line", "col")
+
+
+class ImportFrom(_Fields):
+    __slots__ = ("module", "names", "line", "col")
+
+
+class Global(_Fields):
+    __slots__ = ("names", "line", "col")
+
+
+class Delete(_Fields):
+    __slots__ = ("targets", "line", "col")
+
+
+class Assert(_Fields):
+    __slots__ = ("test", "msg", "line", "col")
+
+
+class Raise(_Fields):
+    __slots__ = ("exc", "line", "col")
+
+
+class ExceptHandler(_Fields):
+    __slots__ = ("type", "name", "body", "line", "col")
+
+
+class Try(_Fields):
+    __slots__ = ("body", "handlers", "orelse", "finalbody", "line", "col")
+
+
+Stmt = Union[Assign, AugAssign, ExprStmt, If, For, While, Break, Continue, Pass, Return,
+             FunctionDef, With, Import, ImportFrom, Global, Delete, Assert, Raise, Try]
 
 class Program(_Node):
     __slots__ = ('statements', 'source')
@@ -190,31 +353,47 @@ class Program(_Node):
         self.source = source
 
 
+# The fields holding sub-nodes, per node type, in evaluation order.
+_CHILD_FIELDS = {
+    Num: (), Name: (), Const: (), Str: (), Break: (), Continue: (), Pass: (),
+    Global: (), Import: (), ImportFrom: (), Alias: (), ArrayLit: ("items",),
+    UnaryOp: ("operand",), BinOp: ("left", "right"), Keyword: ("value",),
+    Attr: ("value",), Slice: ("start", "stop", "step"), Index: ("value", "items"),
+    Assign: ("target", "value"), AugAssign: ("target", "value"), ExprStmt: ("value",),
+    Program: ("statements",), FString: ("parts",),
+    FormatField: ("value", "spec"), Tuple: ("items",), Dict: ("keys", "values"),
+    Compare: ("left", "comparators"), BoolOp: ("values",),
+    IfExp: ("test", "body", "orelse"), Lambda: ("params", "body"),
+    CompFor: ("iter", "target", "ifs"), Comprehension: ("generators", "key", "elt"),
+    Starred: ("value",), CallValue: ("func", "args", "kwargs"),
+    If: ("test", "body", "orelse"), For: ("iter", "target", "body", "orelse"),
+    While: ("test", "body", "orelse"), Return: ("value",),
+    Param: ("default",), FunctionDef: ("decorators", "params", "body"),
+    WithItem: ("context", "target"), With: ("items", "body"), Delete: ("targets",),
+    Assert: ("test", "msg"), Raise: ("exc",), ExceptHandler: ("type", "body"),
+    Try: ("body", "handlers", "orelse", "finalbody"),
+}
+
+
 def children(node) -> tuple:
-    """The direct sub-nodes of ``node``, left to right."""
-    if isinstance(node, (Num, Name)):
-        return ()
-    if isinstance(node, ArrayLit):
-        return node.items
-    if isinstance(node, UnaryOp):
-        return (node.operand,)
-    if isinstance(node, BinOp):
-        return (node.left, node.right)
-    if isinstance(node, Call):
+    """The direct sub-nodes of ``node``, left to right (a call's keyword arguments as
+    their values)."""
+    kind = type(node)
+    if kind is Call:
         return node.args + tuple(k.value for k in node.kwargs)
-    if isinstance(node, Keyword):
-        return (node.value,)
-    if isinstance(node, Attr):
-        return (node.value,)
-    if isinstance(node, Slice):
-        return tuple(p for p in (node.start, node.stop, node.step) if p is not None)
-    if isinstance(node, Index):
-        return (node.value,) + node.items
-    if isinstance(node, (Assign, AugAssign, ExprStmt)):
-        return (node.value,)
-    if isinstance(node, Program):
-        return node.statements
-    raise TypeError(f"not a syntax node: {node!r}")
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        raise TypeError(f"not a syntax node: {node!r}")
+    out = []
+    for field in fields:
+        value = getattr(node, field)
+        if isinstance(value, tuple):
+            out.extend(v for v in value if isinstance(v, _Node))
+        elif isinstance(value, _Node):
+            out.append(value)
+    if kind is CallValue:
+        out = [node.func, *node.args, *(k.value for k in node.kwargs)]
+    return tuple(out)
 
 
 def postorder(root) -> Iterator:
@@ -242,7 +421,7 @@ def to_sexpr(node) -> str:
         elif isinstance(n, ArrayLit):
             s = "[" + " ".join(kids) + "]"
         elif isinstance(n, UnaryOp):
-            s = f"(neg {kids[0]})" if n.op == "-" else f"(pos {kids[0]})"
+            s = f"({_UNARY_WORDS[n.op]} {kids[0]})"
         elif isinstance(n, BinOp):
             s = f"({n.op} {kids[0]} {kids[1]})"
         elif isinstance(n, Call):
@@ -259,15 +438,37 @@ def to_sexpr(node) -> str:
             s = ":".join(parts if n.step is not None else parts[:2])
         elif isinstance(n, Index):
             s = "(index " + " ".join(kids) + ")"
-        elif isinstance(n, Assign):
-            s = f"(= {n.target} {kids[0]})"
-        elif isinstance(n, AugAssign):
-            s = f"({n.op}= {n.target} {kids[0]})"
+        elif isinstance(n, (Assign, AugAssign)):
+            target = n.target if isinstance(n.target, str) else kids.pop(0)
+            s = f"({'' if isinstance(n, Assign) else n.op}= {target} {kids[0]})"
         elif isinstance(n, ExprStmt):
             s = kids[0]
         elif isinstance(n, Program):
             s = "\n".join(kids)
-        else:  # pragma: no cover - children() already rejected it
-            raise TypeError(n)
+        else:
+            s = _generic_sexpr(n, kids)
         out[id(n)] = s
     return out[id(node)]
+
+
+_UNARY_WORDS = {"-": "neg", "+": "pos", "not": "not", "~": "invert"}
+
+
+def _generic_sexpr(n, kids: list) -> str:
+    """The newer nodes: (TypeName detail... children...)."""
+    if isinstance(n, Str):
+        return repr(n.value)
+    if isinstance(n, Const):
+        return "..." if n.value is Ellipsis else repr(n.value)
+    detail = {Compare: lambda: list(n.ops), BoolOp: lambda: [n.op],
+              FunctionDef: lambda: [n.name], Param: lambda: [n.kind + n.name],
+              Alias: lambda: [n.name + (f" as {n.asname}" if n.asname else "")],
+              ImportFrom: lambda: [n.module], Global: lambda: list(n.names),
+              FormatField: lambda: [f"!{n.conversion}" if n.conversion else ""],
+              Comprehension: lambda: [n.kind],
+              ExceptHandler: lambda: [n.name or ""]}.get(type(n), lambda: [])()
+    words = [type(n).__name__.lower()] + [d for d in detail if d] + kids
+    if isinstance(n, FString):
+        words = ["fstring"] + [repr(p) if isinstance(p, str) else "{}" for p in n.parts]
+        words = words[:1] + [w if w != "{}" else kids.pop(0) for w in words[1:]]
+    return "(" + " ".join(words) + ")"

@@ -34,11 +34,8 @@ class CallRunner:
         self.on_node = on_node
 
     # -- binding arguments to parameters ---------------------------------------------------
-    def bind(self, node, args) -> dict:
-        sig = FUNCTIONS[node.func]
-        name = node.func
-        positional = list(args[:len(node.args)])
-        keywords = args[len(node.args):]
+    def bind(self, name: str, positional: list, keywords: dict, node) -> dict:
+        sig = FUNCTIONS[name]
         bound: dict = {}
         params = sig.params
         if sig.varargs:
@@ -50,15 +47,14 @@ class CallRunner:
             raise InputError(f"{name}() takes at most {len(params)} argument"
                              f"{'s' if len(params) != 1 else ''} but {len(positional)} were given")
         bound.update(zip(params, positional))
-        for kw, value in zip(node.kwargs, keywords):
-            if kw.name not in sig.params:
-                raise InputError(f"{name}() got an unexpected keyword argument '{kw.name}'",
-                                 line=kw.line, column=kw.col)
-            if kw.name in bound and not (sig.varargs and kw.name == sig.params[-1]
-                                         and not bound[kw.name]):
-                raise InputError(f"{name}() got multiple values for argument '{kw.name}'",
-                                 line=kw.line, column=kw.col)
-            bound[kw.name] = value
+        for key, value in keywords.items():
+            where = _keyword_position(node, key)
+            if key not in sig.params:
+                raise InputError(f"{name}() got an unexpected keyword argument '{key}'", **where)
+            if key in bound and not (sig.varargs and key == sig.params[-1]
+                                     and not bound[key]):
+                raise InputError(f"{name}() got multiple values for argument '{key}'", **where)
+            bound[key] = value
         for p in sig.params[:sig.required]:
             if p not in bound or (sig.varargs and p == sig.params[-1] and bound[p] == []):
                 raise InputError(f"{name}() missing required argument '{p}'")
@@ -86,8 +82,10 @@ class CallRunner:
                 return [run.integer(v, f"{func}(): {param}") for v in items]
             return run.integer(value, f"{func}(): {param}")
         if param in NUMBER_PARAMS:
-            if value is None or (isinstance(value, float)):
+            if value is None or isinstance(value, float):
                 return value
+            if isinstance(value, int) and not isinstance(value, bool):
+                return float(value)
             raise InputError(f"{func}(): {param} must be a number")
         if param in ("outputs", "inputs") and isinstance(value, list):
             raise InputError(f"{func}(): {param} must be one tensor; call grad() once per "
@@ -104,9 +102,8 @@ class CallRunner:
         return value
 
     # -- calling -------------------------------------------------------------------------
-    def call(self, node, args):
-        kw = self.bind(node, args)
-        name = node.func
+    def call(self, node, name: str, positional: list, keywords: dict):
+        kw = self.bind(name, positional, keywords, node)
         sig = FUNCTIONS[name]
         handler = getattr(self, "do_" + name, None)
         if handler is not None:
@@ -206,3 +203,11 @@ def _tensor(func: str, value) -> Tensor:
     if not isinstance(value, Tensor):
         raise InputError(f"{func}() needs a tensor, got {value!r}")
     return value
+
+
+def _keyword_position(node, key: str) -> dict:
+    """Where keyword argument ``key`` is written in the call ``node`` (for errors)."""
+    for kw in getattr(node, "kwargs", ()):
+        if kw.name == key:
+            return {"line": kw.line, "column": kw.col}
+    return {}

@@ -1,17 +1,19 @@
-"""Run a program: text -> engine graph -> (implicit) backward -> :class:`Result`.
+"""Run a ``gradcli grad`` program: text -> engine graph -> (implicit) backward -> Result.
 
     result = evaluate("(x1*x2+x3)**2", {"x1": 2, "x2": 3, "x3": 1})
     result.value, result.grads        # 49.0, {'x1': 42.0, 'x2': 28.0, 'x3': 14.0}
 
-Expressions are evaluated by an explicit-stack walk (a 100 000-term chain is as deep
-as it is long).  Every engine computation is recorded on a tape, so the result can
-list the whole graph and the symbolic check can replay it.  A program that calls
-``backward()`` or ``grad()`` itself gets no implicit backward (SPEC 3.5).
+The grad dialect of the one interpreter (:mod:`gradcli.lang.machine`): bound variables
+are leaves; numbers are float64 (exact integers stay integers); an array literal used
+as a value is a constant tensor; gradcli's functions (``sum(x, 1)``, ``backward(y)``,
+``no_grad(expr)``) are the builtins, with ``torch.``/``F.`` and ``print`` besides.
+Every engine computation is recorded on a tape, so the result can list the whole graph
+and the symbolic check can replay it.  A program that calls ``backward()`` or
+``grad()`` itself gets no implicit backward (SPEC 3.5).
 """
 
 from __future__ import annotations
 
-import math
 import warnings
 
 import numpy as np
@@ -25,19 +27,25 @@ from ..errors import AutogradError, BindError, GradcliError, InputError
 from . import ast
 from .bindings import MAX_DIMS, bind_all, to_array
 from .calls import NO_VALUE, CallRunner
+from .expressions import _Literal
 from .functions import CONSTANTS, FUNCTIONS
+from .machine import Interpreter
+from .objects import BoundMethod, ScriptCallable
 from .parser import parse
-from .result import Result, build_result
+from .pyops import binary, is_number
+from .result import build_result
 
-_ARITH = {"+": F.add, "-": F.sub, "*": F.mul, "/": F.div, "**": F.pow, "@": F.matmul}
 _NUMBER_ARITH = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.true_divide,
-                 "**": np.power}
+                 "**": np.power, "//": np.floor_divide, "%": np.mod}
 _NO_OUTPUT = object()       # no statement has produced a value (yet)
+# statements run by the grad dialect's own CallRunner when written as methods
+AUTOGRAD_METHODS = frozenset(("backward", "retain_grad", "requires_grad_", "zero_grad",
+                              "detach"))
 
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
              dtype="float64", retain_grad=False, max_elements=10 ** 8,
-             on_node=None, implicit_backward=True) -> Result:
+             on_node=None, implicit_backward=True):
     """Evaluate ``program`` (text or a parsed Program) and differentiate it.
 
     ``bindings``/``const``: name -> value (number, nested list, ndarray, Tensor).
@@ -48,10 +56,10 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     (for Hessians and Jacobians).
     """
     if isinstance(program, str):
-        program = parse(program, functions=FUNCTIONS)
+        program = parse_program(program)
     leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements)
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
-    run = _Run(program, leaves, dtype, retain_grad, on_node, max_elements)
+    run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
     run.const_names = set(const or ())
     mode = is_grad_enabled()
     try:
@@ -72,43 +80,134 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     result = build_result(run, output, upstream_used)
     result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
     result.bound = bound
+    result.outputs = run.outputs
+    result.printed = "".join(run.printed)
     return result
 
 
-class _Run:
-    """The state of one program run."""
+def parse_program(text: str) -> ast.Program:
+    """A grad-dialect program, its calls checked against the names it can reach."""
+    names = known_names()
+    return parse(text, functions=names, methods=_MethodNames(names))
+
+
+def known_names() -> frozenset:
+    return frozenset(_grad_builtins()) | frozenset(MODULE_NAMES)
+
+
+class _MethodNames:
+    """The names a program may call as methods (``x.sum()``, ``torch.tensor()``); the
+    torch modules' members are listed only when a name is not found elsewhere."""
+
+    def __init__(self, functions: frozenset):
+        from .attributes import _DICT, _LIST, _STR, TENSOR_METHODS
+        self.common = functions | TENSOR_METHODS | _LIST | _DICT | _STR | {"name", "numel"}
+        self.all = None
+
+    def __contains__(self, name) -> bool:
+        return name in self.common or name in self._everything()
+
+    def __iter__(self):
+        return iter(self._everything())
+
+    def _everything(self) -> frozenset:
+        if self.all is None:
+            out = set(self.common)
+            for module in _modules().values():
+                out.update(module.members)
+            self.all = frozenset(out)
+        return self.all
+
+
+_MODULES: dict = {}
+
+
+def _modules() -> dict:
+    if not _MODULES:
+        from . import torchns
+        _MODULES.update(torchns.build({"grad": _no_hook("grad"),
+                                       "backward": _no_hook("backward")}))
+    return _MODULES
+
+
+def _no_hook(name):
+    def refuse(*args, **kwargs):
+        raise InputError(f"torch.autograd.{name}() in a grad program: write {name}(...)")
+    refuse.__name__ = name
+    return refuse
+
+
+MODULE_NAMES = {"torch": "torch", "F": "torch.nn.functional", "nn": "torch.nn"}
+_BUILTINS: dict = {}
+
+
+def _grad_builtins() -> dict:
+    """The names every grad program can use (the torch modules come on first use)."""
+    if not _BUILTINS:
+        from .pybuiltins import python_builtins
+        py = python_builtins()
+        _BUILTINS.update({name: py[name] for name in (
+            "print", "range", "len", "int", "float", "str", "bool", "list", "tuple",
+            "enumerate", "zip", "isinstance", "round", "repr", "type")})
+        _BUILTINS.update({name: GradFunction(name) for name in FUNCTIONS})
+        _BUILTINS.update(CONSTANTS)
+        _BUILTINS.update({"True": True, "False": False, "None": None})
+    return _BUILTINS
+
+
+class GradFunction(ScriptCallable):
+    """One of gradcli's functions (SPEC 3.2, 3.5): called with the grad dialect's
+    argument rules (see :mod:`gradcli.lang.calls`)."""
+
+    __slots__ = ("name",)
+    python_name = "builtin_function_or_method"
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"<gradcli function {self.name}>"
+
+    def call(self, interp, args: list, kwargs: dict):
+        return interp.calls.call(interp.current_call, self.name, args, kwargs)
+
+
+class GradRun(Interpreter):
+    """The state of one grad-dialect program run."""
+
+    dialect = "grad"
 
     def __init__(self, program, leaves, dtype, retain_grad, on_node, max_elements):
-        self.program = program
-        self.source = program.source
+        super().__init__(program, _grad_builtins(), max_elements=max_elements)
         self.leaves = leaves                   # name -> leaf Tensor, in binding order
-        self.env = dict(leaves)
+        self.globals.update(leaves)
+        self.env = self.globals
         self.dtype = np.dtype(dtype)
-        self.max_elements = max_elements
         self.names: dict[int, str] = {id(t): n for n, t in leaves.items()}
         self.made_leaves: dict[str, Tensor] = {}   # requires_grad_() on computed values
         self.tape = Tape(on_result=self._retain if retain_grad else None)
         self.events = self.tape.events
         self.calls = CallRunner(self, on_node)
         self.explicit_backward = False
+        self.output = _NO_OUTPUT
         self.output_stmt = None                # the statement whose value is the output
+        self.outputs: list = []                # (statement, value) of expression statements
+        self.printed: list = []
+        self.current_call = None
+        self.const_names: set = set()
 
     @staticmethod
     def _retain(t: Tensor) -> None:
         if t.requires_grad and t.grad_fn is not None:
             t.retain_grad()
 
+    def write(self, text: str) -> None:
+        self.printed.append(text)
+
     # -- statements -------------------------------------------------------------------
     def statements(self):
-        output = _NO_OUTPUT
-        for stmt in self.program.statements:
-            try:
-                value = self.statement(stmt)
-            except GradcliError as exc:
-                raise exc.located(stmt.line, stmt.col, self.source)
-            if value is not NO_VALUE:
-                output = value
-                self.output_stmt = stmt
+        self.run_program()
+        output = self.output
         if output is _NO_OUTPUT:
             if not self.explicit_backward:
                 raise InputError("the program has no output: write an expression, e.g. x**2",
@@ -116,38 +215,46 @@ class _Run:
             output = None
         return output
 
-    def statement(self, stmt):
-        if isinstance(stmt, ast.ExprStmt):
-            return self.value(stmt.value)
-        if isinstance(stmt, ast.Assign):
-            if stmt.target in self.leaves:
-                raise BindError(f"cannot assign to '{stmt.target}': it is an input variable",
-                                line=stmt.line, column=stmt.col, source=self.source)
-            value = self.value(stmt.value)
-            if value is NO_VALUE:
-                raise InputError("backward() has no value to assign",
-                                 line=stmt.value.line, column=stmt.value.col,
-                                 source=self.source)
-            self.env[stmt.target] = value
-            if isinstance(value, Tensor):
-                self.names.setdefault(id(value), stmt.target)
-            return value
-        # in-place update: t += e (also of an input: SPEC 3.6 decides what is allowed)
-        target = self.lookup(stmt.target, stmt)
-        value = self.operand(self.expr(stmt.value))
-        if isinstance(target, Tensor):
-            self.check_size(stmt.op, target, value)
-            return target._inplace(_ARITH[stmt.op], value)
-        result = self.arith(stmt.op, self.operand(target), value)
-        self.env[stmt.target] = result
-        if isinstance(result, Tensor):
-            self.names.setdefault(id(result), stmt.target)
-        return result
+    def produced(self, stmt, value) -> None:
+        if value is not NO_VALUE:
+            self.output = value
+            self.output_stmt = stmt
+
+    def statement_value(self, stmt, value) -> None:
+        if value is not NO_VALUE:
+            snapshot = value
+            if isinstance(value, Tensor):       # later in-place updates must not show
+                snapshot = Tensor._make(np.array(value.data, copy=True), value.grad_fn)
+                snapshot.requires_grad = value.requires_grad
+            self.outputs.append((stmt, snapshot))
+        self.produced(stmt, value)
+
+    def exec_assign(self, stmt) -> None:
+        target = stmt.target
+        if isinstance(target, str) and target in self.leaves:
+            raise BindError(f"cannot assign to '{target}': it is an input variable",
+                            line=stmt.line, column=stmt.col, source=self.source)
+        value = self.value(stmt.value)
+        if value is NO_VALUE:
+            raise InputError("backward() has no value to assign", line=stmt.value.line,
+                             column=stmt.value.col, source=self.source)
+        self.assign(target, value, stmt)
+        self.produced(stmt, value)
+
+    def exec_aug_assign(self, stmt) -> None:
+        super().exec_aug_assign(stmt)
+        if isinstance(stmt.target, str):
+            self.produced(stmt, self.lookup(stmt.target, stmt))
+
+    def store(self, name: str, value) -> None:
+        super().store(name, value)
+        if isinstance(value, Tensor):
+            self.names.setdefault(id(value), name)
 
     def lookup_output(self, name: str):
-        if name not in self.env:
+        if name not in self.globals:
             raise BindError(f"--of {name}: the program has no variable '{name}'")
-        return self.env[name]
+        return self.globals[name]
 
     # -- the implicit backward ------------------------------------------------------------
     def implicit_backward(self, output, upstream, where=None):
@@ -193,7 +300,7 @@ class _Run:
             raise _at(exc, where, self.source)
         return gradient
 
-    # -- expressions (iterative) ------------------------------------------------------------
+    # -- expressions ------------------------------------------------------------------
     def value(self, node):
         """A statement's value: array literals become constant tensors here."""
         value = self.expr(node)
@@ -204,79 +311,38 @@ class _Run:
                 raise exc.located(node.line, node.col, self.source)
         return value
 
-    def expr(self, root):
-        """Evaluate an expression tree bottom-up with an explicit stack."""
-        stack = [(root, -1)]
-        values: list = []
-        modes: list = []
-        push, pop = stack.append, stack.pop
-        while stack:
-            node, nkids = pop()
-            if nkids < 0:                                   # first visit: children first
-                kids = ast.children(node)
-                if type(node) is ast.Call and node.func == "no_grad":
-                    modes.append(is_grad_enabled())
-                    set_grad_enabled(False)
-                push((node, len(kids)))
-                for kid in reversed(kids):
-                    push((kid, -1))
-                continue
-            if nkids:
-                args = values[-nkids:]
-                del values[-nkids:]
-            else:
-                args = ()
-            try:
-                if type(node) is ast.Call and node.func == "no_grad":
-                    set_grad_enabled(modes.pop())
-                values.append(self.combine(node, args))
-            except GradcliError as exc:
-                raise exc.located(node.line, node.col, self.source)
-        return values[0]
+    def is_lazy_call(self, node) -> bool:
+        return type(node) is ast.Call and node.func == "no_grad" and not node.method \
+            and isinstance(self.builtins.get("no_grad"), GradFunction) \
+            and "no_grad" not in self.globals
 
-    def combine(self, node, args):
-        if type(node) is ast.BinOp:
-            return self.arith(node.op, self.operand(args[0]), self.operand(args[1]))
-        if isinstance(node, ast.Num):
-            return float(node.value)
-        if isinstance(node, ast.Name):
-            return self.lookup(node.id, node)
-        if isinstance(node, ast.BinOp):
-            return self.arith(node.op, self.operand(args[0]), self.operand(args[1]))
-        if isinstance(node, ast.UnaryOp):
-            value = self.operand(args[0])
-            if node.op == "+":
-                return value
-            return -value if not isinstance(value, Tensor) else F.neg(value)
-        if isinstance(node, ast.Call):
-            return self.calls.call(node, args)
-        if isinstance(node, ast.ArrayLit):
-            return _Literal(args, node)
-        if isinstance(node, ast.Slice):
-            parts = iter(args)
-            return slice(*(self.integer(next(parts), "slice bound") if p is not None else None
-                           for p in (node.start, node.stop, node.step)))
-        if isinstance(node, ast.Index):
-            return self.index(args[0], args[1:])
-        if isinstance(node, ast.Attr):
-            return self.attribute(args[0], node)
-        raise InputError(f"cannot evaluate {type(node).__name__}")  # pragma: no cover
+    def lazy_call(self, node):
+        """no_grad(expr): the argument evaluated with grad mode off."""
+        if len(node.args) != 1 or node.kwargs:
+            raise InputError("no_grad() takes exactly one argument: no_grad(expr)")
+        return self.with_grad_mode(False, lambda: self.expr(node.args[0]))
 
     def lookup(self, name: str, node):
-        if name in self.env:
-            return self.env[name]
-        if name in CONSTANTS:
-            return CONSTANTS[name]
-        if name in ("True", "False"):
-            return name == "True"
-        if name == "None":
-            return None
-        if name in FUNCTIONS:
+        scopes = self.frame.scopes
+        for scope in scopes:
+            if name in scope:
+                return scope[name]
+        value = self.builtins.get(name, _NO_OUTPUT)
+        if value is _NO_OUTPUT:
+            if name in MODULE_NAMES:
+                return _modules()[MODULE_NAMES[name]]
+            raise self.name_error(name)
+        if isinstance(value, GradFunction) and type(node) is ast.Name:
             raise BindError(f"'{name}' is a function: call it, e.g. {name}(x)")
-        raise BindError(f"unbound variable '{name}': pass --{name} VALUE")
+        return value
+
+    def name_error(self, name: str) -> GradcliError:
+        if self.frame.store is not self.globals:
+            return BindError(f"name '{name}' is not defined")
+        return BindError(f"unbound variable '{name}': pass --{name} VALUE")
 
     def operand(self, value):
-        """A value usable in arithmetic: a Tensor or a float."""
+        """A value usable in arithmetic: a Tensor or a number."""
         if isinstance(value, Tensor):
             return value
         if value is None:
@@ -306,34 +372,16 @@ class _Run:
             raise _at(exc, getattr(items, "node", None), self.source)
         return Tensor._make(array, None)
 
-    def check_size(self, op: str, *args) -> None:
-        """Refuse, before computing it, a result over ``max_elements``: broadcasting and
-        matrix products can make a tensor far bigger than any of their inputs."""
-        shapes = [a.shape for a in args if isinstance(a, Tensor)]
-        if len(shapes) < 2:
-            return
-        if op in ("@", "matmul", "mm", "dot"):
-            a, b = shapes[0], shapes[1]
-            size = (a[0] if len(a) == 2 else 1) * (b[-1] if len(b) == 2 else 1)
-        elif op == "join":
-            size = sum(math.prod(s) for s in shapes)
-        elif len(shapes) == 2 and shapes[0] == shapes[1]:
-            return                      # the common case: no bigger than an input
-        else:
-            try:
-                size = math.prod(np.broadcast_shapes(*shapes))
-            except ValueError:
-                return                  # not broadcastable: the op itself says why
-        if size > self.max_elements:
-            raise errors.LimitError(f"the result would have {size} elements; the limit is "
-                                    f"{self.max_elements}")
-
     def arith(self, op: str, a, b):
         if isinstance(a, Tensor) or isinstance(b, Tensor):
             self.check_size(op, a, b)
-            return _ARITH[op](a, b)
+            return binary(op, a, b)
         if op == "@":
             raise InputError("@ needs tensors of at least one dimension, not numbers")
+        if not (is_number(a) and is_number(b)):
+            return binary(op, a, b)
+        if type(a) is int and type(b) is int and _small_int_result(op, a, b):
+            return binary(op, a, b)                    # exact integers stay integers
         return float(_NUMBER_ARITH[op](np.float64(a), b))
 
     def integer(self, value, what: str) -> int:
@@ -344,37 +392,69 @@ class _Run:
             raise InputError(f"{what} must be an integer, got {_show(value)}")
         return int(value)
 
-    def index(self, value, items):
+    def index(self, value, key):
         x = self.operand(value)
         if not isinstance(x, Tensor):
-            raise InputError("only tensors can be indexed")
-        key = tuple(i if isinstance(i, slice) else self.integer(i, "index") for i in items)
-        return F.index(x, key if len(key) > 1 else key[0])
+            from .pyops import getitem
+            return getitem(x, key)
+        items = key if isinstance(key, tuple) else (key,)
+        items = tuple(i if isinstance(i, slice) or i is None or i is Ellipsis
+                      else self.integer(i, "index") for i in items)
+        return F.index(x, items if len(items) > 1 else items[0])
 
-    def attribute(self, value, node):
-        if not isinstance(value, Tensor):
-            raise InputError(f".{node.name} needs a tensor, got {_show(value)}")
-        if node.name == "T":
-            return F.transpose_all(value)
-        if node.name == "grad":
-            grad = value.grad
-            # later backward calls update this .grad in place: keep what was read
-            snapshot = None if grad is None else Tensor._make(grad.data, grad.grad_fn)
-            self.events.append(("read_grad", value, grad, snapshot))
-            return value.grad
-        if node.name == "data":
-            return value.detach()
-        raise InputError(f"unknown attribute '.{node.name}' (there are .T, .grad and .data)")
+    def make_slice(self, start, stop, step) -> slice:
+        return slice(*(None if v is None else self.integer(v, "slice bound")
+                       for v in (start, stop, step)))
+
+    def read_grad(self, tensor: Tensor, node):
+        grad = tensor.grad
+        # later backward calls update this .grad in place: keep what was read
+        snapshot = None if grad is None else Tensor._make(np.array(grad.data, copy=True),
+                                                          grad.grad_fn)
+        self.events.append(("read_grad", tensor, grad, snapshot))
+        return grad
+
+    # -- calls ----------------------------------------------------------------------------
+    def call_value(self, fn, args: list, kwargs: dict, node=None):
+        if isinstance(fn, GradFunction):
+            self.current_call = node
+            return self.calls.call(node, fn.name, args, kwargs)
+        return super().call_value(fn, args, kwargs, node)
+
+    def call_method(self, receiver, name: str, args: list, kwargs: dict, node):
+        """``a.f(b)`` is f(a, b) for gradcli's functions; otherwise a method."""
+        if name in FUNCTIONS and not _is_namespace(receiver) and (
+                name in AUTOGRAD_METHODS or isinstance(receiver, (Tensor, list, float, int))):
+            self.current_call = node
+            return self.calls.call(node, name, [receiver, *args], kwargs)
+        return super().call_method(receiver, name, args, kwargs, node)
+
+    def tensor_hook(self, tensor: Tensor, name: str):
+        if name in AUTOGRAD_METHODS and name in FUNCTIONS:
+            return BoundMethod(tensor, GradFunction(name))
+        return None
+
+    def import_module(self, name: str, node):
+        modules = _modules()
+        if name in modules:
+            return modules[name]
+        return super().import_module(name, node)
 
 
-class _Literal(list):
-    """The evaluated items of an array literal, remembering where it was written."""
+def _small_int_result(op: str, a: int, b: int) -> bool:
+    """Whether ``a op b`` is an integer that float64 arithmetic would not round (beyond
+    that, numbers are floats: 10**400 is inf, as in every float program)."""
+    bits = max(a.bit_length(), b.bit_length())
+    if op in "+-":
+        return bits < 52
+    if op == "*":
+        return a.bit_length() + b.bit_length() < 52
+    return op == "**" and 0 <= b < 64 and a.bit_length() * b < 52
 
-    __slots__ = ("node",)
 
-    def __init__(self, items, node):
-        super().__init__(items)
-        self.node = node
+def _is_namespace(value) -> bool:
+    from .objects import Namespace
+    return isinstance(value, Namespace)
 
 
 def _at(exc: GradcliError, node, source: str) -> GradcliError:
@@ -406,3 +486,6 @@ def _show(value) -> str:
     if isinstance(value, Tensor):
         return f"a tensor of shape {list(value.shape)}"
     return repr(value)
+
+
+__all__ = ["evaluate", "parse_program", "GradRun", "FUNCTIONS", "parse", "_Literal"]

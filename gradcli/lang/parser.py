@@ -1,75 +1,86 @@
-"""Parse gradcli source text into a :class:`gradcli.lang.ast.Program` (SPEC section 2).
+"""Parse gradcli source text into a :class:`gradcli.lang.ast.Program` (SPEC 2 and 7).
 
     from gradcli.lang.parser import parse
     program = parse("y = x**2 + 1; y.sum()", functions={"sum", "exp"})
+    script = parse(open("tutorial.py").read(), dialect="python")
 
-Binary and unary operators are parsed by operator precedence from the table below
-(``BINARY``/``PREFIX``), Pratt style, but with an explicit operator stack instead of
-one Python call per operator: a flat chain ``x+x+...+x`` of any length costs no stack
-at all.  Python recursion happens only for brackets (parentheses, array literals,
-indexing, call argument lists), at most three frames per level, and every level of
-nesting -- brackets, unary operators and each ``**`` still open in a power chain --
-counts against ``max_depth``, so the depth limit always fires long before Python's
-recursion limit.  User text is only ever read by the tokenizer: nothing here evaluates
-or compiles it.
+One parser serves both dialects.  They differ in three places: in the ``grad`` dialect
+``^`` is power, indentation that opens no block is ignored, and calls of unknown
+functions are parse errors with a suggestion (``functions``/``methods``); in the
+``python`` dialect ``^`` is exclusive or and indentation is Python's.  Expressions are
+parsed by :mod:`gradcli.lang.exprparser`; statements here.  User text is only ever read
+by the tokenizer: nothing here evaluates or compiles it.
 """
 
 from __future__ import annotations
 
-import math
 from typing import Collection, Optional
 
 from gradcli.errors import LimitError, ParseError
 from gradcli.lang import ast
+from gradcli.lang.exprparser import ExprParser
 from gradcli.lang.suggest import closest
-from gradcli.lang.tokenizer import EOF, NAME, NEWLINE, NUMBER, Token, tokenize
+from gradcli.lang.tokenizer import DEDENT, EOF, INDENT, NAME, NEWLINE, Token, tokenize
 
-# Binary operators: token -> (precedence, right-associative, op stored in the AST).
-# Loosest first; unary + and - sit between * and ** (so -x**2 is -(x**2)).
-BINARY = {
-    "+":  (1, False, "+"),
-    "-":  (1, False, "-"),
-    "*":  (2, False, "*"),
-    "/":  (2, False, "/"),
-    "@":  (2, False, "@"),
-    "**": (4, True, "**"),
-    "^":  (4, True, "**"),
+ASSIGN_OPS = {"+=": "+", "-=": "-", "*=": "*", "/=": "/", "**=": "**", "//=": "//",
+              "%=": "%", "@=": "@", "&=": "&", "|=": "|", "^=": "^"}
+UNSUPPORTED = {
+    "class": "class definitions are not supported (build models from nn.Sequential and "
+             "the nn modules)",
+    "yield": "'yield' is not supported", "async": "'async' is not supported",
+    "await": "'await' is not supported", "nonlocal": "'nonlocal' is not supported",
 }
-PREFIX = {"-": 3, "+": 3}
-# Postfix forms -- f(...), a.f(...), a.name, a[...] -- bind tighter than all of these.
-
-ASSIGN_OPS = {"=": None, "+=": "+", "-=": "-", "*=": "*", "/=": "/"}
-END_OF_STATEMENT = (";", NEWLINE, EOF)
+_CLOSERS = {"(": ")", "[": "]", "{": "}"}
+COMPOUND = {"if": "compound_if", "while": "compound_while", "for": "compound_for",
+            "def": "compound_def", "@": "compound_decorated", "with": "compound_with",
+            "try": "compound_try"}
+SIMPLE = {k: "simple_" + k for k in ("pass", "break", "continue", "return", "global",
+                                     "del", "assert", "raise", "import", "from")}
 
 
 def parse(source: str, *, functions: Optional[Collection[str]] = None,
-          max_depth: int = 200, max_bytes: int = 1_000_000) -> ast.Program:
+          methods: Optional[Collection[str]] = None, max_depth: int = 200,
+          max_bytes: int = 1_000_000, dialect: str = "grad") -> ast.Program:
     """Parse a whole program.
 
-    ``functions``: if given, calling any other name is a ParseError (with a suggestion).
-    Raises :class:`ParseError`, or :class:`LimitError` for a program over ``max_bytes``
-    (UTF-8) or nested over ``max_depth`` levels; both carry line, column and source.
+    ``functions``: if given, calling a name that is neither one of these nor bound by
+    the program is a ParseError with a suggestion; ``methods`` likewise for ``a.f()``
+    (default: ``functions``).  Raises :class:`ParseError`, or :class:`LimitError` for a
+    program over ``max_bytes`` (UTF-8) or nested over ``max_depth`` levels; both carry
+    line, column and source.
     """
     size = len(source.encode("utf-8", "surrogatepass"))
     if size > max_bytes:
         raise LimitError(f"program is {size} bytes; the limit is {max_bytes}",
                          line=1, column=1, source=source)
-    parser = _Parser(source, functions, max_depth)
+    parser = Parser(source, max_depth, dialect)
     try:
-        return parser.program()
+        program = parser.program()
     except RecursionError:  # only reachable with a max_depth far above the default
         tok = parser.tok
         raise LimitError("expression nested too deeply for the Python stack",
                          line=tok.line, column=tok.col, source=source) from None
+    if functions is not None:
+        parser.check_calls(frozenset(functions),
+                           frozenset(functions if methods is None else methods))
+    return program
 
 
-class _Parser:
-    def __init__(self, source: str, functions: Optional[Collection[str]], max_depth: int):
+class Parser(ExprParser):
+    def __init__(self, source: str, max_depth: int, dialect: str, span=None):
+        if dialect not in ("grad", "python"):
+            raise ValueError(f"unknown dialect {dialect!r}")
         self.source = source
-        self.functions = None if functions is None else frozenset(functions)
+        self.dialect = dialect
         self.max_depth = max_depth
         self.depth = 0                      # current nesting level
-        self._tokens = tokenize(source)
+        self.grouped: set = set()           # ids of nodes written in parentheses
+        self.calls: list = []               # (name token, is a method call)
+        self.bound: set = set()             # names the program binds (for check_calls)
+        self.no_conditional = False         # inside a comprehension's `in` clause
+        self.loops = 0                      # loops around the current statement
+        self.functions = 0                  # function bodies around it
+        self._tokens = tokenize(source, lenient_indent=dialect == "grad", span=span)
         self._peeked: Optional[Token] = None
         self.tok: Token = next(self._tokens)   # the current (next unconsumed) token
 
@@ -92,6 +103,19 @@ class _Parser:
     def error(self, message: str, tok: Token) -> ParseError:
         return ParseError(message, line=tok.line, column=tok.col, source=self.source)
 
+    def unexpected(self, tok: Token, wanted: str) -> ParseError:
+        if tok.kind in (")", "]", "}"):
+            return self.error(f"expected {wanted}, found '{tok.kind}'", tok)
+        if tok.kind in UNSUPPORTED:
+            return self.error(UNSUPPORTED[tok.kind], tok)
+        return self.error(f"expected {wanted}, found {tok.describe()}", tok)
+
+    def expect(self, kind: str, context: str) -> Token:
+        if self.tok.kind != kind:
+            raise self.error(f"expected '{kind}' {context}, found {self.tok.describe()}",
+                             self.tok)
+        return self.advance()
+
     def enter(self, tok: Token) -> None:
         """Open one level of nesting at ``tok``, enforcing max_depth."""
         self.depth += 1
@@ -101,7 +125,7 @@ class _Parser:
 
     def close(self, opener: Token) -> None:
         """Consume the bracket closing ``opener`` and leave its level of nesting."""
-        closer = ")" if opener.kind == "(" else "]"
+        closer = _CLOSERS[opener.kind]
         tok = self.tok
         if tok.kind != closer:
             where = f"column {opener.col}" if opener.line == tok.line else \
@@ -111,188 +135,401 @@ class _Parser:
         self.advance()
         self.depth -= 1
 
-    # -- statements ------------------------------------------------------------------
+    # -- programs and blocks --------------------------------------------------------
     def program(self) -> ast.Program:
         statements = []
         while True:
             kind = self.tok.kind
-            if kind == ";" or kind == NEWLINE:
+            if kind in (";", NEWLINE):
                 self.advance()
-                continue
-            if kind == EOF:
+            elif kind == EOF:
                 return ast.Program(statements=tuple(statements), source=self.source)
-            statements.append(self.statement())
+            elif kind == INDENT:
+                raise self.error("unexpected indent", self.tok)
+            else:
+                statements.extend(self.statement())
+
+    def statement(self) -> list:
+        """One compound statement, or a line of simple statements separated by ';'."""
+        kind = self.tok.kind
+        compound = COMPOUND.get(kind)
+        if compound is not None:
+            return [getattr(self, compound)()]
+        if kind in UNSUPPORTED:
+            raise self.error(UNSUPPORTED[kind], self.tok)
+        statements = [self.simple_statement()]
+        while True:
             tok = self.tok
-            if tok.kind in END_OF_STATEMENT:
+            if tok.kind == NEWLINE:
+                self.advance()
+                return statements
+            if tok.kind == ";":
+                while self.tok.kind == ";":         # empty statements: x;; y
+                    self.advance()
+                if self.tok.kind in (NEWLINE, EOF):
+                    continue
+                statements.append(self.simple_statement())
                 continue
-            if tok.kind in (")", "]"):
+            if tok.kind == EOF:
+                return statements
+            if tok.kind in (")", "]", "}"):
                 raise self.error(f"unexpected '{tok.kind}'", tok)
             raise self.error(f"expected ';' or a new line, found {tok.describe()}", tok)
 
-    def statement(self):
-        start = self.tok
-        if start.kind == NAME and self.peek().kind in ASSIGN_OPS:
-            self.advance()
-            op = ASSIGN_OPS[self.advance().kind]
-            value = self.expr()
-            if self.tok.kind in ASSIGN_OPS:
-                raise self.error("chained assignment is not supported", self.tok)
-            if op is None:
-                return ast.Assign(start.text, value, start.line, start.col)
-            return ast.AugAssign(start.text, op, value, start.line, start.col)
-        value = self.expr()
-        if self.tok.kind in ASSIGN_OPS:
-            raise self.error("can only assign to a name", start)
-        return ast.ExprStmt(value, start.line, start.col)
-
-    # -- expressions -------------------------------------------------------------------
-    def expr(self):
-        """Operators by precedence, with explicit stacks (no recursion per operator)."""
-        operands: list = []
-        pending: list = []   # operators waiting for their right side: (prec, op, token, unary)
-        while True:
-            while self.tok.kind in PREFIX:          # unary signs, each one level deeper
-                tok = self.advance()
-                self.enter(tok)
-                pending.append((PREFIX[tok.kind], tok.kind, tok, True))
-            operands.append(self.operand())
-            info = BINARY.get(self.tok.kind)
-            if info is None:
-                break
-            prec, right_assoc, op = info
-            # first finish the pending operators that bind tighter than this one (or as
-            # tight, unless it is right-associative): a-b-c is (a-b)-c, a**b**c a**(b**c)
-            floor = prec if right_assoc else prec - 1
-            while pending and pending[-1][0] > floor:
-                self.reduce(pending, operands)
-            tok = self.advance()
-            if right_assoc:                         # each open ** is one level deeper
-                self.enter(tok)
-            pending.append((prec, op, tok, False))
-        while pending:
-            self.reduce(pending, operands)
-        return operands[0]
-
-    def reduce(self, pending: list, operands: list) -> None:
-        """Apply the innermost pending operator to its operand(s)."""
-        _, op, tok, unary = pending.pop()
-        if unary:
-            operands[-1] = ast.UnaryOp(op, operands[-1], tok.line, tok.col)
-            self.depth -= 1
-        else:
-            right = operands.pop()
-            operands[-1] = ast.BinOp(op, operands[-1], right, tok.line, tok.col)
-            if BINARY[tok.kind][1]:
-                self.depth -= 1
-
-    def operand(self):
-        """An atom followed by any postfix forms: calls, .attr, .method(...), [index]."""
-        tok = self.tok
-        kind = tok.kind
-        if kind == NUMBER:
-            self.advance()
-            value = float(tok.text)
-            if math.isinf(value):
-                raise self.error(f"number '{tok.text}' is too large", tok)
-            node = ast.Num(value, tok.text, tok.text.isdigit(), tok.line, tok.col)
-        elif kind == NAME:
-            self.advance()
-            if self.tok.kind == "(":
-                node = self.call(tok, [], method=False)
-            else:
-                node = ast.Name(tok.text, tok.line, tok.col)
-        elif kind == "(":                           # grouping only: no tuples
-            self.advance()
-            self.enter(tok)
-            node = self.expr()
-            self.close(tok)
-        elif kind == "[":
-            node = self.array()
-        else:
-            raise self.error(f"expected an expression, found {tok.describe()}", tok)
-
-        while True:                                 # postfix forms, left to right
-            kind = self.tok.kind
-            if kind == ".":
-                self.advance()
-                name = self.tok
-                if name.kind != NAME:
-                    raise self.error(f"expected a name after '.', found {name.describe()}", name)
-                self.advance()
-                if self.tok.kind == "(":
-                    node = self.call(name, [node], method=True)
-                else:
-                    node = ast.Attr(node, name.text, name.line, name.col)
-            elif kind == "[":
-                node = self.index(node)
-            elif kind == "(":
-                raise self.error("unexpected '(': only a function name can be called", self.tok)
-            else:
-                return node
-
-    def call(self, name: Token, args: list, method: bool) -> ast.Call:
-        """The argument list of ``name(...)``; ``args`` holds the receiver of a method."""
-        if self.functions is not None and name.text not in self.functions:
-            close = closest(name.text, self.functions)
-            hint = f" — did you mean '{close}'?" if close else ""
-            raise self.error(f"unknown function '{name.text}'{hint}", name)
+    def block(self, owner: Token) -> tuple:
+        """The body after ``if ...:`` and friends: an indented block, or simple
+        statements on the same line."""
+        self.expect(":", f"after the '{owner.text}' line")
+        if self.tok.kind != NEWLINE:
+            return tuple(self.statement())
+        self.advance()
+        if self.tok.kind != INDENT:
+            raise self.error(f"expected an indented block after the '{owner.text}' "
+                             f"statement on line {owner.line}, found {self.tok.describe()}",
+                             self.tok)
         opener = self.advance()
         self.enter(opener)
-        kwargs: list = []
-        while self.tok.kind != ")":
-            tok = self.tok
-            if tok.kind == NAME and self.peek().kind == "=":
-                if any(k.name == tok.text for k in kwargs):
-                    raise self.error(f"duplicate keyword argument '{tok.text}'", tok)
-                self.advance()
-                self.advance()
-                kwargs.append(ast.Keyword(tok.text, self.expr(), tok.line, tok.col))
-            elif kwargs:
-                raise self.error("positional argument follows keyword argument", tok)
-            else:
-                args.append(self.expr())
-            if self.tok.kind != ",":
+        body = []
+        while self.tok.kind != DEDENT:
+            if self.tok.kind == EOF:
                 break
+            if self.tok.kind in (";", NEWLINE):
+                self.advance()
+                continue
+            body.extend(self.statement())
+        if self.tok.kind == DEDENT:
             self.advance()
+        self.depth -= 1
+        return tuple(body)
+
+    # -- compound statements ----------------------------------------------------------
+    def compound_if(self):
+        tok = self.advance()
+        test = self.test()
+        body = self.block(tok)
+        orelse: tuple = ()
+        if self.tok.kind == "elif":
+            orelse = (self.compound_if(),)
+        elif self.tok.kind == "else":
+            orelse = self.block(self.advance())
+        return ast.If(test, body, orelse, tok.line, tok.col)
+
+    def compound_while(self):
+        tok = self.advance()
+        test = self.test()
+        return ast.While(test, *self.loop_body(tok), tok.line, tok.col)
+
+    def compound_for(self):
+        tok = self.advance()
+        target = self.target_list()
+        self.expect("in", "after the target of 'for'")
+        iterable = self.testlist()
+        return ast.For(target, iterable, *self.loop_body(tok), tok.line, tok.col)
+
+    def loop_body(self, tok: Token) -> tuple:
+        self.loops += 1
+        body = self.block(tok)
+        self.loops -= 1
+        orelse = self.block(self.advance()) if self.tok.kind == "else" else ()
+        return body, orelse
+
+    def compound_def(self, decorators: tuple = ()):
+        tok = self.advance()
+        name = self.tok
+        if name.kind != NAME:
+            raise self.unexpected(name, "a function name after 'def'")
+        self.advance()
+        self.bound.add(name.text)
+        opener = self.expect("(", f"after 'def {name.text}'")
+        self.enter(opener)
+        params = self.parameters(")")
         self.close(opener)
-        return ast.Call(name.text, tuple(args), tuple(kwargs), method, name.line, name.col)
+        if self.tok.kind == "->":
+            self.advance()
+            self.test()                              # a return annotation: ignored
+        saved = self.loops, self.functions
+        self.loops, self.functions = 0, self.functions + 1
+        body = self.block(tok)
+        self.loops, self.functions = saved
+        return ast.FunctionDef(name.text, params, body, decorators, tok.line, tok.col)
 
-    def array(self) -> ast.ArrayLit:
-        opener = self.advance()
-        self.enter(opener)
+    def compound_decorated(self):
+        decorators = []
+        while self.tok.kind == "@":
+            self.advance()
+            decorators.append(self.test())
+            if self.tok.kind != NEWLINE:
+                raise self.unexpected(self.tok, "a new line after the decorator")
+            self.advance()
+        if self.tok.kind != "def":
+            raise self.unexpected(self.tok, "'def' after a decorator")
+        return self.compound_def(tuple(decorators))
+
+    def compound_with(self):
+        tok = self.advance()
         items = []
-        while self.tok.kind != "]":
-            items.append(self.expr())
-            if self.tok.kind != ",":
-                break
-            self.advance()
-        self.close(opener)
-        return ast.ArrayLit(tuple(items), opener.line, opener.col)
-
-    def index(self, value) -> ast.Index:
-        """``value[item, ...]``; an item is an expression or a slice start:stop:step."""
-        opener = self.advance()
-        self.enter(opener)
-        items: list = []
         while True:
-            first = self.tok
-            start = None if first.kind == ":" else self.expr()
-            if self.tok.kind != ":":
-                items.append(start)
-            else:
+            start = self.tok
+            context = self.test()
+            target = None
+            if self.tok.kind == "as":
                 self.advance()
-                stop = step = None
-                if self.tok.kind not in (":", ",", "]"):
-                    stop = self.expr()
-                if self.tok.kind == ":":
-                    self.advance()
-                    if self.tok.kind not in (",", "]"):
-                        step = self.expr()
-                items.append(ast.Slice(start, stop, step, first.line, first.col))
+                target = self.check_target(self.binary(5))
+            items.append(ast.WithItem(context, target, start.line, start.col))
             if self.tok.kind != ",":
                 break
             self.advance()
-            if self.tok.kind == "]":                # trailing comma
+        return ast.With(tuple(items), self.block(tok), tok.line, tok.col)
+
+    def compound_try(self):
+        tok = self.advance()
+        body = self.block(tok)
+        handlers = []
+        while self.tok.kind == "except":
+            handler = self.advance()
+            kind = name = None
+            if self.tok.kind != ":":
+                kind = self.test()
+                if self.tok.kind == "as":
+                    self.advance()
+                    if self.tok.kind != NAME:
+                        raise self.unexpected(self.tok, "a name after 'as'")
+                    name = self.advance().text
+                    self.bound.add(name)
+            handlers.append(ast.ExceptHandler(kind, name, self.block(handler), handler.line,
+                                              handler.col))
+        orelse = self.block(self.advance()) if handlers and self.tok.kind == "else" else ()
+        final = self.block(self.advance()) if self.tok.kind == "finally" else ()
+        if not handlers and not final:
+            raise self.unexpected(self.tok, "'except' or 'finally' after the 'try' block")
+        return ast.Try(body, tuple(handlers), orelse, final, tok.line, tok.col)
+
+    def parameters(self, closer: str, lambda_: bool = False) -> tuple:
+        params = []
+        kind = ""
+        while self.tok.kind != closer:
+            tok = self.tok
+            if tok.kind in ("*", "**"):
+                self.advance()
+                if tok.kind == "*" and self.tok.kind == ",":
+                    kind = "kw"                      # bare *: keyword-only from here
+                    self.advance()
+                    continue
+                kind = tok.kind
+            name = self.tok
+            if name.kind != NAME:
+                raise self.unexpected(name, "a parameter name")
+            self.advance()
+            self.bound.add(name.text)
+            if self.tok.kind == ":" and not lambda_:
+                self.advance()
+                self.test()                          # an annotation: ignored
+            default = None
+            if self.tok.kind == "=":
+                self.advance()
+                default = self.test()
+            params.append(ast.Param(name.text, default, kind, name.line, name.col))
+            if kind == "*":
+                kind = "kw"
+            if self.tok.kind != ",":
                 break
-        self.close(opener)
-        return ast.Index(value, tuple(items), opener.line, opener.col)
+            self.advance()
+        return tuple(params)
+
+    # -- simple statements ------------------------------------------------------------
+    def simple_statement(self):
+        tok = self.tok
+        handler = SIMPLE.get(tok.kind)
+        if handler is not None:
+            return getattr(self, handler)()
+        if tok.kind in UNSUPPORTED:
+            raise self.error(UNSUPPORTED[tok.kind], tok)
+        value = self.testlist()
+        kind = self.tok.kind
+        if kind == "=":
+            if isinstance(value, ast.Starred):
+                raise self.error("starred assignment target must be in a list or tuple",
+                                 tok)
+            target = self.check_target(value, as_text=True)
+            self.advance()
+            rhs = self.testlist()
+            if self.tok.kind == "=":
+                raise self.error("chained assignment is not supported", self.tok)
+            return ast.Assign(target, rhs, tok.line, tok.col)
+        if kind in ASSIGN_OPS:
+            if not isinstance(value, (ast.Name, ast.Attr, ast.Index)):
+                raise self.error("an augmented assignment needs a single target: a name, "
+                                 "an attribute or an item", tok)
+            target = self.check_target(value, as_text=True)
+            self.advance()
+            return ast.AugAssign(target, ASSIGN_OPS[kind], self.testlist(), tok.line,
+                                 tok.col)
+        if kind == ":" and isinstance(value, (ast.Name, ast.Attr, ast.Index)):
+            self.advance()                           # x: float = 2.0 (annotation ignored)
+            self.test()
+            if self.tok.kind != "=":
+                return ast.Pass(tok.line, tok.col)
+            self.advance()
+            return ast.Assign(self.check_target(value, as_text=True), self.testlist(),
+                              tok.line, tok.col)
+        return ast.ExprStmt(value, tok.line, tok.col)
+
+    def simple_pass(self):
+        tok = self.advance()
+        return ast.Pass(tok.line, tok.col)
+
+    def simple_break(self):
+        tok = self.advance()
+        if not self.loops:
+            raise self.error("'break' outside loop", tok)
+        return ast.Break(tok.line, tok.col)
+
+    def simple_continue(self):
+        tok = self.advance()
+        if not self.loops:
+            raise self.error("'continue' not properly in loop", tok)
+        return ast.Continue(tok.line, tok.col)
+
+    def simple_return(self):
+        tok = self.advance()
+        if not self.functions:
+            raise self.error("'return' outside function", tok)
+        value = self.testlist() if self.starts_expression() else None
+        return ast.Return(value, tok.line, tok.col)
+
+    def simple_global(self):
+        tok = self.advance()
+        names = [self.name_token("a name after 'global'").text]
+        while self.tok.kind == ",":
+            self.advance()
+            names.append(self.name_token("a name").text)
+        return ast.Global(tuple(names), tok.line, tok.col)
+
+    def simple_del(self):
+        tok = self.advance()
+        return ast.Delete(self.check_target(self.testlist(), delete=True), tok.line, tok.col)
+
+    def simple_assert(self):
+        tok = self.advance()
+        test = self.test()
+        msg = None
+        if self.tok.kind == ",":
+            self.advance()
+            msg = self.test()
+        return ast.Assert(test, msg, tok.line, tok.col)
+
+    def simple_raise(self):
+        tok = self.advance()
+        exc = self.test() if self.starts_expression() else None
+        if self.tok.kind == "from":
+            raise self.error("'raise ... from' is not supported", self.tok)
+        return ast.Raise(exc, tok.line, tok.col)
+
+    def simple_import(self):
+        tok = self.advance()
+        names = [self.alias(dotted=True)]
+        while self.tok.kind == ",":
+            self.advance()
+            names.append(self.alias(dotted=True))
+        return ast.Import(tuple(names), tok.line, tok.col)
+
+    def simple_from(self):
+        tok = self.advance()
+        module = self.dotted_name()
+        self.expect("import", f"after 'from {module}'")
+        if self.tok.kind == "*":
+            raise self.error(f"'from {module} import *' is not supported: import the names "
+                             "you use", self.tok)
+        opener = self.advance() if self.tok.kind == "(" else None
+        names = [self.alias(dotted=False)]
+        while self.tok.kind == ",":
+            self.advance()
+            if opener is not None and self.tok.kind == ")":
+                break
+            names.append(self.alias(dotted=False))
+        if opener is not None:
+            self.depth += 1
+            self.close(opener)
+        return ast.ImportFrom(module, tuple(names), tok.line, tok.col)
+
+    def dotted_name(self) -> str:
+        parts = [self.name_token("a module name").text]
+        while self.tok.kind == ".":
+            self.advance()
+            parts.append(self.name_token("a module name after '.'").text)
+        return ".".join(parts)
+
+    def alias(self, dotted: bool):
+        start = self.tok
+        name = self.dotted_name() if dotted else self.name_token("a name to import").text
+        asname = None
+        if self.tok.kind == "as":
+            self.advance()
+            asname = self.name_token("a name after 'as'").text
+        self.bound.add(asname or name.split(".")[0])
+        return ast.Alias(name, asname, start.line, start.col)
+
+    def name_token(self, wanted: str) -> Token:
+        if self.tok.kind != NAME:
+            raise self.unexpected(self.tok, wanted)
+        return self.advance()
+
+    # -- targets ------------------------------------------------------------------------
+    def check_target(self, node, delete: bool = False, as_text: bool = False):
+        """An assignment (or del/for) target: a name, a tuple or list of targets, an
+        attribute or a subscript; anything else is an error.  ``as_text``: a plain name
+        is returned as its text (what Assign and AugAssign hold)."""
+        stack = [node]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, ast.Name):
+                if item.id in ("True", "False", "None"):
+                    raise self.error(f"cannot assign to {item.id}", self._token_at(item))
+                self.bound.add(item.id)
+            elif isinstance(item, (ast.Tuple, ast.ArrayLit)):
+                stack.extend(item.items)
+            elif isinstance(item, ast.Starred) and not delete:
+                stack.append(item.value)
+            elif not isinstance(item, (ast.Attr, ast.Index)):
+                raise self.error(f"cannot {'delete' if delete else 'assign to'} "
+                                 f"{_describe(item)}", self._token_at(item))
+        return node.id if as_text and isinstance(node, ast.Name) else node
+
+    def _token_at(self, node) -> Token:
+        line, col = _start(node)
+        return Token(NAME, "", line, col)
+
+    # -- the unknown-function check (grad dialect) --------------------------------------
+    def check_calls(self, functions: frozenset, methods: frozenset) -> None:
+        for tok, method in self.calls:
+            name = tok.text
+            if method:
+                if name in methods:
+                    continue
+                known = methods
+            elif name in functions or name in self.bound:
+                continue
+            else:
+                known = functions
+            close = closest(name, known)
+            hint = f" — did you mean '{close}'?" if close else ""
+            raise self.error(f"unknown function '{name}'{hint}", tok)
+
+
+def _start(node) -> tuple:
+    """Where ``node`` starts in the text (a binary operation's node sits at its operator)."""
+    while isinstance(node, (ast.BinOp, ast.Compare, ast.BoolOp)):
+        node = node.left if not isinstance(node, ast.BoolOp) else node.values[0]
+    return node.line, node.col
+
+
+def _describe(node) -> str:
+    if isinstance(node, (ast.Call, ast.CallValue)):
+        return "a function call"
+    if isinstance(node, (ast.Num, ast.Str, ast.FString, ast.Const)):
+        return "a literal"
+    if isinstance(node, ast.Dict):
+        return "a dict display"
+    if isinstance(node, ast.Comprehension):
+        return "a comprehension"
+    return "an expression"

@@ -69,9 +69,9 @@ class Result(_Record):
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check")
+                 "row_of", "check", "outputs", "printed")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of")
+               "row_of", "outputs", "printed")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)

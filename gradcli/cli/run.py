@@ -1,0 +1,49 @@
+"""`gradcli run`: run a PyTorch autograd script as Python with PyTorch would (SPEC 7)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .errors import EXIT_OK, EXIT_USAGE, handle_errors
+
+EXAMPLES = """[bold]Examples[/]
+
+  gradcli run tutorial.py
+  cat snippet.py | gradcli run -
+  gradcli run examples/torch/01_accumulate.py --explain
+"""
+
+HELP = f"""Run SCRIPT, a PyTorch autograd script, without PyTorch: it prints what `python SCRIPT` prints with PyTorch 2.13.
+
+The script may use the PyTorch subset of gradcli's SPEC 7: import torch (and torch.nn as nn, torch.optim as optim, torch.nn.functional as F, numpy as np), Python's statements, tensors and their autograd, nn and optim. Errors are PyTorch's, with the script's line and a caret (exit code 2).
+
+{EXAMPLES}"""
+
+MAX_SCRIPT_BYTES = 1_000_000
+
+
+def register(app: typer.Typer) -> None:
+    app.command("run", help=HELP, short_help="Run a PyTorch autograd script without "
+                "PyTorch.")(run)
+
+
+@handle_errors
+def run(
+    script: Annotated[str, typer.Argument(help="The script file ('-' for standard input).",
+                                          show_default=False)],
+) -> None:
+    from ..lang.script import format_error, run_script
+    from .common import read_program
+    from .terminal import Terminal
+
+    text = read_program(None, script)
+    filename = "<stdin>" if script == "-" else script
+    term = Terminal()
+    _, error = run_script(text, filename=filename, write=term.out, warn=term.err)
+    term.flush()
+    if error is not None:
+        term.err(format_error(error, filename))
+        raise typer.Exit(EXIT_USAGE)
+    raise typer.Exit(EXIT_OK)

@@ -1,0 +1,55 @@
+"""The one place commands write to the terminal: standard output, standard error,
+quiet mode, and a reader that closes the pipe early (``| head``).
+
+Commands hold a :class:`Terminal` and never write to ``sys.stdout`` themselves (the
+pattern of hatch's Terminal).  rich is imported only for table output.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+class Terminal:
+    """Where a command's output goes.  ``quiet``: standard output is dropped (errors
+    still reach standard error)."""
+
+    def __init__(self, quiet: bool = False):
+        self.quiet = quiet
+        self.closed = False             # the reader went away: stop writing quietly
+
+    def out(self, text: str) -> None:
+        """Write ``text`` (with its own newlines) to standard output."""
+        if self.quiet or self.closed:
+            return
+        try:
+            sys.stdout.write(text)
+        except BrokenPipeError:
+            self.stdout_closed()
+
+    def err(self, text: str) -> None:
+        """Write ``text`` to standard error, after whatever standard output holds."""
+        self.flush()
+        try:
+            sys.stderr.write(text)
+            sys.stderr.flush()
+        except (BrokenPipeError, OSError):
+            pass
+
+    def flush(self) -> None:
+        if self.closed:
+            return
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            self.stdout_closed()
+
+    def stdout_closed(self) -> None:
+        """The reader closed standard output: send the rest nowhere, quietly."""
+        self.closed = True
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass

@@ -1,0 +1,299 @@
+"""``value.name``: the attributes and methods a program may reach, type by type.
+
+This is the boundary of what a program can touch: an attribute not listed here does
+not exist for it (``getattr`` on an arbitrary Python object could lead anywhere, e.g.
+from a generator's frame to a module's globals).  Names starting with ``__`` never
+reach this far (the tokenizer refuses them).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autograd.node import AccumulateGrad, Node
+from ..autograd.tensor import Tensor
+from .dtypes import dtype_of
+from .objects import (BoundMethod, Builtin, ExceptionValue, Namespace, ScriptCallable,
+                      Size)
+from .pyops import MAX_SEQUENCE, ScriptError, type_name
+from .suggest import closest
+
+TENSOR_METHODS = frozenset("""
+    backward retain_grad requires_grad_ detach detach_ clone zero_ fill_ add_ sub_ mul_
+    div_ pow_ clamp_ copy_ item tolist numpy size dim numel view view_as reshape
+    reshape_as expand expand_as t float double long int bool half to type type_as eq ne
+    lt le gt ge all any sum mean prod max min amax amin argmax argmin norm dot mm matmul
+    mv pow exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal sin cos tan asin
+    acos atan sinh cosh tanh asinh acosh atanh abs sign square erf erfc sigmoid relu
+    softmax log_softmax logsumexp clamp clamp_min clamp_max permute transpose flatten
+    unsqueeze squeeze trace neg add sub mul div floor ceil round trunc frac cumsum cumprod
+    var std diag diagonal triu tril det inverse flip roll narrow gather index_select
+    repeat tile movedim split chunk unbind masked_fill where outer cross kron
+    is_floating_point element_size contiguous is_contiguous new_tensor new_ones
+    new_zeros new_full addmm logit xlogy fmod remainder maximum minimum atan2 hypot
+    softplus silu nan_to_num isnan isinf isfinite logical_not logical_and logical_or
+    floor_divide bitwise_not sort topk unique max_pool mse_loss
+""".split())
+_LIST = frozenset("append extend insert pop remove index count reverse sort copy clear"
+                  .split())
+_DICT = frozenset("keys values items get pop update setdefault copy clear".split())
+_STR = frozenset("""format join split rsplit strip lstrip rstrip upper lower replace
+    startswith endswith ljust rjust center zfill title capitalize find rfind count index
+    isdigit isalpha isalnum isspace isupper islower splitlines""".split())
+_TUPLE = frozenset("index count".split())
+_NDARRAY = frozenset("tolist sum mean max min reshape item copy flatten argmax argmin"
+                     .split())
+
+
+def get_attribute(interp, value, name: str, node):
+    """``value.name`` as a program sees it (methods come back bound)."""
+    if isinstance(value, Tensor):
+        return _tensor_attribute(interp, value, name, node)
+    if isinstance(value, Namespace):
+        member = value.members.get(name)
+        if member is None:
+            raise _missing(f"module '{value.name}' has no attribute '{name}'", name,
+                           value.members, f"{value.name}.")
+        return member
+    getter = _GETTERS.get(type(value))
+    if getter is None:
+        getter = next((g for base, g in _BASES if isinstance(value, base)), None)
+    if getter is not None:
+        return getter(interp, value, name)
+    host = getattr(value, "script_attribute", None)      # nn modules, optimizers
+    if host is not None:
+        return host(name)
+    return _host_attribute(value, name)
+
+
+def _missing(message: str, name: str, known, prefix: str = "") -> ScriptError:
+    close = closest(name, known)
+    hint = f"; did you mean '{prefix}{close}'?" if close else ""
+    return ScriptError("AttributeError", message + hint)
+
+
+def _tensor_attribute(interp, t: Tensor, name: str, node):
+    hook = interp.tensor_hook(t, name)
+    if hook is not None:
+        return hook
+    if name == "grad":
+        return interp.read_grad(t, node)
+    if name == "data":
+        return data_alias(t)
+    if name == "shape":
+        return Size(t.shape)
+    if name == "dtype":
+        return dtype_of(t)
+    if name in ("grad_fn", "is_leaf", "requires_grad", "ndim", "retains_grad"):
+        return getattr(t, name)
+    if name == "T":
+        return t.T
+    if name == "device":
+        return Device()
+    if name in TENSOR_METHODS:
+        fn = getattr(Tensor, name, None) or _functional(name)
+        if fn is not None:
+            return BoundMethod(t, Builtin(f"Tensor.{name}", fn))
+    known = TENSOR_METHODS | {"grad", "data", "shape", "dtype", "grad_fn", "is_leaf",
+                              "requires_grad", "ndim", "T", "device"}
+    raise _missing(f"'Tensor' object has no attribute '{name}'", name, known)
+
+
+def _functional(name: str):
+    """A function of the engine's API taking the tensor first (``x.cumsum(0)``)."""
+    from ..autograd import functional
+    return getattr(functional, name, None) if name in getattr(functional, "__all__", ()) \
+        else None
+
+
+def data_alias(t: Tensor) -> Tensor:
+    """``t.data``: a tensor sharing t's values, outside the graph."""
+    alias = getattr(t, "data_alias", None)
+    return alias() if alias is not None else t.detach()
+
+
+class Device:
+    """``t.device``: always the CPU."""
+
+    python_name = "device"
+
+    def __repr__(self) -> str:
+        return "device(type='cpu')"
+
+    def __str__(self) -> str:
+        return "cpu"
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Device) or other == "cpu"
+
+    __hash__ = object.__hash__
+
+
+def _bound(value, name: str, allowed: frozenset, type_label: str):
+    if name not in allowed:
+        raise _missing(f"'{type_label}' object has no attribute '{name}'", name, allowed)
+    return BoundMethod(value, Builtin(f"{type_label}.{name}", _WRAPPED.get(
+        (type_label, name)) or getattr(type(value), name)))
+
+
+def _list_attribute(interp, value, name):
+    if name == "sort":
+        return BoundMethod(value, Builtin("list.sort", _sort, needs_interpreter=True))
+    return _bound(value, name, _LIST, "list")
+
+
+def _dict_attribute(interp, value, name):
+    return _bound(value, name, _DICT, "dict")
+
+
+def _str_attribute(interp, value, name):
+    return _bound(value, name, _STR, "str")
+
+
+def _tuple_attribute(interp, value, name):
+    return _bound(value, name, _TUPLE, type_name(value))
+
+
+def _size_attribute(interp, value, name):
+    return _bound(value, name, _TUPLE | {"numel"}, "Size")
+
+
+def _number_attribute(interp, value, name):
+    if name in ("real", "imag"):
+        return value if name == "real" else 0
+    allowed = frozenset(("is_integer",) if isinstance(value, float) else ("bit_length",))
+    return _bound(value, name, allowed, type_name(value))
+
+
+def _node_attribute(interp, value, name):
+    if name == "name":
+        return BoundMethod(value, Builtin("name", lambda node: node.name))
+    if name == "next_functions":
+        return value.next_functions
+    if name == "variable" and isinstance(value, AccumulateGrad):
+        return value.variable
+    if name == "metadata":
+        return {}
+    raise _missing(f"'{value.name}' object has no attribute '{name}'", name,
+                   ("name", "next_functions", "metadata"))
+
+
+def _exception_attribute(interp, value, name):
+    if name == "args":
+        return value.args
+    raise ScriptError("AttributeError", f"'{value.type_name}' object has no attribute "
+                      f"'{name}'")
+
+
+def _ndarray_attribute(interp, value, name):
+    if name in ("shape", "ndim", "size", "T", "dtype"):
+        return getattr(value, name)
+    return _bound(value, name, _NDARRAY, "numpy.ndarray")
+
+
+def _host_attribute(value, name: str):
+    raise ScriptError("AttributeError", f"'{type_name(value)}' object has no attribute "
+                      f"'{name}'")
+
+
+# -- methods that need a bound or a callback ----------------------------------------------
+
+def _sort(interp, items: list, key=None, reverse=False):
+    if key is None:
+        try:
+            items.sort(reverse=bool(reverse))
+        except TypeError as exc:
+            raise ScriptError("TypeError", str(exc)) from None
+        return None
+    keys = [interp.call_value(key, [item], {}) for item in items]
+    order = sorted(range(len(items)), key=keys.__getitem__, reverse=bool(reverse))
+    items[:] = [items[i] for i in order]
+    return None
+
+
+def _guarded(method, size_of):
+    def guarded(*args):
+        size = size_of(*args)
+        if size > MAX_SEQUENCE:
+            from ..errors import LimitError
+            raise LimitError(f"the result would have {size} elements; the limit is "
+                             f"{MAX_SEQUENCE}")
+        return method(*args)
+    return guarded
+
+
+def _format(template, *args, **kwargs):
+    from .pyformat import format_method
+    return format_method(template, args, kwargs)
+
+
+def _width(s, width, *rest):
+    return width if isinstance(width, int) else 0
+
+
+_WRAPPED = {
+    ("str", "format"): _format,
+    ("str", "ljust"): _guarded(str.ljust, _width),
+    ("str", "rjust"): _guarded(str.rjust, _width),
+    ("str", "center"): _guarded(str.center, _width),
+    ("str", "zfill"): _guarded(str.zfill, _width),
+    ("str", "replace"): _guarded(str.replace, lambda s, old, new, *c:
+                                 len(s) + (len(new) - len(old)) * s.count(old)
+                                 if old else len(s) * (len(new) + 1)),
+    ("str", "join"): _guarded(str.join, lambda s, items:
+                              len(items) * (len(s) + 1) if hasattr(items, "__len__") else 0),
+    ("list", "extend"): _guarded(list.extend, lambda lst, items:
+                                 len(lst) + (len(items) if hasattr(items, "__len__") else 0)),
+    ("list", "insert"): list.insert,
+}
+
+_GETTERS = {list: _list_attribute, dict: _dict_attribute, str: _str_attribute,
+            tuple: _tuple_attribute, Size: _size_attribute, int: _number_attribute,
+            float: _number_attribute, Node: _node_attribute,
+            AccumulateGrad: _node_attribute, ExceptionValue: _exception_attribute,
+            np.ndarray: _ndarray_attribute}
+
+_BASES = ((list, _list_attribute), (dict, _dict_attribute), (str, _str_attribute),
+          (tuple, _tuple_attribute))
+
+
+# -- assignment ------------------------------------------------------------------------
+
+def set_attribute(interp, obj, name: str, value) -> None:
+    if isinstance(obj, Tensor):
+        _set_tensor_attribute(interp, obj, name, value)
+        return
+    setter = getattr(obj, "script_setattr", None)        # nn modules
+    if setter is not None and not isinstance(obj, ScriptCallable):
+        setter(name, value)
+        return
+    raise ScriptError("AttributeError", f"'{type_name(obj)}' object attribute '{name}' "
+                      "cannot be set")
+
+
+def _set_tensor_attribute(interp, t: Tensor, name: str, value) -> None:
+    if name == "requires_grad":
+        if not isinstance(value, bool):
+            raise ScriptError("TypeError", "requires_grad must be a bool")
+        t.requires_grad_(value)
+    elif name == "grad":
+        if value is not None and not isinstance(value, Tensor):
+            raise ScriptError("TypeError", "assigned grad expected to be a Tensor or None "
+                              f"but got grad of type {type_name(value)}")
+        if value is not None and value.shape != t.shape:
+            raise ScriptError("RuntimeError", "assigned grad has data of a different size")
+        t.grad = value
+    elif name == "data":
+        if not isinstance(value, Tensor):
+            raise ScriptError("TypeError", "Variable data has to be a tensor, but got "
+                              f"{type_name(value)}")
+        setter = getattr(t, "set_data", None)
+        if setter is not None:
+            setter(value)
+        else:
+            t.data = value.data
+            t._version += 1
+    else:
+        raise ScriptError("AttributeError", f"attribute '{name}' of 'Tensor' objects is "
+                          "not writable by gradcli programs (requires_grad, grad and data "
+                          "are)")

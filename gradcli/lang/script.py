@@ -1,0 +1,164 @@
+"""Run a PyTorch script (SPEC 7): the Python dialect of the one interpreter.
+
+    text, error = run_script(open("tutorial.py").read(), filename="tutorial.py")
+
+The script's ``import torch`` binds gradcli's torch namespace; its tensors are the
+engine's, with PyTorch's float32 default; ``print`` writes what PyTorch would.  What it
+printed before an error stays printed; the error itself is formatted as Python reports
+it (file, line, the line itself with a caret, ``RuntimeError: message``).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Callable, Optional
+
+import numpy as np
+
+from ..autograd import engine, grad_mode
+from ..autograd.tensor import Tensor
+from ..errors import GradcliError
+from .machine import Interpreter
+from .objects import BoundMethod, Builtin
+from .parser import parse
+from .pybuiltins import python_builtins
+
+NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
+    ".grad attribute won't be populated during autograd.backward(). If you indeed want the "
+    ".grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
+    "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
+    "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more informations.")
+SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
+                     "torch.autograd", "numpy")
+
+
+class ScriptRun(Interpreter):
+    """One run of a script: its output goes to ``write``, warnings to ``warn``."""
+
+    dialect = "python"
+
+    def __init__(self, program, *, write: Callable[[str], None],
+                 warn: Callable[[str], None], filename: str = "<script>",
+                 max_statements: int = 10 ** 7, on_backward: Optional[Callable] = None):
+        super().__init__(program, python_builtins(), max_statements=max_statements)
+        self.write = write
+        self.warn_line = warn
+        self.filename = filename
+        self.warned: set = set()
+        self.on_backward = on_backward      # observer of each backward()/grad() call
+        from . import torchns
+        self.modules = torchns.build({"grad": Builtin("grad", self.grad,
+                                                      needs_interpreter=False),
+                                      "backward": Builtin("backward", self.backward)})
+
+    # -- imports --------------------------------------------------------------------
+    def import_module(self, name: str, node):
+        module = self.modules.get(name)
+        if module is not None:
+            return module
+        from .pyops import ScriptError
+        supported = ", ".join(SUPPORTED_IMPORTS)
+        raise ScriptError("ModuleNotFoundError", f"No module named '{name}' in gradcli run "
+                          f"(it runs the PyTorch subset of scripts: {supported})")
+
+    # -- what PyTorch warns about ------------------------------------------------------
+    def warn(self, message: str, node, category: str = "UserWarning") -> None:
+        line = getattr(node, "line", 0)
+        if (line, message) in self.warned:       # Python warns once per place
+            return
+        self.warned.add((line, message))
+        self.warn_line(f"{self.filename}:{line}: {category}: {message}\n")
+
+    def read_grad(self, tensor: Tensor, node):
+        if tensor.grad_fn is not None and not tensor.retains_grad:
+            self.warn(NON_LEAF_GRAD, node)
+        return tensor.grad
+
+    # -- backward and grad, observed ----------------------------------------------------
+    def tensor_hook(self, tensor: Tensor, name: str):
+        if name == "backward":
+            return BoundMethod(tensor, Builtin("backward", self.tensor_backward))
+        return None
+
+    def tensor_backward(self, tensor, gradient=None, retain_graph=None, create_graph=False,
+                        inputs=None):
+        self.backward(tensor, gradient, retain_graph, create_graph)
+
+    def backward(self, tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+                 inputs=None):
+        if inputs is not None:
+            from .pyops import ScriptError
+            raise ScriptError("RuntimeError", "backward(inputs=...) is not supported")
+        engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
+                        create_graph=bool(create_graph))
+        if self.on_backward is not None:
+            self.on_backward("backward", tensors)
+
+    def grad(self, outputs, inputs, grad_outputs=None, retain_graph=None,
+             create_graph=False, allow_unused=None, is_grads_batched=False):
+        result = engine.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
+                             create_graph=bool(create_graph),
+                             allow_unused=bool(allow_unused))
+        if self.on_backward is not None:
+            self.on_backward("grad", outputs)
+        return result
+
+
+def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
+               max_statements: int = 10 ** 7):
+    """Run ``text``; returns (what it printed, the GradcliError that ended it or None).
+    ``write``/``warn``: where output and warnings go as they happen (default: kept)."""
+    printed: list = []
+    write = write or printed.append
+    warn = warn or (lambda line: None)
+    previous_dtype = _default_dtype()
+    grad_enabled = grad_mode.is_grad_enabled()
+    try:
+        program = parse(text, dialect="python")
+        run = ScriptRun(program, write=write, warn=warn, filename=filename,
+                        max_statements=max_statements)
+        _set_default_dtype(np.float32)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            run.run_program()
+    except GradcliError as exc:
+        if exc.source is None:
+            exc.source = text
+        return "".join(printed), exc
+    finally:
+        _set_default_dtype(previous_dtype)
+        grad_mode.set_grad_enabled(grad_enabled)
+    return "".join(printed), None
+
+
+def _default_dtype():
+    getter = getattr(grad_mode, "get_default_dtype", None)
+    return getter() if getter is not None else None
+
+
+def _set_default_dtype(dtype) -> None:
+    setter = getattr(grad_mode, "set_default_dtype", None)
+    if setter is not None and dtype is not None:
+        setter(dtype)
+
+
+def format_error(exc: GradcliError, filename: str) -> str:
+    """The error as Python reports an exception in a script: where, the line, a caret,
+    then ``RuntimeError: message`` (or gradcli's own words for its limits)."""
+    lines = []
+    if exc.line is not None:
+        frames = getattr(exc, "frames", [])
+        where = frames[0] if frames else "<module>"
+        lines.append(f'  File "{filename}", line {exc.line}, in {where}')
+        context = exc.context()
+        if context:
+            text, caret = context.split("\n")
+            lines.append("  " + text)
+            lines.append("  " + caret)
+    kind = exc.python_name
+    if kind is None:
+        lines.append(f"gradcli: limit: {exc.message}")
+    else:
+        lines.append(f"{kind}: {exc.message}")
+    return "\n".join(lines) + "\n"

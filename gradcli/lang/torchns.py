@@ -1,0 +1,352 @@
+"""The modules a program may import: ``torch``, ``torch.nn``, ``torch.nn.functional``,
+``torch.optim``, ``torch.autograd`` and ``numpy`` (SPEC 7), as namespaces over
+gradcli's engine.
+
+Most members are the engine's own functions (``gradcli.autograd.functional`` and its
+neighbours), listed by name; the constructors (``torch.tensor``, ``ones``, ``arange``,
+...) are written here because they speak torch's dtypes and check sizes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..autograd import functional as F
+from ..autograd import grad_mode
+from ..autograd.tensor import Tensor
+from ..errors import LimitError, ShapeError
+from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
+from .objects import Builtin, Namespace
+from .pyops import ScriptError
+
+MAX_ELEMENTS = 10 ** 8
+
+
+# -- dtypes and sizes -------------------------------------------------------------------
+
+def default_dtype() -> np.dtype:
+    getter = getattr(grad_mode, "get_default_dtype", None)
+    return np.dtype(getter()) if getter is not None else np.dtype(np.float32)
+
+
+def _engine_dtype(dtype, fallback=None):
+    return to_numpy_dtype(dtype) if dtype is not None else fallback
+
+
+def _shape(args) -> tuple:
+    """``ones(2, 3)``, ``ones((2, 3))`` and ``ones([2, 3])`` alike, checked."""
+    if len(args) == 1 and isinstance(args[0], (list, tuple)):
+        args = tuple(args[0])
+    shape = []
+    for n in args:
+        if isinstance(n, Tensor) and n.data.size == 1 and n.data.dtype.kind in "iu":
+            n = int(n.data.reshape(()))
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ScriptError("TypeError", "size must be a sequence of ints, got "
+                              f"{type(n).__name__}")
+        if n < 0:
+            raise ShapeError(f"Trying to create tensor with negative dimension {n}: "
+                             f"{list(args)}")
+        shape.append(int(n))
+    _check_elements(math.prod(shape), shape)
+    return tuple(shape)
+
+
+def _check_elements(size: int, shape) -> None:
+    if size > MAX_ELEMENTS:
+        raise LimitError(f"a tensor of shape {list(shape)} has {size} elements; the "
+                         f"limit is {MAX_ELEMENTS}")
+
+
+def _leaf(array: np.ndarray, requires_grad: bool) -> Tensor:
+    t = Tensor._make(array, None)
+    if requires_grad:
+        t.requires_grad_(True)
+    return t
+
+
+# -- constructors ----------------------------------------------------------------------
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """torch.tensor: a new leaf holding a copy of ``data``."""
+    array = _array_of(data)
+    if dtype is not None:
+        target = to_numpy_dtype(dtype)
+    elif array.dtype.kind == "f":
+        target = default_dtype()
+    elif array.dtype.kind == "b":
+        target = np.dtype(np.bool_)
+    else:
+        target = np.dtype(np.int64)
+    return _leaf(np.array(array, dtype=target), bool(requires_grad))
+
+
+def _array_of(data) -> np.ndarray:
+    """Nested lists/tuples of numbers (or one-element tensors) as an array; float
+    when any element is, as torch infers."""
+    if isinstance(data, Tensor):
+        return data.data
+    stack, count, kinds = [data], 0, set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, (list, tuple)):
+            stack.extend(item)
+            continue
+        if isinstance(item, Tensor):
+            if item.data.size != 1:
+                raise ScriptError("ValueError", "only one element tensors can be "
+                                  "converted to Python scalars")
+            item = item.data.reshape(()).item()
+        if isinstance(item, (bool, np.bool_)):
+            kinds.add("b")
+        elif isinstance(item, (int, np.integer)):
+            kinds.add("i")
+        elif isinstance(item, (float, np.floating)):
+            kinds.add("f")
+        else:
+            raise ScriptError("TypeError", f"new(): invalid data type "
+                              f"'{type(item).__name__}'")
+        count += 1
+        if count > MAX_ELEMENTS:
+            raise LimitError(f"tensor data has over {MAX_ELEMENTS} elements")
+    kind = "f" if "f" in kinds else "i" if "i" in kinds else "b" if kinds else "f"
+    plain = _plain(data)
+    try:
+        return np.array(plain, dtype={"f": np.float64, "i": np.int64, "b": np.bool_}[kind])
+    except ValueError:
+        raise ScriptError("ValueError", "expected a sequence of equal-length rows "
+                          "(the data is ragged)") from None
+    except OverflowError:
+        raise ScriptError("RuntimeError", "Overflow when unpacking long") from None
+
+
+def _plain(data):
+    if isinstance(data, Tensor):
+        return data.data.reshape(()).item()
+    if isinstance(data, (list, tuple)):
+        return [_plain(d) for d in data]
+    return data
+
+
+def _filled(fill, shape, dtype, requires_grad) -> Tensor:
+    target = _engine_dtype(dtype, default_dtype())
+    return _leaf(np.full(_shape(shape), fill, dtype=target), bool(requires_grad))
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(1, size, dtype, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _filled(0, size, dtype, requires_grad)
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    if dtype is None and isinstance(fill_value, bool):
+        dtype = DTYPES["bool"]
+    elif dtype is None and isinstance(fill_value, int):
+        dtype = DTYPES["int64"]
+    return _filled(fill_value, (size,), dtype, requires_grad)
+
+
+def _like(x: Tensor, fill, dtype, requires_grad) -> Tensor:
+    target = _engine_dtype(dtype, x.data.dtype)
+    return _leaf(np.full(x.shape, fill, dtype=target), bool(requires_grad))
+
+
+def ones_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(x, 1, dtype, requires_grad)
+
+
+def zeros_like(x, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(x, 0, dtype, requires_grad)
+
+
+def full_like(x, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return _like(x, fill_value, dtype, requires_grad)
+
+
+def eye(n, m=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    shape = _shape((n, n if m is None else m))
+    return _leaf(np.eye(*shape, dtype=_engine_dtype(dtype, default_dtype())),
+                 bool(requires_grad))
+
+
+def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False):
+    if end is None:
+        start, end = 0, start
+    values = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
+    if step == 0:
+        raise ScriptError("RuntimeError", "step must be nonzero")
+    count = max(0, math.ceil((values[1] - values[0]) / values[2]))
+    _check_elements(count, [count])
+    integral = all(isinstance(v, (int, np.integer)) for v in values)
+    target = _engine_dtype(dtype, np.dtype(np.int64) if integral else default_dtype())
+    array = values[0] + np.arange(count, dtype=np.float64 if not integral else np.int64) \
+        * values[2]
+    return _leaf(array.astype(target), bool(requires_grad))
+
+
+def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
+    _shape((steps,))
+    target = _engine_dtype(dtype, default_dtype())
+    return _leaf(np.linspace(float(start), float(end), int(steps)).astype(target),
+                 bool(requires_grad))
+
+
+def from_numpy(array) -> Tensor:
+    if not isinstance(array, np.ndarray):
+        raise ScriptError("TypeError", f"expected np.ndarray (got {type(array).__name__})")
+    return Tensor._make(array, None)
+
+
+def is_tensor(x) -> bool:
+    return isinstance(x, Tensor)
+
+
+def numel(x) -> int:
+    return int(x.data.size)
+
+
+def get_default_dtype() -> DType:
+    return DTYPES[default_dtype().name]
+
+
+def set_default_dtype(dtype) -> None:
+    if not isinstance(dtype, DType) or dtype.name not in ("float32", "float64"):
+        raise ScriptError("TypeError", "only floating-point types are supported as the "
+                          "default type")
+    setter = getattr(grad_mode, "set_default_dtype", None)
+    if setter is None:
+        raise ScriptError("RuntimeError", "set_default_dtype is not available")
+    setter(dtype.numpy)
+
+
+class set_grad_enabled:
+    """torch.set_grad_enabled(mode): sets grad mode now; as a with-block, restores it."""
+
+    grad_mode_context = True
+    python_name = "set_grad_enabled"
+
+    def __init__(self, mode: bool):
+        self.previous = grad_mode.is_grad_enabled()
+        grad_mode.set_grad_enabled(bool(mode))
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        grad_mode.set_grad_enabled(self.previous)
+        return False
+
+
+# -- the namespaces ----------------------------------------------------------------------
+
+_CONSTRUCTORS = {f.__name__: f for f in (
+    tensor, ones, zeros, full, ones_like, zeros_like, full_like, eye, arange, linspace,
+    from_numpy, is_tensor, numel, get_default_dtype, set_default_dtype)}
+_CONSTRUCTORS.update(as_tensor=tensor, empty=zeros, empty_like=zeros_like)
+
+
+def _engine_functions(module, names=None) -> dict:
+    names = names if names is not None else getattr(module, "__all__", ())
+    return {n: getattr(module, n) for n in names if callable(getattr(module, n, None))}
+
+
+def _dtypes() -> dict:
+    out = dict(DTYPES)
+    out.update({alias: DTYPES[name] for alias, name in ALIASES.items()})
+    return out
+
+
+def build(interpreter_hooks: dict) -> dict:
+    """Every importable module by dotted name.  ``interpreter_hooks``: the functions
+    that must go through the interpreter (backward, grad: the run observes them)."""
+    ops = _engine_functions(F)
+    ops.pop("tensor", None)
+    ops.pop("Tensor", None)
+    functional = _load_functional(ops)
+    autograd = Namespace("torch.autograd", _wrap({
+        "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"]}))
+    nn_members = _load("gradcli.autograd.nn", (
+        "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
+        "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
+        "Flatten Dropout LeakyReLU GELU ELU Softplus SiLU SmoothL1Loss HuberLoss "
+        "KLDivLoss").split())
+    nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional})
+    optim = Namespace("torch.optim", _wrap(_load("gradcli.autograd.optim", ("SGD", "Adam"))))
+    random = _load("gradcli.autograd.random", ("manual_seed rand randn rand_like "
+                                               "randn_like randint seed").split())
+    members = {**_wrap(ops), **_wrap(functional.members_of("relu", "sigmoid", "tanh",
+                                                            "softmax", "log_softmax")),
+               **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
+               "no_grad": Builtin("no_grad", grad_mode.no_grad),
+               "enable_grad": Builtin("enable_grad", grad_mode.enable_grad),
+               "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
+               "is_grad_enabled": Builtin("is_grad_enabled", grad_mode.is_grad_enabled),
+               "autograd": autograd, "nn": nn, "optim": optim, "Tensor": TENSOR_TYPE,
+               "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
+    torch = Namespace("torch", members)
+    return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
+            "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy()}
+
+
+class _Functional(Namespace):
+    __slots__ = ()
+
+    def members_of(self, *names) -> dict:
+        return {n: self.members[n] for n in names if n in self.members}
+
+
+def _load_functional(ops: dict) -> _Functional:
+    members = _load("gradcli.autograd.nn_functional", None)
+    for name in ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus", "silu",
+                 "mse_loss", "logsumexp", "normalize"):
+        if name not in members and name in ops:
+            members[name] = ops[name]
+    return _Functional("torch.nn.functional", _wrap(members))
+
+
+def _load(module_name: str, names) -> dict:
+    """The named functions/classes of an engine module (all public ones for None)."""
+    import importlib
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return {}
+    if names is None:
+        names = getattr(module, "__all__", ())
+    return {n: getattr(module, n) for n in names if hasattr(module, n)}
+
+
+def _wrap(functions: dict) -> dict:
+    return {name: fn if isinstance(fn, (Builtin, Namespace)) else Builtin(name, fn)
+            for name, fn in functions.items()}
+
+
+class _TensorType:
+    """``torch.Tensor``, for isinstance(x, torch.Tensor)."""
+
+    python_name = "type"
+
+    def __repr__(self) -> str:
+        return "<class 'torch.Tensor'>"
+
+
+TENSOR_TYPE = _TensorType()
+
+
+def _numpy() -> Namespace:
+    def array(data, dtype=None):
+        return np.array(_plain(data), dtype=dtype)
+    members = {"array": array, "asarray": array}
+    # elementwise functions and reductions only: nothing that makes an array bigger than
+    # its input (np.zeros(10**12) would exhaust memory before any check)
+    for name in ("exp log sqrt sin cos tan tanh abs mean sum max min allclose isclose "
+                 "square float32 float64 int64 zeros_like ones_like").split():
+        members[name] = getattr(np, name)
+    out = _wrap(members)
+    out.update(pi=math.pi, e=math.e, inf=math.inf, nan=math.nan)
+    return Namespace("numpy", out)
