@@ -75,7 +75,7 @@ class Node:
         return self.op.grad_fn
 
     def __repr__(self) -> str:
-        return f"<{self.name}>"
+        return f"<{self.name} object at 0x{id(self):x}>"      # as PyTorch prints it
 
     @property
     def next_functions(self) -> tuple:
@@ -143,4 +143,4 @@ class AccumulateGrad:
         return ()
 
     def __repr__(self) -> str:
-        return "<AccumulateGrad>"
+        return f"<AccumulateGrad object at 0x{id(self):x}>"

@@ -34,6 +34,7 @@ TENSOR_METHODS = frozenset("""
     softplus silu nan_to_num isnan isinf isfinite logical_not logical_and logical_or
     floor_divide bitwise_not sort topk unique max_pool mse_loss
 """.split())
+_METHOD_ALIASES = {"view": "reshape"}
 _LIST = frozenset("append extend insert pop remove index count reverse sort copy clear"
                   .split())
 _DICT = frozenset("keys values items get pop update setdefault copy clear".split())
@@ -67,6 +68,9 @@ def get_attribute(interp, value, name: str, node):
 
 
 def _missing(message: str, name: str, known, prefix: str = "") -> ScriptError:
+    if name in known:                   # PyTorch has it; gradcli does not (yet)
+        return ScriptError("AttributeError", message + " (gradcli does not support it; "
+                           "`gradcli ops` lists what it does)")
     close = closest(name, known)
     hint = f"; did you mean '{prefix}{close}'?" if close else ""
     return ScriptError("AttributeError", message + hint)
@@ -91,7 +95,7 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
     if name == "device":
         return Device()
     if name in TENSOR_METHODS:
-        fn = getattr(Tensor, name, None) or _functional(name)
+        fn = getattr(Tensor, name, None) or _functional(_METHOD_ALIASES.get(name, name))
         if fn is not None:
             return BoundMethod(t, Builtin(f"Tensor.{name}", fn))
     known = TENSOR_METHODS | {"grad", "data", "shape", "dtype", "grad_fn", "is_leaf",
