@@ -77,8 +77,10 @@ class _Splitter:
             raise self.error("f-string: empty expression not allowed", open_at)
         debug = None
         if stop == "=":
-            debug = body[open_at + 1:i + 1]
             i += 1
+            while i < end and body[i] in " \t":
+                i += 1
+            debug = body[open_at + 1:i]
             stop = body[i] if i < end else ""
         value = self.parse_expression(open_at + 1, open_at + 1 + len(expr_text.rstrip()))
         conversion = None

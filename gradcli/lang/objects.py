@@ -133,15 +133,24 @@ class UserFunction(ScriptCallable):
                                   f"argument '{key}'")
         if double is not None:
             local[double.name] = extra
-        missing = [p.name for p in self.params if p.kind in ("", "kw")
-                   and p.name not in local and p.name not in self.defaults]
-        if missing:
-            listed = " and ".join(f"'{m}'" for m in missing)
-            raise ScriptError("TypeError", f"{self.name}() missing {len(missing)} required "
-                              f"argument{'s' * (len(missing) != 1)}: {listed}")
+        for kind, word in (("", "positional"), ("kw", "keyword-only")):
+            missing = [p.name for p in self.params if p.kind == kind
+                       and p.name not in local and p.name not in self.defaults]
+            if missing:
+                raise ScriptError("TypeError", f"{self.name}() missing {len(missing)} "
+                                  f"required {word} argument{'s' * (len(missing) != 1)}: "
+                                  f"{_listed(missing)}")
         for name, value in self.defaults.items():
             local.setdefault(name, value)
         return local
+
+
+def _listed(names: list) -> str:
+    """'a', 'a' and 'b', 'a', 'b', and 'c' (Python's own way of listing)."""
+    quoted = [f"'{n}'" for n in names]
+    if len(quoted) <= 2:
+        return " and ".join(quoted)
+    return ", ".join(quoted[:-1]) + ", and " + quoted[-1]
 
 
 class Namespace:
@@ -195,6 +204,10 @@ class ExceptionValue:
     def __init__(self, type_name: str, args: tuple):
         self.type_name = type_name
         self.args = args
+
+    @property
+    def python_type_label(self) -> str:
+        return self.type_name
 
     @property
     def message(self) -> str:

@@ -189,6 +189,8 @@ def _type(value):
             else "torch.Tensor"
     elif isinstance(value, Size):
         name = "torch.Size"
+    elif hasattr(value, "python_type_label"):
+        name = value.python_type_label
     else:
         name = {"NoneType": "NoneType", "dtype": "torch.dtype"}.get(
             type_name(value), type_name(value))

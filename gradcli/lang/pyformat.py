@@ -84,6 +84,7 @@ def format_method(template: str, args: tuple, kwargs: dict) -> str:
     """``template.format(*args, **kwargs)`` with plain fields only ({}, {0}, {name})."""
     out = []
     auto = 0
+    numbering = None            # "automatic" or "manual": Python refuses a mix
     for m in _FIELD.finditer(template):
         text = m.group(0)
         if text in ("{{", "}}"):
@@ -92,6 +93,12 @@ def format_method(template: str, args: tuple, kwargs: dict) -> str:
         if text in ("{", "}"):
             raise ScriptError("ValueError", f"Single '{text}' encountered in format string")
         field, conversion, spec = m.group(1), m.group(2), m.group(3) or ""
+        if field == "" or field.isdigit():
+            style = "automatic" if field == "" else "manual"
+            if numbering not in (None, style):
+                raise ScriptError("ValueError", f"cannot switch from {numbering} field "
+                                  f"numbering to {style} field specification")
+            numbering = style
         if field == "":
             value = _positional(args, auto)
             auto += 1

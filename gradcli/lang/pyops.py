@@ -38,7 +38,8 @@ def type_name(value) -> str:
         return "NoneType"
     if isinstance(value, Tensor):
         return "Tensor"
-    name = getattr(type(value), "python_name", None)
+    name = getattr(value, "python_type_label", None) or \
+        getattr(type(value), "python_name", None)
     return name or type(value).__name__
 
 
