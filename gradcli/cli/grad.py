@@ -95,10 +95,16 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     steps = explainer.steps(result, limit) if explainer else None
     if output_format == "json":
         from .jsonout import check_object, dumps, result_object
-        sys.stdout.write(dumps(result_object(result, check=check_object(report), extra=(
-            {"explain": steps} if explainer else None))) + "\n")
+        from .outputs import outputs_json
+        extra = {"outputs": outputs_json(result), "printed": result.printed}
+        if explainer:
+            extra["explain"] = steps
+        sys.stdout.write(dumps(result_object(result, check=check_object(report),
+                                             extra=extra)) + "\n")
         return
     if output_format == "plain":
+        if result.printed:                  # stdout holds NAME VALUE lines only
+            sys.stderr.write(result.printed)
         from .common import plain_value
         sys.stdout.write("".join(f"{name} {plain_value(g)}\n"
                                  for name, g in result.grads.items()))
@@ -108,10 +114,17 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
         return
     from . import render
     from .common import upstream_text
+    from .outputs import outputs_table, wanted
     con = render.console()
+    if result.printed:
+        sys.stdout.write(result.printed)
+        sys.stdout.flush()
     for line in render.header_lines(text, result, upstream_text(result)):
         con.print(line)
     con.print()
+    if wanted(result):
+        con.print(outputs_table(result))
+        con.print()
     if result.grads:
         con.print(render.gradients_table(result, report))
         con.print()

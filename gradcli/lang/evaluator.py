@@ -221,6 +221,8 @@ class GradRun(Interpreter):
             self.output_stmt = stmt
 
     def statement_value(self, stmt, value) -> None:
+        if value is None and isinstance(stmt.value, (ast.Call, ast.CallValue)):
+            return                  # print(...) and the like: nothing to show, as in Python
         if value is not NO_VALUE:
             snapshot = value
             if isinstance(value, Tensor):       # later in-place updates must not show
