@@ -22,7 +22,7 @@ from .function import apply
 from .ops import REGISTRY as OPS
 from .nn_classification import cross_entropy, nll_loss  # noqa: F401  (re-exported)
 from .nn_losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
-                        huber_loss, l1_loss, mse_loss, smooth_l1_loss)
+                        dtype_name, huber_loss, l1_loss, mse_loss, smooth_l1_loss)
 from .tensor import Tensor
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus", "silu",
@@ -86,9 +86,10 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
 
 # ---- linear ------------------------------------------------------------------------------
 
-def _expand_error(target: tuple, shape: tuple) -> ShapeError:
+def _expand_error(target: tuple, shape: tuple, dtype) -> ShapeError:
     if len(shape) > len(target):
-        return ShapeError(f"expand(torch.FloatTensor{{{list(shape)}}}, size={list(target)}): "
+        kind = dtype_name(dtype)
+        return ShapeError(f"expand(torch.{kind}Tensor{{{list(shape)}}}, size={list(target)}): "
                           f"the number of sizes provided ({len(target)}) must be greater or "
                           f"equal to the number of dimensions in the tensor ({len(shape)})")
     lead = len(target) - len(shape)
@@ -115,7 +116,7 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
         if np.broadcast_shapes(bias.shape, target) != target:
             raise ValueError
     except ValueError:
-        raise _expand_error(target, bias.shape) from None
+        raise _expand_error(target, bias.shape, bias.dtype) from None
     return apply(OPS["addmm"], bias, mat1, mat2)
 
 

@@ -101,7 +101,7 @@ def _mean_div(F, t, reduction, n):
 # ---- mse, smooth L1 and Huber: symmetric in (input, target) ---------------------------
 
 def _register_distance_loss(name, grad_fn, forward, backward, second, sympy, derivative,
-                            undefined=None):
+                            undefined=None, second_needs="abc"):
     """A loss of d = input - target: the loss op, its gradient op, and the VJPs between
     them.  ``backward(g, a, b, reduction, **extra)`` is PyTorch's *_loss_backward kernel;
     ``second(F, t, a, b, reduction, **extra)`` turns t = gg * grad_output into the second
@@ -127,7 +127,8 @@ def _register_distance_loss(name, grad_fn, forward, backward, second, sympy, der
              vjps=(vjp_input, vjp_target), sympy=sympy, derivative=derivative,
              undefined=undefined, syntax=f"{name}(input, target, reduction='mean')")
     register(name=bname, grad_fn=grad_fn.replace("Backward0", "BackwardBackward0"),
-             forward=backward, broadcasts=True, saves="abc", needs=("bc", "a", "a"),
+             forward=backward, broadcasts=True, saves="abc",
+             needs=("bc", second_needs, second_needs),
              vjps=(vjp_g, vjp_a, vjp_b), internal=True, syntax=f"{bname}(g, input, target)")
 
 
@@ -149,7 +150,7 @@ def _mse_second(F, t, a, b, reduction):
 _register_distance_loss(
     "mse_loss", "MseLossBackward0", _mse, _mse_backward, _mse_second,
     sympy=lambda sp, a, b, reduction="mean": sym_reduce(sp, (a - b) * (a - b), reduction),
-    derivative=("2*(a - b)/N", "-2*(a - b)/N"))
+    derivative=("2*(a - b)/N", "-2*(a - b)/N"), second_needs="a")
 
 
 def _smooth_l1(a, b, reduction="mean", beta=1.0):
