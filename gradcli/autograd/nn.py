@@ -47,13 +47,6 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + Tensor.__repr__(self)
 
 
-def _addindent(text: str, spaces: int) -> str:
-    lines = text.split("\n")
-    if len(lines) == 1:
-        return text
-    return lines[0] + "\n" + "\n".join(" " * spaces + line for line in lines[1:])
-
-
 class Module:
     """Base class of every layer and model."""
 
@@ -261,39 +254,47 @@ class Module:
     def _get_name(self) -> str:
         return type(self).__name__
 
-    def _repr_from(self, child_reprs: dict) -> str:
-        extra = self.extra_repr()
-        extra_lines = extra.split("\n") if extra else []
-        child_lines = [f"({key}): " + _addindent(child_reprs.get(id(child), "None"), 2)
-                       for key, child in self._modules.items()]
-        lines = extra_lines + child_lines
-        text = self._get_name() + "("
-        if lines:
-            if len(extra_lines) == 1 and not child_lines:
-                text += extra_lines[0]
-            else:
-                text += "\n  " + "\n  ".join(lines) + "\n"
-        return text + ")"
-
     def __repr__(self) -> str:
-        done: dict = {}
-        open_ = set()
-        stack = [(self, False)]
+        """PyTorch's module tree, written line by line (no recursion, and linear in the
+        output: PyTorch re-indents each child's text once per level above it)."""
+        out: list = []
+        open_: set = set()
+        stack: list = [("module", self, "", "")]
         while stack:
-            module, children_done = stack.pop()
-            if children_done:
-                open_.discard(id(module))
-                done[id(module)] = module._repr_from(done)
-                continue
-            if id(module) in done:
-                continue
-            if id(module) in open_:
-                raise InputError(f"{module._get_name()} contains itself")
-            open_.add(id(module))
-            stack.append((module, True))
-            stack.extend((c, False) for c in reversed(list(module._modules.values()))
-                         if c is not None and id(c) not in done)
-        return done[id(self)]
+            item = stack.pop()
+            if item[0] == "line":
+                out.append(item[1])
+            elif item[0] == "close":
+                open_.discard(item[1])
+                out.append(item[2])
+            else:
+                self._open(item[1], item[2], item[3], out, open_, stack)
+        return "\n".join(out)
+
+    @staticmethod
+    def _open(module, lead: str, indent: str, out: list, open_: set, stack: list) -> None:
+        """Write ``module``'s first line after ``lead``; queue its body and closing line."""
+        if not isinstance(module, Module) or type(module).__repr__ is not Module.__repr__:
+            first, *rest = repr(module).split("\n")       # None, or a custom __repr__
+            out.append(lead + first)
+            out.extend(indent + line for line in rest)
+            return
+        if id(module) in open_:
+            raise InputError(f"{module._get_name()} contains itself")
+        extra = module.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        children = list(module._modules.items())
+        name = module._get_name()
+        if not children and len(extra_lines) <= 1:
+            out.append(f"{lead}{name}({''.join(extra_lines)})")
+            return
+        out.append(lead + name + "(")
+        open_.add(id(module))
+        body = indent + "  "
+        stack.append(("close", id(module), indent + ")"))
+        stack.extend(("module", child, f"{body}({key}): ", body)
+                     for key, child in reversed(children))
+        stack.extend(("line", body + line) for line in reversed(extra_lines))
 
 
 # ---- layers ---------------------------------------------------------------------------

@@ -48,7 +48,9 @@ def lerp(self, end, weight: float):
 
 
 def addcmul(self, t1, t2, value: float):
-    return self + self.dtype.type(value) * t1 * t2
+    """self + value * t1 * t2: GCC fuses PyTorch's vector kernel into fma(value*t1, t2, self)
+    (measured: bit-equal to PyTorch 2.13 on every element, tails included)."""
+    return _fma(self.dtype.type(value) * t1, t2, self)
 
 
 def addcdiv(self, t1, t2, value: float):
