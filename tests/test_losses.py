@@ -297,3 +297,91 @@ def test_nll_loss_gradient_is_its_own_node_and_linear():
     dx, dg = ag.grad(ag.functional.sum(gx * v), [x, g])
     np.testing.assert_array_equal(dx.data, np.zeros((2, 3)))
     assert dg.item() == pytest.approx(-(3.0 + 4.0) / 2)
+
+
+# ---- SymPy counterparts: what the symbolic check replays ---------------------------------
+
+def _sympy_replay(op, arrays, params):
+    """The op's SymPy counterpart on symbols, as gradcli.check.symbolic applies it."""
+    import sympy as sp
+
+    from gradcli.autograd.ops import STRUCTURAL
+    from gradcli.autograd.ops.core import emap
+    syms = []
+    for k, a in enumerate(arrays):
+        s = np.empty(a.shape, dtype=object)
+        for idx in np.ndindex(a.shape):
+            s[idx] = sp.Symbol(f"x{k}_{'_'.join(map(str, idx))}", real=True)
+        syms.append(s)
+    if op.sympy is STRUCTURAL:
+        out = op.forward(*syms, **params)
+    elif op.elementwise:
+        out = emap(lambda *xs: op.sympy(sp, *xs, **params), *syms)
+    else:
+        out = op.sympy(sp, *syms, **params)
+    point = {s: sp.Float(float(v), 30) for k, a in enumerate(arrays)
+             for s, v in zip(syms[k].reshape(-1), a.reshape(-1))}
+    return sp, np.asarray(out, dtype=object), syms, point
+
+
+W3 = np.array([0.5, 1.5, 2.0])
+SYMPY_CASES = [
+    ("mse_loss", [(2, 3), (2, 3)], {"reduction": "mean"}),
+    ("mse_loss", [(2, 3), (3,)], {"reduction": "none"}),          # broadcasting
+    ("smooth_l1_loss", [(2, 3), (2, 3)], {"reduction": "sum", "beta": 0.7}),
+    ("huber_loss", [(2, 3), (2, 3)], {"reduction": "mean", "delta": 0.6}),
+    ("binary_cross_entropy", [(2, 3), (2, 3)], {"reduction": "mean", "weight": W3}),
+    ("binary_cross_entropy_with_logits", [(2, 3), (2, 3)],
+     {"reduction": "sum", "weight": W3, "pos_weight": np.array([2.0, 0.5, 1.0])}),
+    ("nll_loss", [(3, 3)], {"target": np.array([0, 2, 1]), "weight": W3, "reduction": "mean",
+                            "ignore_index": 1}),
+    ("nll_loss", [(3,)], {"target": np.array(2), "weight": None, "reduction": "none",
+                          "ignore_index": -100}),
+    ("nll_loss2d", [(2, 3, 1, 2)], {"target": np.array([[[0, 2]], [[1, 1]]]), "weight": None,
+                                    "reduction": "sum", "ignore_index": -100}),
+    ("addmm", [(3,), (2, 4), (4, 3)], {}),
+    ("unsafe_view", [(2, 3)], {"shape": (3, 2)}),
+    ("mul_scalar", [(2, 3)], {"other": 0.9}),
+    ("div_scalar", [(2, 3)], {"other": 4}),
+    ("add_scalar", [(2, 3)], {"other": 0.025}),
+    ("masked_fill", [(2, 3)], {"mask": np.array([True, False, True]), "value": 0.0}),
+]
+
+
+@pytest.mark.parametrize("name, shapes, params", SYMPY_CASES,
+                         ids=[f"{c[0]}-{i}" for i, c in enumerate(SYMPY_CASES)])
+def test_sympy_counterparts_give_the_engines_values_and_gradients(name, shapes, params):
+    from gradcli.autograd.function import apply
+    from gradcli.autograd.ops import REGISTRY
+    op = REGISTRY[name]
+    rng = np.random.default_rng(len(name))
+    lo, hi = (0.1, 0.9) if name == "binary_cross_entropy" else (-2.0, 2.0)
+    arrays = [rng.uniform(lo, hi, s) for s in shapes]
+    xs = [ag.tensor(a, requires_grad=True) for a in arrays]
+    out = apply(op, *xs, **params)
+    upstream = rng.uniform(-1, 1, out.shape)
+    grads = ag.grad(out, xs, grad_outputs=ag.tensor(upstream), allow_unused=True)
+
+    sp, sym_out, syms, point = _sympy_replay(op, arrays, params)
+    assert sym_out.shape == out.shape
+    values = np.array([float(v.subs(point)) if hasattr(v, "subs") else float(v)
+                       for v in sym_out.reshape(-1)]).reshape(out.shape)
+    np.testing.assert_allclose(values, out.data, rtol=1e-12, atol=1e-12)
+    objective = sp.Add(*[v * sp.Float(float(u), 30) for v, u in
+                         zip(sym_out.reshape(-1), np.asarray(upstream).reshape(-1))])
+    for k, (g, s) in enumerate(zip(grads, syms)):
+        want = np.array([float(sp.diff(objective, e).subs(point)) for e in s.reshape(-1)])
+        got = np.zeros(s.size) if g is None else g.data.reshape(-1)
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12, err_msg=f"input {k}")
+
+
+def test_kinks_are_reported_where_the_loss_switches_formula():
+    from gradcli.autograd.ops import REGISTRY
+    from gradcli.autograd.ops.core import undefined_at
+    a, b = np.array([1.0, 2.0]), np.array([0.3, 2.5])       # |a - b| = 0.7, 0.5
+    assert "switches formula" in undefined_at(REGISTRY["smooth_l1_loss"], [a, b], None,
+                                              {"reduction": "mean", "beta": 0.7})
+    assert undefined_at(REGISTRY["huber_loss"], [a, b], None,
+                        {"reduction": "mean", "delta": 0.6}) is None
+    p = np.array([0.0, 0.5])
+    assert "clamps" in undefined_at(REGISTRY["binary_cross_entropy"], [p, p], None, {})

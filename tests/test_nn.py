@@ -144,6 +144,17 @@ def test_apply_visits_children_before_their_parent():
     assert seen == ["ReLU", "Linear", "Sequential", "Sequential"]
 
 
+def test_relu_inplace_rewrites_its_input_as_pytorch_does():
+    x = ag.tensor([-1.0, 2.0], requires_grad=True)
+    y = x * 1.0
+    assert nn.ReLU(inplace=True)(y) is y and y.grad_fn.name == "ReluBackward0"
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.data, [0.0, 1.0])
+    with pytest.raises(GradcliError, match="a leaf Variable that requires grad is being used "
+                                           "in an in-place operation."):
+        F.relu(x, inplace=True)
+
+
 def test_double_converts_parameters():
     model = nn.Sequential(nn.Linear(2, 2)).double()
     assert all(p.dtype == np.float64 for p in model.parameters())

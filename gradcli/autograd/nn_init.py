@@ -13,8 +13,11 @@ import warnings
 import numpy as np
 
 from ..errors import InputError
-from .random import fill_, normal_, uniform_  # noqa: F401  (part of this namespace)
+from .random import fill_, normal_, uniform_
 from .tensor import Tensor
+
+__all__ = ["calculate_gain", "kaiming_uniform_", "xavier_uniform_", "uniform_", "normal_",
+           "constant_", "zeros_", "ones_"]
 
 
 def calculate_gain(nonlinearity: str, param=None) -> float:
