@@ -86,6 +86,9 @@ def log_softmax(input, dim=None, _stacklevel: int = 3, dtype=None) -> Tensor:
 
 # ---- linear ------------------------------------------------------------------------------
 
+C_TYPES = {"float32": "float", "float64": "double"}   # dtypes as PyTorch's mm names them
+
+
 def _expand_error(target: tuple, shape: tuple, dtype) -> ShapeError:
     if len(shape) > len(target):
         kind = dtype_name(dtype)
@@ -108,6 +111,10 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
         raise ShapeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
     if mat2.ndim != 2:
         raise ShapeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
+    for name, a, b in (("mat1", mat1, mat2), ("self", bias, mat2)):
+        if a.dtype != b.dtype:
+            raise InputError(f"{name} and mat2 must have the same dtype, but got "
+                             f"{dtype_name(a.dtype)} and {dtype_name(b.dtype)}")
     if mat1.shape[1] != mat2.shape[0]:
         raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied ({mat1.shape[0]}x"
                          f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
@@ -123,6 +130,10 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
 def _matmul_t(x: Tensor, wt: Tensor) -> Tensor:
     """at::matmul(x, w.t()): x of 3 or more dims is flattened to rows, multiplied, and
     the result is an _unsafe_view of the product (UnsafeViewBackward0)."""
+    if wt.ndim == 2 and x.dtype != wt.dtype:
+        raise InputError(f"expected m1 and m2 to have the same dtype, but got: "
+                         f"{C_TYPES.get(str(x.dtype), x.dtype)} != "
+                         f"{C_TYPES.get(str(wt.dtype), wt.dtype)}")
     if x.ndim <= 2:
         return _F.matmul(x, wt)
     out = _F.matmul(_F.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1])), wt)

@@ -303,7 +303,12 @@ def linear_cases() -> None:
                        ("0d", [T(()), W((2, 3))]),
                        ("1d-weight-bias", [T((4, 3)), W((3,)), T(())]),
                        ("3d-weight", [T((4, 3)), W((2, 2, 3))]),
-                       ("3d-bias", [T((3,)), W((2, 3)), T((1, 1, 2))])]:
+                       ("3d-bias", [T((3,)), W((2, 3)), T((1, 1, 2))]),
+                       ("dtype-addmm", [T((4, 3)), T((2, 3), "float32"), T((2,), "float32")]),
+                       ("dtype-bias", [T((4, 3), "float32"), T((2, 3), "float32"), T((2,))]),
+                       ("dtype-mm", [T((4, 3)), T((2, 3), "float32")]),
+                       ("dtype-1d", [T((3,)), T((2, 3), "float32"), T((2,), "float32")]),
+                       ("dtype-3d", [T((2, 4, 3)), T((2, 3), "float32")])]:
         case(f"linear/error/{name}", "linear", args)
 
 
