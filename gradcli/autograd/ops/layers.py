@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from .core import STRUCTURAL, register
-from .losses import exact
+from .losses import NOT_IN_PROGRAMS, exact
 
 
 def sum_to_size(F, g, shape: tuple):
@@ -37,7 +37,7 @@ register(name="addmm", grad_fn="AddmmBackward0",
                lambda F, g, bias, m1, m2, out: F.mm(g, F.t(m2)),
                lambda F, g, bias, m1, m2, out: F.mm(F.t(m1), g)),
          sympy=STRUCTURAL, derivative=("1 (summed over rows)", "g @ W.T", "X.T @ g"),
-         syntax="linear(x, w, b) with 2-D x: addmm(b, x, w.t())")
+         syntax="linear(x, w, b) with 2-D x: addmm(b, x, w.t())", internal=NOT_IN_PROGRAMS)
 register(name="unsafe_view", grad_fn="UnsafeViewBackward0", internal=True,
          forward=lambda x, shape: np.reshape(x, shape),
          vjps=(lambda F, g, x, out, shape: F.reshape(g, shape=x.shape),),
