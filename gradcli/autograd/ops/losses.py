@@ -105,7 +105,8 @@ def _mean_div(F, t, reduction, n):
 # ---- mse, smooth L1 and Huber: symmetric in (input, target) ---------------------------
 
 def _register_distance_loss(name, grad_fn, forward, backward, second, sympy, derivative,
-                            undefined=None, second_needs="abc", internal=NOT_IN_PROGRAMS):
+                            undefined=None, second_needs="abc", internal=NOT_IN_PROGRAMS,
+                            syntax=None):
     """A loss of d = input - target: the loss op, its gradient op, and the VJPs between
     them.  ``backward(g, a, b, reduction, **extra)`` is PyTorch's *_loss_backward kernel;
     ``second(F, t, a, b, reduction, **extra)`` turns t = gg * grad_output into the second
@@ -129,8 +130,8 @@ def _register_distance_loss(name, grad_fn, forward, backward, second, sympy, der
 
     register(name=name, grad_fn=grad_fn, forward=forward, broadcasts=True, saves="ab",
              vjps=(vjp_input, vjp_target), sympy=sympy, derivative=derivative,
-             undefined=undefined, syntax=f"{name}(input, target, reduction='mean')",
-             internal=internal)
+             undefined=undefined, internal=internal,
+             syntax=syntax or f"{name}(input, target, reduction='mean')")
     register(name=bname, grad_fn=grad_fn.replace("Backward0", "BackwardBackward0"),
              forward=backward, broadcasts=True, saves="abc",
              needs=("bc", second_needs, second_needs),
@@ -155,7 +156,8 @@ def _mse_second(F, t, a, b, reduction):
 _register_distance_loss(
     "mse_loss", "MseLossBackward0", _mse, _mse_backward, _mse_second,
     sympy=lambda sp, a, b, reduction="mean": sym_reduce(sp, (a - b) * (a - b), reduction),
-    derivative=("2*(a - b)/N", "-2*(a - b)/N"), second_needs="a", internal=False)
+    derivative=("2*(a - b)/N", "-2*(a - b)/N"), second_needs="a", internal=False,
+    syntax="mse_loss(a, b)")           # as programs write it (no reduction there yet)
 
 
 def _smooth_l1(a, b, reduction="mean", beta=1.0):
