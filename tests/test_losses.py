@@ -340,11 +340,11 @@ SYMPY_CASES = [
     ("nll_loss2d", [(2, 3, 1, 2)], {"target": np.array([[[0, 2]], [[1, 1]]]), "weight": None,
                                     "reduction": "sum", "ignore_index": -100}),
     ("addmm", [(3,), (2, 4), (4, 3)], {}),
-    ("unsafe_view", [(2, 3)], {"shape": (3, 2)}),
-    ("mul_scalar", [(2, 3)], {"other": 0.9}),
-    ("div_scalar", [(2, 3)], {"other": 4}),
-    ("add_scalar", [(2, 3)], {"other": 0.025}),
-    ("masked_fill", [(2, 3)], {"mask": np.array([True, False, True]), "value": 0.0}),
+    ("nn_unsafe_view", [(2, 3)], {"shape": (3, 2)}),
+    ("nn_mul_scalar", [(2, 3)], {"other": 0.9}),
+    ("nn_div_scalar", [(2, 3)], {"other": 4}),
+    ("nn_add_scalar", [(2, 3)], {"other": 0.025}),
+    ("nn_masked_fill", [(2, 3)], {"mask": np.array([True, False, True]), "value": 0.0}),
 ]
 
 

@@ -123,7 +123,7 @@ def _prob_target(x: Tensor, target: Tensor, weight, reduction: str, smoothing: f
     logp = _F.log_softmax(x, class_dim)
     if smoothing > 0.0:
         _check_smoothing(smoothing)
-        target = apply(OPS["add_scalar"], apply(OPS["mul_scalar"], target,
+        target = apply(OPS["nn_add_scalar"], apply(OPS["nn_mul_scalar"], target,
                                                 other=1 - smoothing), other=smoothing / classes)
     terms = logp * target
     if w is not None:
@@ -137,7 +137,7 @@ def _prob_target(x: Tensor, target: Tensor, weight, reduction: str, smoothing: f
         return total
     if x.data.size == 0:
         return total * float("nan")
-    return apply(OPS["div_scalar"], total, other=x.data.size // classes)
+    return apply(OPS["nn_div_scalar"], total, other=x.data.size // classes)
 
 
 def _label_smoothing(x: Tensor, t: np.ndarray, weight, reduction: str, ignore_index,
@@ -150,7 +150,7 @@ def _label_smoothing(x: Tensor, t: np.ndarray, weight, reduction: str, ignore_in
     w = constant(weight, x, "nll_loss_forward", "weight")
     terms = logp if w is None else logp * _weight_view(w, x.ndim)
     ignored = t == int(ignore_index)
-    smooth = apply(OPS["masked_fill"], _F.neg(_F.sum(terms, class_dim)), mask=ignored,
+    smooth = apply(OPS["nn_masked_fill"], _F.neg(_F.sum(terms, class_dim)), mask=ignored,
                    value=0.0)
     if reduction == "mean":
         kept = t[~ignored]
@@ -159,8 +159,8 @@ def _label_smoothing(x: Tensor, t: np.ndarray, weight, reduction: str, ignore_in
             ret = _F.sum(smooth) / Tensor._make(np.asarray(denom, dtype=x.dtype), None)
     else:
         ret = _F.sum(smooth) if reduction == "sum" else smooth
-    return _F.add(apply(OPS["mul_scalar"], nll, other=1 - smoothing),
-                  apply(OPS["mul_scalar"], ret, other=smoothing / classes))
+    return _F.add(apply(OPS["nn_mul_scalar"], nll, other=1 - smoothing),
+                  apply(OPS["nn_mul_scalar"], ret, other=smoothing / classes))
 
 
 def _as_prob_target(target, x: Tensor):

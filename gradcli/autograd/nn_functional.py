@@ -137,7 +137,7 @@ def _matmul_t(x: Tensor, wt: Tensor) -> Tensor:
     if x.ndim <= 2:
         return _F.matmul(x, wt)
     out = _F.matmul(_F.reshape(x, (math.prod(x.shape[:-1]), x.shape[-1])), wt)
-    return apply(OPS["unsafe_view"], out, shape=x.shape[:-1] + out.shape[1:])
+    return apply(OPS["nn_unsafe_view"], out, shape=x.shape[:-1] + out.shape[1:])
 
 
 def _bias_fuses(bias: Tensor) -> bool:

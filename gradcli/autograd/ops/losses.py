@@ -99,7 +99,7 @@ def grad_output_vjp(F, backward_op: str, gg, g, a, b, reduction, **params):
 
 
 def _mean_div(F, t, reduction, n):
-    return F.div_scalar(t, other=n) if reduction == "mean" else t
+    return F.nn_div_scalar(t, other=n) if reduction == "mean" else t
 
 
 # ---- mse, smooth L1 and Huber: symmetric in (input, target) ---------------------------
@@ -150,7 +150,7 @@ def _mse_backward(g, a, b, reduction="mean"):
 
 def _mse_second(F, t, a, b, reduction):
     n = math.prod(np.broadcast_shapes(a.shape, b.shape))
-    return _mean_div(F, F.mul_scalar(t, other=2.0), reduction, n)
+    return _mean_div(F, F.nn_mul_scalar(t, other=2.0), reduction, n)
 
 
 _register_distance_loss(
@@ -176,7 +176,7 @@ def _smooth_l1_backward(g, a, b, reduction="mean", beta=1.0):
 
 def _smooth_l1_second(F, t, a, b, reduction, beta=1.0):
     inside = np.abs(F.value(a) - F.value(b)) < beta
-    t = F.div_scalar(t * F.const(inside.astype(F.value(t).dtype)), other=beta)
+    t = F.nn_div_scalar(t * F.const(inside.astype(F.value(t).dtype)), other=beta)
     return _mean_div(F, t, reduction, numel(inside))
 
 
