@@ -1,4 +1,5 @@
-"""Reductions: sum, mean, prod, max, min, norm, logsumexp, softmax, log_softmax, mse_loss.
+"""Reductions: sum, mean, prod, max, min, norm, logsumexp, softmax, log_softmax
+(mse_loss and the other losses are in :mod:`.losses`).
 
 ``dim`` arrives normalised (a tuple of non-negative axes, or an int for softmax).
 max/min split the gradient evenly between tied elements; prod is exact when elements
@@ -174,17 +175,3 @@ register(name="log_softmax", grad_fn="LogSoftmaxBackward0", forward=_log_softmax
          sympy=_log_softmax_sympy, derivative=("g - softmax(x)*sum(g)",),
          syntax="log_softmax(x, dim)")
 
-
-# ---- loss -------------------------------------------------------------------------
-
-def _mse_grad(F, g, a, b, out):
-    n = max(math.prod(np.broadcast_shapes(a.shape, b.shape)), 1)
-    return (2.0 / n) * (a - b) * g
-
-
-register(name="mse_loss", grad_fn="MseLossBackward0", broadcasts=True, saves="ab",
-         forward=lambda a, b: np.mean(np.square(a - b)),
-         vjps=(_mse_grad, lambda F, g, a, b, out: -_mse_grad(F, g, a, b, out)),
-         sympy=lambda sp, a, b: sp.Add(*[(t) ** 2 for t in np.asarray(a - b).reshape(-1)])
-         / np.size(a - b),
-         derivative=("2*(a - b)/N", "-2*(a - b)/N"), syntax="mse_loss(a, b)")

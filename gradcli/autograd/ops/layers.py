@@ -1,0 +1,67 @@
+"""Ops of torch.nn's layers and of PyTorch's composite functions.
+
+``addmm`` is what ``linear`` records for 2-D input with a bias (AddmmBackward0);
+``nn_unsafe_view`` closes a matmul of 3-D input (UnsafeViewBackward0).  The scalar ops
+are C++'s ``tensor * number`` overloads, which PyTorch records under their own names
+inside composite functions (cross_entropy with label smoothing records MulBackward1,
+AddBackward1 and DivBackward1, where Python's ``t * 0.9`` records MulBackward0);
+``nn_masked_fill`` is the MaskedFillBackward0 of cross_entropy's ignore_index.  The
+``nn_`` prefix keeps these internal helpers apart from general ops of the same grad_fn
+the engine may add (SPEC 3.9's masked_fill): merge them then.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import STRUCTURAL, register
+from .losses import NOT_IN_PROGRAMS, exact
+
+
+def sum_to_size(F, g, shape: tuple):
+    """PyTorch's sum_to: sum the broadcast dimensions keeping them, then view to
+    ``shape`` if leading ones were added (SumBackward1, ViewBackward0 under create_graph)."""
+    gshape = F.value(g).shape
+    if gshape == tuple(shape):
+        return g
+    lead = len(gshape) - len(shape)
+    dims = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape)
+                                      if n == 1 and gshape[lead + i] != 1)
+    if dims:
+        g = F.sum_dim(g, dim=dims, keepdim=True)
+    return F.reshape(g, shape=tuple(shape)) if lead else g
+
+
+register(name="addmm", grad_fn="AddmmBackward0",
+         forward=lambda bias, mat1, mat2: np.dot(mat1, mat2) + bias,
+         saves="bc", needs=("", "c", "b"),
+         vjps=(lambda F, g, bias, m1, m2, out: sum_to_size(F, g, bias.shape),
+               lambda F, g, bias, m1, m2, out: F.mm(g, F.t(m2)),
+               lambda F, g, bias, m1, m2, out: F.mm(F.t(m1), g)),
+         sympy=STRUCTURAL, derivative=("1 (summed over rows)", "g @ W.T", "X.T @ g"),
+         syntax="linear(x, w, b) with 2-D x: addmm(b, x, w.t())", internal=NOT_IN_PROGRAMS)
+register(name="nn_unsafe_view", grad_fn="UnsafeViewBackward0", internal=True,
+         forward=lambda x, shape: np.reshape(x, shape),
+         vjps=(lambda F, g, x, out, shape: F.reshape(g, shape=x.shape),),
+         sympy=STRUCTURAL, syntax="matmul(x, w) with 3-D x")
+
+# ---- tensor (op) number, as C++ records it ---------------------------------------------
+
+register(name="nn_mul_scalar", grad_fn="MulBackward1", internal=True, elementwise=True,
+         forward=lambda x, other: x * other,
+         vjps=(lambda F, g, x, out, other: F.nn_mul_scalar(g, other=other),),
+         sympy=lambda sp, x, other: x * exact(sp, other), syntax="t * NUMBER (in C++)")
+register(name="nn_div_scalar", grad_fn="DivBackward1", internal=True, elementwise=True,
+         forward=lambda x, other: x / other,
+         vjps=(lambda F, g, x, out, other: F.nn_div_scalar(g, other=other),),
+         sympy=lambda sp, x, other: x / exact(sp, other), syntax="t / NUMBER (in C++)")
+register(name="nn_add_scalar", grad_fn="AddBackward1", internal=True, elementwise=True,
+         forward=lambda x, other: x + other,
+         vjps=(lambda F, g, x, out, other: g,),
+         sympy=lambda sp, x, other: x + exact(sp, other), syntax="t + NUMBER (in C++)")
+register(name="nn_masked_fill", grad_fn="MaskedFillBackward0", internal=True,
+         forward=lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
+         vjps=(lambda F, g, x, out, mask, value: F.nn_masked_fill(g, mask=mask, value=0.0),),
+         sympy=lambda sp, x, mask, value: np.where(mask, exact(sp, value),
+                                                   np.asarray(x, dtype=object)),
+         syntax="masked_fill(x, mask, value)")
