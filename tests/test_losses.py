@@ -74,7 +74,7 @@ def run(case):
 
 
 def _python_type(error) -> str:
-    return getattr(error, "python_type", "RuntimeError")
+    return error.python_name         # the exception a script sees (errors.PYTHON_TYPES)
 
 
 ERRORS = [c for c in CASES if "error" in c]

@@ -61,9 +61,9 @@ def get_attribute(interp, value, name: str, node):
         getter = next((g for base, g in _BASES if isinstance(value, base)), None)
     if getter is not None:
         return getter(interp, value, name)
-    host = getattr(value, "script_attribute", None)      # nn modules, optimizers
-    if host is not None:
-        return host(name)
+    from .hostobjects import host_attribute, is_host_object
+    if is_host_object(value):                             # nn modules, optimizers
+        return host_attribute(value, name)
     return _host_attribute(value, name)
 
 
@@ -267,9 +267,9 @@ def set_attribute(interp, obj, name: str, value) -> None:
     if isinstance(obj, Tensor):
         _set_tensor_attribute(interp, obj, name, value)
         return
-    setter = getattr(obj, "script_setattr", None)        # nn modules
-    if setter is not None and not isinstance(obj, ScriptCallable):
-        setter(name, value)
+    from .hostobjects import is_host_object, set_host_attribute
+    if is_host_object(obj):                               # nn modules
+        set_host_attribute(obj, name, value)
         return
     raise ScriptError("AttributeError", f"'{type_name(obj)}' object attribute '{name}' "
                       "cannot be set")

@@ -19,6 +19,21 @@ from .pyops import (MAX_SEQUENCE, ScriptError, binary, compare, getitem, iterate
                     type_name, unary)
 
 
+class ModeFunction(ScriptCallable):
+    """A function decorated with ``@torch.no_grad()`` (or enable_grad)."""
+
+    __slots__ = ("mode", "function")
+    python_name = "function"
+
+    def __init__(self, mode, function):
+        self.mode = mode
+        self.function = function
+
+    def call(self, interp, args: list, kwargs: dict):
+        with type(self.mode)():
+            return interp.call_value(self.function, args, kwargs)
+
+
 class _Unpack:
     """``*value`` in a call or a display, before it is spread."""
 
@@ -118,9 +133,13 @@ class Evaluator:
     def call_value(self, fn, args: list, kwargs: dict, node=None):
         if isinstance(fn, ScriptCallable):
             return fn.call(self, args, kwargs)
-        host = getattr(fn, "script_call", None)
-        if host is not None:                     # nn modules, grad-mode decorators
-            return host(self, args, kwargs)
+        from ..autograd.nn_module import Module
+        if isinstance(fn, Module):               # model(x)
+            from .hostobjects import call_module
+            return call_module(self, fn, args, kwargs)
+        from ..autograd.grad_mode import _GradModeContext
+        if isinstance(fn, _GradModeContext) and len(args) == 1 and not kwargs:
+            return ModeFunction(fn, args[0])     # @torch.no_grad() on a def
         raise ScriptError("TypeError", f"'{type_name(fn)}' object is not callable")
 
     def call_method(self, receiver, name: str, args: list, kwargs: dict, node):

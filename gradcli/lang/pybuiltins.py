@@ -50,6 +50,9 @@ def _len(value):
         return value.shape[0]
     if isinstance(value, (list, tuple, str, dict, range, np.ndarray)):
         return len(value)
+    from .hostobjects import Module
+    if isinstance(value, Module) and hasattr(type(value), "__len__"):
+        return len(value)
     raise ScriptError("TypeError", f"object of type '{type_name(value)}' has no len()")
 
 

@@ -224,6 +224,9 @@ def iterate(value):
         return iter([value[i] for i in range(value.shape[0])])
     if isinstance(value, (list, tuple, str, dict, range)) or _is_iterator(value):
         return iter(value)
+    from .hostobjects import Module
+    if isinstance(value, Module) and hasattr(type(value), "__iter__"):
+        return iter(value)
     raise ScriptError("TypeError", f"'{type_name(value)}' object is not iterable")
 
 
@@ -265,6 +268,9 @@ def getitem(value, key):
             raise ScriptError("KeyError", repr(key)) from None
         except TypeError:
             raise ScriptError("TypeError", f"unhashable type: '{type_name(key)}'") from None
+    from .hostobjects import Module, module_item
+    if isinstance(value, Module):
+        return module_item(value, key)
     if isinstance(value, np.ndarray):
         try:
             return value[key]

@@ -275,7 +275,9 @@ def build(interpreter_hooks: dict) -> dict:
         "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
         "Flatten Dropout LeakyReLU GELU ELU Softplus SiLU SmoothL1Loss HuberLoss "
         "KLDivLoss").split())
-    nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional})
+    init = Namespace("torch.nn.init", _wrap(_load("gradcli.autograd.nn_init", None)))
+    nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional,
+                                "init": init})
     optim = Namespace("torch.optim", _wrap(_load("gradcli.autograd.optim", ("SGD", "Adam"))))
     random = _load("gradcli.autograd.random", ("manual_seed rand randn rand_like "
                                                "randn_like randint seed").split())
@@ -290,6 +292,7 @@ def build(interpreter_hooks: dict) -> dict:
                "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
     torch = Namespace("torch", members)
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
+            "torch.nn.init": init,
             "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy()}
 
 
