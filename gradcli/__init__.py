@@ -24,6 +24,7 @@ _EXPORTS = {
     "enable_grad": "gradcli.autograd.grad_mode",
     "functional": "gradcli.autograd",
     "evaluate": "gradcli.api",
+    "run": "gradcli.api",
     "Result": "gradcli.lang.evaluator",
     "GradcliError": "gradcli.errors",
 }

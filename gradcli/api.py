@@ -21,3 +21,15 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
         from .check import run_check
         result.check = run_check(result, rtol=rtol, atol=atol, timeout=check_timeout)
     return result
+
+
+def run(script: str, *, filename: str = "<script>") -> str:
+    """What ``gradcli run`` prints for ``script`` (a PyTorch script, SPEC 7).  An error
+    in the script raises its GradcliError (``python_name`` is the exception PyTorch
+    would raise; ``printed`` holds what the script printed before it)."""
+    from .lang.script import run_script
+    printed, error = run_script(script, filename=filename)
+    if error is not None:
+        error.printed = printed
+        raise error
+    return printed

@@ -33,6 +33,8 @@ def register(app: typer.Typer) -> None:
 def run(
     script: Annotated[str, typer.Argument(help="The script file ('-' for standard input).",
                                           show_default=False)],
+    explain: Annotated[bool, typer.Option("--explain", help="After each backward(), show "
+                                          "the chain rule node by node.")] = False,
 ) -> None:
     from ..lang.script import format_error, run_script
     from .common import read_program
@@ -41,9 +43,29 @@ def run(
     text = read_program(None, script)
     filename = "<stdin>" if script == "-" else script
     term = Terminal()
-    _, error = run_script(text, filename=filename, write=term.out, warn=term.err)
+    tracer = _Tracer(term) if explain else None
+    _, error = run_script(text, filename=filename, write=term.out, warn=term.err,
+                          tracer=tracer)
     term.flush()
     if error is not None:
         term.err(format_error(error, filename))
         raise typer.Exit(EXIT_USAGE)
     raise typer.Exit(EXIT_OK)
+
+
+class _Tracer:
+    """--explain: after each backward() of the script, the chain rule of that call."""
+
+    def __init__(self, term):
+        from .explain import Explainer
+        self.term = term
+        self.explainer = Explainer()
+        self.on_node = self.explainer.on_node
+        self.calls = 0
+
+    def after_backward(self, result) -> None:
+        self.calls += 1
+        steps = [s for s in self.explainer.steps(result) if s["call"] == self.calls]
+        text = self.explainer._call_text.get(self.calls, "backward()")
+        lines = [f"[chain rule of {text}]"] + self.explainer.plain_lines(steps, limit=None)
+        self.term.out("\n".join(lines) + "\n")

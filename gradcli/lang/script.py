@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..autograd import engine, grad_mode
+from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
 from ..errors import GradcliError
 from .machine import Interpreter
@@ -40,13 +41,22 @@ class ScriptRun(Interpreter):
 
     def __init__(self, program, *, write: Callable[[str], None],
                  warn: Callable[[str], None], filename: str = "<script>",
-                 max_statements: int = 10 ** 7, on_backward: Optional[Callable] = None):
+                 max_statements: int = 10 ** 7, tracer=None):
         super().__init__(program, python_builtins(), max_statements=max_statements)
         self.write = write
         self.warn_line = warn
         self.filename = filename
         self.warned: set = set()
-        self.on_backward = on_backward      # observer of each backward()/grad() call
+        # --explain: a tracer watches every backward (``on_node``) and hears after each
+        # one (``after_backward(result so far)``); the run then records its graph on a
+        # tape and names tensors after the variables they are assigned to
+        self.tracer = tracer
+        self.tape = Tape() if tracer is not None else None
+        self.events = self.tape.events if tracer is not None else []
+        self.names: dict = {}
+        self.leaves: dict = {}
+        self.made_leaves: dict = {}
+        self.const_names: set = set()
         from . import torchns
         self.modules = torchns.build({"grad": Builtin("grad", self.grad,
                                                       needs_interpreter=False),
@@ -75,6 +85,18 @@ class ScriptRun(Interpreter):
             self.warn(NON_LEAF_GRAD, node)
         return tensor.grad
 
+    def store(self, name: str, value) -> None:
+        super().store(name, value)
+        if self.tracer is not None and isinstance(value, Tensor):
+            self.names.setdefault(id(value), name)
+
+    def run_program(self) -> None:
+        if self.tape is None:
+            super().run_program()
+            return
+        with self.tape:
+            super().run_program()
+
     # -- backward and grad, observed ----------------------------------------------------
     def tensor_hook(self, tensor: Tensor, name: str):
         if name == "backward":
@@ -90,25 +112,32 @@ class ScriptRun(Interpreter):
         if inputs is not None:
             from .pyops import ScriptError
             raise ScriptError("RuntimeError", "backward(inputs=...) is not supported")
-        engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
-                        create_graph=bool(create_graph))
-        if self.on_backward is not None:
-            self.on_backward("backward", tensors)
+        if self.tracer is None:
+            engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
+                            create_graph=bool(create_graph))
+            return
+        root = tensors if isinstance(tensors, Tensor) else tensors[0]
+        self.events.append(("backward", root, grad_tensors, bool(create_graph), False))
+        self.tape.in_backward = True
+        try:
+            engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
+                            create_graph=bool(create_graph), on_node=self.tracer.on_node)
+        finally:
+            self.tape.in_backward = False
+        from .result import build_result
+        self.tracer.after_backward(build_result(self, None, None))
 
     def grad(self, outputs, inputs, grad_outputs=None, retain_graph=None,
              create_graph=False, allow_unused=None, is_grads_batched=False):
-        result = engine.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
-                             create_graph=bool(create_graph),
-                             allow_unused=bool(allow_unused))
-        if self.on_backward is not None:
-            self.on_backward("grad", outputs)
-        return result
+        return engine.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
+                           create_graph=bool(create_graph), allow_unused=bool(allow_unused))
 
 
 def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
-               max_statements: int = 10 ** 7):
+               max_statements: int = 10 ** 7, tracer=None):
     """Run ``text``; returns (what it printed, the GradcliError that ended it or None).
-    ``write``/``warn``: where output and warnings go as they happen (default: kept)."""
+    ``write``/``warn``: where output and warnings go as they happen (default: kept);
+    ``tracer``: see :class:`ScriptRun` (--explain)."""
     printed: list = []
     write = write or printed.append
     warn = warn or (lambda line: None)
@@ -117,7 +146,7 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
     try:
         program = parse(text, dialect="python")
         run = ScriptRun(program, write=write, warn=warn, filename=filename,
-                        max_statements=max_statements)
+                        max_statements=max_statements, tracer=tracer)
         _set_default_dtype(np.float32)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)

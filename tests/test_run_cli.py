@@ -1,0 +1,139 @@
+"""`gradcli run` as a user meets it: through typer's CliRunner and the installed command;
+stdin, errors with the script's line and a caret (what was printed before kept), the
+non-leaf warning once per line, limits, --explain, and the Python API's gradcli.run."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+import gradcli
+from gradcli.cli.app import app
+from gradcli.errors import GradcliError
+
+runner = CliRunner()
+
+SEED = """import torch
+x = torch.tensor(2.0, requires_grad=True)
+y = x**2
+z = x
+y.backward()
+print(x.grad)
+z.backward()
+print(x.grad)
+"""
+
+
+def invoke(args, stdin=None):
+    return runner.invoke(app, args, input=stdin)
+
+
+def test_the_seed_example_from_a_file(tmp_path):
+    path = tmp_path / "seed.py"
+    path.write_text(SEED)
+    r = invoke(["run", str(path)])
+    assert (r.exit_code, r.stdout) == (0, "tensor(4.)\ntensor(5.)\n")
+
+
+def test_standard_input():
+    r = invoke(["run", "-"], stdin=SEED)
+    assert (r.exit_code, r.stdout) == (0, "tensor(4.)\ntensor(5.)\n")
+
+
+def test_an_error_keeps_what_was_printed_and_points_at_the_line(tmp_path):
+    path = tmp_path / "twice.py"
+    path.write_text("import torch\nx = torch.tensor(2.0, requires_grad=True)\n"
+                    "y = x**3\ny.backward()\nprint(x.grad)\ny.backward()\n")
+    r = invoke(["run", str(path)])
+    assert r.exit_code == 2
+    assert r.stdout == "tensor(12.)\n"
+    lines = r.stderr.splitlines()
+    assert lines[0] == f'  File "{path}", line 6, in <module>'
+    assert lines[1] == "    y.backward()"
+    assert lines[2] == "      ^"          # under backward, where the call is
+    assert lines[3].startswith("RuntimeError: Trying to backward through the graph a "
+                               "second time")
+    assert "Traceback" not in r.stderr and "internal error" not in r.stderr
+
+
+def test_an_error_inside_a_function_names_it():
+    r = invoke(["run", "-"], stdin="def f(t):\n    return t.nope()\nf(1)\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[0] == '  File "<stdin>", line 2, in f'
+    assert r.stderr.splitlines()[-1] == "AttributeError: 'int' object has no attribute 'nope'"
+
+
+def test_the_non_leaf_grad_warning_once_per_line():
+    script = ("import torch\nx = torch.tensor(1.0, requires_grad=True)\ny = x * 2\n"
+              "for i in range(3):\n    g = y.grad\nprint(y.grad)\n")
+    r = invoke(["run", "-"], stdin=script)
+    assert (r.exit_code, r.stdout) == (0, "None\n")
+    warnings = [line for line in r.stderr.splitlines() if "UserWarning" in line]
+    assert [w.split(": UserWarning")[0] for w in warnings] == ["<stdin>:5", "<stdin>:6"]
+    assert "is not a leaf Tensor is being accessed" in warnings[0]
+
+
+@pytest.mark.parametrize("script, message", [
+    ("import matplotlib", "ModuleNotFoundError: No module named 'matplotlib' in gradcli "
+                          "run"),
+    ("class Net:\n    pass", "SyntaxError: class definitions are not supported"),
+    ("import torch\ntorch.fft.fft(1)", "AttributeError: module 'torch' has no attribute "
+                                       "'fft'"),
+    ("x = 1 +", "SyntaxError: expected an expression, found end of input"),
+    ("open('f')", "NameError: name 'open' is not defined"),
+])
+def test_outside_the_subset_is_a_clear_error(script, message):
+    r = invoke(["run", "-"], stdin=script)
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1].startswith(message)
+
+
+def test_an_endless_loop_meets_the_statement_limit():
+    out, error = gradcli.lang.script.run_script("while True:\n    pass\n",
+                                                max_statements=10_000)
+    assert error is not None and error.python_name is None
+    assert error.message.startswith("the program ran over 10000 statements")
+    r = invoke(["run", "-"], stdin="n = 0\nwhile True:\n    try:\n        n += 1\n"
+                                   "    except Exception:\n        pass\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1].startswith("gradcli: limit: the program ran over "
+                                                "10000000 statements")
+
+
+def test_explain_shows_each_backward():
+    r = invoke(["run", "-", "--explain"], stdin=SEED)
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [
+        "[chain rule of backward(y)]",
+        "1. PowBackward0  y = x**2",
+        "   upstream gradient 1",
+        "   d/d x (x**2) = 2*x = 2*2 = 4  -> x gets 1 * 4 = 4",
+        "2. AccumulateGrad  x.grad += 4   (x.grad = 4)",
+        "tensor(4.)",
+        "[chain rule of backward(x)]",
+        "3. AccumulateGrad  x.grad += 1   (x.grad = 5)",
+        "tensor(5.)"]
+
+
+def test_the_python_api():
+    assert gradcli.run(SEED) == "tensor(4.)\ntensor(5.)\n"
+    with pytest.raises(GradcliError) as info:
+        gradcli.run("print('before')\nraise ValueError('no')\n")
+    assert (info.value.python_name, info.value.message, info.value.line) == \
+        ("ValueError", "no", 2)
+    assert info.value.printed == "before\n"
+
+
+def test_the_installed_command_reads_stdin():
+    p = subprocess.run([sys.executable, "-m", "gradcli", "run", "-"], input=SEED,
+                       capture_output=True, text=True, timeout=120)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "tensor(4.)\ntensor(5.)\n", "")
+
+
+def test_a_missing_file_is_a_clear_error():
+    r = invoke(["run", "no/such/script.py"])
+    assert r.exit_code == 2
+    assert "cannot read 'no/such/script.py'" in r.stderr
