@@ -30,6 +30,7 @@ NON_LEAF_GRAD = (
     ".grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
     "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
     "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statements
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
                      "torch.autograd", "numpy")
 
@@ -134,11 +135,12 @@ class ScriptRun(Interpreter):
 
 
 def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
-               max_statements: int = 10 ** 7, tracer=None):
+               max_statements: Optional[int] = None, tracer=None):
     """Run ``text``; returns (what it printed, the GradcliError that ended it or None).
     ``write``/``warn``: where output and warnings go as they happen (default: kept);
     ``tracer``: see :class:`ScriptRun` (--explain)."""
     printed: list = []
+    max_statements = MAX_STATEMENTS if max_statements is None else max_statements
     write = write or printed.append
     warn = warn or (lambda line: None)
     previous_dtype = _default_dtype()
