@@ -6,8 +6,9 @@ Measured side by side in one run (interleaved, median of --runs):
   gradcli grad "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1             vs python -c "import numpy, typer, rich.table, sympy"
   gradcli grad ... --no-check                                     vs python -c "import numpy, typer, rich.table"
   gradcli --help                                                  (must not import sympy)
+  gradcli run examples/torch/01_accumulate.py                     vs python -c "import numpy, typer"
 and, when a python with torch is given or found, the same job as a PyTorch script.
-Targets: within 1.25x and 1.3x of the bare imports.
+Targets: within 1.25x, 1.3x and 1.3x of the bare imports.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import subprocess
 import sys
 import time
 
+SEED_SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples",
+                           "torch", "01_accumulate.py")
 HEADLINE = ["grad", "(x1*x2+x3)**2", "--x1", "2", "--x2", "3", "--x3", "1"]
 TORCH_JOB = (
     "import torch\n"
@@ -52,6 +55,8 @@ def main() -> None:
         "python -c 'import numpy, typer, rich.table'":
             [py, "-c", "import numpy, typer, rich.table"],
         "gradcli --help": [gradcli, "--help"],
+        "gradcli run examples/torch/01_accumulate.py": [gradcli, "run", SEED_SCRIPT],
+        "python -c 'import numpy, typer'": [py, "-c", "import numpy, typer"],
         "gradcli grad --no-check --format json": [gradcli, *HEADLINE, "--no-check",
                                                   "--format", "json"],
     }
@@ -79,6 +84,9 @@ def main() -> None:
     no_check = med["gradcli grad --no-check"] / med["python -c 'import numpy, typer, rich.table'"]
     print(f"headline / bare imports with sympy:   {with_check:.2f}x  (target <= 1.25)")
     print(f"--no-check / bare imports:            {no_check:.2f}x  (target <= 1.3)")
+    run_ratio = med["gradcli run examples/torch/01_accumulate.py"] / \
+        med["python -c 'import numpy, typer'"]
+    print(f"run (seed script) / bare imports:     {run_ratio:.2f}x  (target <= 1.3)")
     if "the same job as a PyTorch script" in med:
         print(f"PyTorch script / gradcli headline:    "
               f"{med['the same job as a PyTorch script'] / med['gradcli grad (headline, check on)']:.2f}x")
