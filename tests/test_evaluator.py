@@ -850,3 +850,47 @@ def test_grad_mode_is_restored_after_an_error():
     with pytest.raises(GradcliError):
         evaluate("no_grad(q)", {"x": 1.0})
     assert is_grad_enabled()
+
+
+# -- the language grown for PyTorch users (issue 11) ------------------------------------
+
+def test_torch_and_f_prefixes_methods_and_attributes():
+    r = evaluate("torch.sin(x) + F.relu(x) + x.exp()", {"x": 1.5})
+    close(r.value, np.sin(1.5) + 1.5 + np.exp(1.5))
+    close(r.grads["x"], np.cos(1.5) + 1 + np.exp(1.5))
+
+
+def test_each_expression_statement_value_is_kept_in_order():
+    r = evaluate("y = x**2; z = x; y.backward(); x.grad; z.backward(); x.grad",
+                 {"x": 2.0})
+    assert [(s.col, float(v.data)) for s, v in r.outputs] == [(32, 4.0), (54, 5.0)]
+    close(r.value, 5.0)
+
+
+def test_zero_item_is_leaf_and_print():
+    r = evaluate("y = x**2; y.backward(); x.grad.zero_(); x.is_leaf; y.is_leaf; "
+                 "print('value', y.item()); y.item()", {"x": 3.0})
+    assert [v if not hasattr(v, "data") else float(v.data) for _, v in r.outputs] == \
+        [0.0, True, False, 9.0]
+    assert r.printed == "value 9.0\n"
+    close(r.grads["x"], 0.0)
+
+
+def test_a_leaf_made_with_torch_tensor_is_a_checked_variable():
+    from gradcli.check import run_check
+    r = evaluate("x2 = torch.tensor([2.0, 1.0], requires_grad=True); (x2 * x).sum()",
+                 {"x": 3.0})
+    close(r.grads["x2"], [3.0, 3.0])
+    close(r.grads["x"], 3.0)
+    report = run_check(r)
+    assert report["status"] == "passed"
+    assert report["variables"]["x2"]["status"] == "passed"
+
+
+def test_python_statements_in_a_grad_program():
+    r = evaluate("s = 0\nfor i in range(3):\n    s = s + x**i\ns", {"x": 2.0})
+    close(r.value, 1 + 2 + 4)
+    close(r.grads["x"], 0 + 1 + 4)          # d/dx (1 + x + x^2) at 2
+    r = evaluate("def f(t):\n    return t * t if t > 0 else -t\nf(x)", {"x": -3.0})
+    close(r.value, 3.0)
+    close(r.grads["x"], -1.0)

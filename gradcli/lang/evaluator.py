@@ -184,6 +184,7 @@ class GradRun(Interpreter):
         self.env = self.globals
         self.dtype = np.dtype(dtype)
         self.names: dict[int, str] = {id(t): n for n, t in leaves.items()}
+        self.leaf_ids = {id(t) for t in leaves.values()}
         self.made_leaves: dict[str, Tensor] = {}   # requires_grad_() on computed values
         self.tape = Tape(on_result=self._retain if retain_grad else None)
         self.events = self.tape.events
@@ -252,6 +253,13 @@ class GradRun(Interpreter):
         super().store(name, value)
         if isinstance(value, Tensor):
             self.names.setdefault(id(value), name)
+            if value.requires_grad and value.grad_fn is None and name not in self.leaves \
+                    and self.frame.store is self.globals and name not in self.made_leaves \
+                    and id(value) not in self.leaf_ids:
+                # a leaf the program made (torch.tensor(..., requires_grad=True)): a
+                # variable of the check from here on, as if requires_grad_() made it
+                self.made_leaves[name] = value
+                self.events.append(("requires_grad_", value, True))
 
     def lookup_output(self, name: str):
         if name not in self.globals:
