@@ -61,8 +61,8 @@ def parse(source: str, *, functions: Optional[Collection[str]] = None,
         raise LimitError("expression nested too deeply for the Python stack",
                          line=tok.line, column=tok.col, source=source) from None
     if functions is not None:
-        parser.check_calls(frozenset(functions),
-                           frozenset(functions if methods is None else methods))
+        functions = frozenset(functions)
+        parser.check_calls(functions, functions if methods is None else methods)
     return program
 
 
@@ -500,7 +500,8 @@ class Parser(ExprParser):
         return Token(NAME, "", line, col)
 
     # -- the unknown-function check (grad dialect) --------------------------------------
-    def check_calls(self, functions: frozenset, methods: frozenset) -> None:
+    def check_calls(self, functions: frozenset, methods) -> None:
+        """``methods``: any container (read with ``in``; listed only for a suggestion)."""
         for tok, method in self.calls:
             name = tok.text
             if method:
