@@ -5,7 +5,9 @@
 Fits y = 2x + 3 on 100 float32 points with Sequential(Linear(1, 16), ReLU(),
 Linear(16, 1)), MSELoss and SGD(lr=0.01) (or Adam(lr=0.01)), --epochs epochs of
 zero_grad / forward / loss / backward / step.  Each run builds a fresh model from the
-same seed; the runs of gradcli and PyTorch take turns in one process, and the script
+same seed; "gradcli" calls the Python API, "script" runs the loop as a PyTorch script
+through gradcli's interpreter (the path of `gradcli run`); the runs of gradcli and
+PyTorch take turns in one process, and the script
 prints the median and the spread (min - max) of each, and the ratio of the medians.
 PyTorch's column is left out when torch is not importable (run this with a Python that
 has it to get both).  Target: gradcli's 200 epochs well under a second.
@@ -57,6 +59,35 @@ def torch_loop(torch, epochs: int, optimizer: str) -> float:
     return loss.item()
 
 
+SCRIPT = """import torch
+import torch.nn as nn
+import torch.optim as optim
+torch.manual_seed(0)
+x = torch.rand(100, 1) * 4 - 2
+y = 2 * x + 3
+model = nn.Sequential(nn.Linear(1, 16), nn.ReLU(), nn.Linear(16, 1))
+opt = optim.{cls}(model.parameters(), lr=0.01)
+loss_fn = nn.MSELoss()
+for epoch in range({epochs}):
+    opt.zero_grad()
+    loss = loss_fn(model(x), y)
+    loss.backward()
+    opt.step()
+print(loss.item())
+"""
+
+
+def script_loop(epochs: int, optimizer: str) -> float:
+    """The path a user takes: the loop as a PyTorch script, run by gradcli's interpreter
+    (what `gradcli run` does, without the process start-up)."""
+    from gradcli.lang.script import run_script
+    text = SCRIPT.format(cls="SGD" if optimizer == "sgd" else "Adam", epochs=epochs)
+    out, error = run_script(text)
+    if error is not None:
+        raise error
+    return float(out)
+
+
 def timed(fn) -> tuple:
     start = time.perf_counter()
     loss = fn()
@@ -80,14 +111,17 @@ def main() -> None:
         import torch
     except ImportError:
         torch = None
-    times = {"gradcli": [], "pytorch": []}
+    times = {"gradcli": [], "script": [], "pytorch": []}
     losses = {}
     gradcli_loop(5, args.optimizer)                       # warm imports and caches
+    script_loop(5, args.optimizer)
     if torch is not None:
         torch_loop(torch, 5, args.optimizer)
     for _ in range(args.runs):
         t, losses["gradcli"] = timed(lambda: gradcli_loop(args.epochs, args.optimizer))
         times["gradcli"].append(t)
+        t, losses["script"] = timed(lambda: script_loop(args.epochs, args.optimizer))
+        times["script"].append(t)
         if torch is not None:
             t, losses["pytorch"] = timed(lambda: torch_loop(torch, args.epochs, args.optimizer))
             times["pytorch"].append(t)
@@ -97,8 +131,9 @@ def main() -> None:
     if torch is None:
         print("pytorch  (not importable: column skipped)")
     else:
-        ratio = statistics.median(times["gradcli"]) / statistics.median(times["pytorch"])
-        print(f"gradcli / pytorch (medians): {ratio:.2f}x")
+        for name in ("gradcli", "script"):
+            ratio = statistics.median(times[name]) / statistics.median(times["pytorch"])
+            print(f"{name} / pytorch (medians): {ratio:.2f}x")
 
 
 if __name__ == "__main__":
