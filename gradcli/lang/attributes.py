@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.node import AccumulateGrad, Node
 from ..autograd.tensor import Tensor
 from .dtypes import dtype_of
-from .objects import (BoundMethod, Builtin, ExceptionValue, Namespace, ScriptCallable,
+from .objects import (BoundMethod, Builtin, ExceptionValue, Namespace,
                       Size)
 from .pyops import MAX_SEQUENCE, ScriptError, type_name
 from .suggest import closest

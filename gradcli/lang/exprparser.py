@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from gradcli.lang import ast
-from gradcli.lang.tokenizer import NAME, NEWLINE, NUMBER, STRING, Token
+from gradcli.lang.tokenizer import NAME, NUMBER, STRING, Token
 
 # token -> (precedence, right-associative); loosest first.  Comparisons sit between
 # `not` and `|`; unary + - ~ between `*` and `**` (so -x**2 is -(x**2)).

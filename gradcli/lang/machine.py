@@ -16,8 +16,8 @@ from ..errors import GradcliError, LimitError
 from . import ast
 from .attributes import set_attribute
 from .expressions import Evaluator
-from .objects import EXCEPTIONS, ExceptionType, ExceptionValue, UserFunction
-from .pyops import MAX_SEQUENCE, ScriptError, binary, delitem, iterate, setitem, truth
+from .objects import ExceptionType, ExceptionValue, UserFunction
+from .pyops import MAX_SEQUENCE, ScriptError, delitem, iterate, setitem, truth
 
 MAX_CALL_DEPTH = 100
 INPLACE = {"+": "__iadd__", "-": "__isub__", "*": "__imul__", "/": "__itruediv__",
