@@ -9,11 +9,10 @@ import time
 import numpy as np
 import pytest
 
-from gradcli.lang.pyops import ScriptError
-
 from gradcli.errors import (AutogradError, BindError, GradcliError, InputError, LimitError,
                             ParseError, ShapeError)
 from gradcli.lang.evaluator import evaluate
+from gradcli.lang.pyops import ScriptError
 
 B = {"x": 2.0, "v": [1.0, 2.0, 3.0], "m": [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]}
 
@@ -504,3 +503,25 @@ def test_long_chain_with_retain_grad_and_mixed_ops(default_recursion_limit):
     assert float(r.value) == 9.0 * n
     assert float(r.grads["x"]) == 6.0 * n
     assert all(g.grad is not None for g in r.graph)
+
+
+# -- hints for the usual typing mistakes (issue 16) --------------------------------------
+
+@pytest.mark.parametrize("program, message", [
+    ("ln(x)", "unknown function 'ln' — did you mean 'log'?"),
+    ("arctan(x)", "unknown function 'arctan' — did you mean 'atan'?"),
+    ("sine(x)", "unknown function 'sine' — did you mean 'sin'?"),
+    ("sin x", "expected ';' or a new line, found 'x' (to call sin, write sin(x))"),
+    ("x \u2212 1", "unexpected character '\u2212' (minus sign): write '-'"),
+    ("x\u00b2", "unexpected character '\u00b2' (superscript two): write '**2'"),
+    ("2 \u00d7 x", "unexpected character '\u00d7' (multiplication sign): write '*'"),
+    ("x*2,5", "the output is a tuple of 2 values (a comma separates them): did you mean "
+              "2.5? (decimals take a point)"),
+])
+def test_typing_mistakes_get_a_hint(program, message):
+    assert error(program, {"x": 2.0}).message == message
+
+
+def test_bound_names_the_program_never_reads_are_listed():
+    r = evaluate("x * 2", {"x": 1.0, "y": 3.0, "X": 2.0})
+    assert r.unused == ["y", "X"]

@@ -245,7 +245,7 @@ ERRORS = [
     ("x.__f(1)", "names starting with '__' are not allowed", 1, 3),
     ("f(__k=1)", "names starting with '__' are not allowed", 1, 3),
     ("__y = 1", "names starting with '__' are not allowed", 1, 1),
-    ("x\u00a0+ 1", "unexpected character U+00A0", 1, 2),
+    ("x\u00a0+ 1", "unexpected character U+00A0 (no-break space): write a plain space", 1, 2),
     ("x\x00", "unexpected character U+0000", 1, 2),
     # assignment targets
     ("f(x) = 2", "cannot assign to a function call", 1, 1),

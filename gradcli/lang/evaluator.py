@@ -84,6 +84,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     result.bound = bound
     result.outputs = run.outputs
     result.printed = "".join(run.printed)
+    result.unused = [name for name in leaves if name not in run.used]
     return result
 
 
@@ -100,6 +101,7 @@ class GradRun(Interpreter):
         self.dtype = np.dtype(dtype)
         self.names: dict[int, str] = {id(t): n for n, t in leaves.items()}
         self.leaf_ids = {id(t) for t in leaves.values()}
+        self.used: set = set()                 # bound names the program read
         self.made_leaves: dict[str, Tensor] = {}   # requires_grad_() on computed values
         self.tape = Tape(on_result=self._retain if retain_grad else None)
         self.events = self.tape.events
@@ -197,6 +199,9 @@ class GradRun(Interpreter):
             if output is None:
                 raise InputError("the output is None, so there is nothing to differentiate "
                                  "(a .grad is None until a backward pass reaches its tensor)")
+            if isinstance(output, tuple):
+                raise InputError(f"the output is a tuple of {len(output)} values (a comma "
+                                 f"separates them){_decimal_comma_hint(self.source)}")
             if not isinstance(output, Tensor) or not output.requires_grad:
                 raise AutogradError(
                     "element 0 of tensors does not require grad and does not have a grad_fn "
@@ -251,6 +256,8 @@ class GradRun(Interpreter):
         scopes = self.frame.scopes
         for scope in scopes:
             if name in scope:
+                if name in self.leaves:
+                    self.used.add(name)
                 return scope[name]
         value = self.builtins.get(name, _NO_OUTPUT)
         if value is _NO_OUTPUT:
@@ -364,6 +371,12 @@ class GradRun(Interpreter):
         if name in modules:
             return modules[name]
         return super().import_module(name, node)
+
+
+def _decimal_comma_hint(source: str) -> str:
+    import re
+    m = re.search(r"(?<![\w.])(\d+),(\d+)(?![\w.])", source)
+    return f": did you mean {m.group(1)}.{m.group(2)}? (decimals take a point)" if m else ""
 
 
 def _small_int_result(op: str, a: int, b: int) -> bool:

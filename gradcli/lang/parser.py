@@ -19,9 +19,11 @@ from typing import Collection, Optional
 from gradcli.errors import LimitError, ParseError
 from gradcli.lang import ast
 from gradcli.lang.exprparser import ExprParser
-from gradcli.lang.statements import COMPOUND, UNSUPPORTED, StatementParser
+from gradcli.lang.statements import (CALL_HINT_NAMES, COMPOUND, UNSUPPORTED,
+                                     StatementParser)
 from gradcli.lang.suggest import closest
-from gradcli.lang.tokenizer import DEDENT, EOF, INDENT, NAME, NEWLINE, Token, tokenize
+from gradcli.lang.tokenizer import (DEDENT, EOF, INDENT, NAME, NEWLINE, NUMBER, Token,
+                                    tokenize)
 
 _CLOSERS = {"(": ")", "[": "]", "{": "}"}
 
@@ -70,12 +72,13 @@ class Parser(StatementParser, ExprParser):
         self.functions = 0                  # function bodies around it
         self._tokens = tokenize(source, lenient_indent=dialect == "grad", span=span)
         self._peeked: Optional[Token] = None
+        self.previous: Optional[Token] = None   # the last token consumed
         self.tok: Token = next(self._tokens)   # the current (next unconsumed) token
 
     # -- token helpers -------------------------------------------------------------
     def advance(self) -> Token:
         """Consume the current token and return it."""
-        tok = self.tok
+        tok = self.previous = self.tok
         if self._peeked is not None:
             self.tok, self._peeked = self._peeked, None
         else:
@@ -162,7 +165,16 @@ class Parser(StatementParser, ExprParser):
                 return statements
             if tok.kind in (")", "]", "}"):
                 raise self.error(f"unexpected '{tok.kind}'", tok)
-            raise self.error(f"expected ';' or a new line, found {tok.describe()}", tok)
+            raise self.error(f"expected ';' or a new line, found {tok.describe()}"
+                             f"{self.call_hint(tok)}", tok)
+
+    def call_hint(self, tok: Token) -> str:
+        """'sin x': a function name followed by its argument without parentheses."""
+        prev = self.previous
+        if prev is not None and prev.kind == NAME and prev.text in CALL_HINT_NAMES and \
+                tok.kind in (NAME, NUMBER):
+            return f" (to call {prev.text}, write {prev.text}({tok.text}))"
+        return ""
 
     def block(self, owner: Token) -> tuple:
         """The body after ``if ...:`` and friends: an indented block, or simple

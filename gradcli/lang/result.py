@@ -69,9 +69,9 @@ class Result(_Record):
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check", "outputs", "printed")
+                 "row_of", "check", "outputs", "printed", "unused")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of", "outputs", "printed")
+               "row_of", "outputs", "printed", "unused")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)

@@ -14,6 +14,9 @@ UNSUPPORTED = {
     "yield": "'yield' is not supported", "async": "'async' is not supported",
     "await": "'await' is not supported", "nonlocal": "'nonlocal' is not supported",
 }
+# Functions people write without parentheses, as in maths ('sin x').
+CALL_HINT_NAMES = frozenset("""sin cos tan asin acos atan sinh cosh tanh exp log log2
+    log10 sqrt abs sigmoid relu softplus erf sum mean norm""".split())
 COMPOUND = {"if": "compound_if", "while": "compound_while", "for": "compound_for",
             "def": "compound_def", "@": "compound_decorated", "with": "compound_with",
             "try": "compound_try"}

@@ -21,16 +21,33 @@ def edit_distance(a: str, b: str) -> int:
     return prev[len(b)]
 
 
+# What people type from maths, numpy or other languages, and gradcli's name for it.
+SYNONYMS = {"ln": "log", "arcsin": "asin", "arccos": "acos", "arctan": "atan",
+            "arctan2": "atan2", "arcsinh": "asinh", "arccosh": "acosh", "arctanh": "atanh",
+            "sqr": "square", "power": "pow", "absolute": "abs", "fabs": "abs",
+            "logistic": "sigmoid", "expit": "sigmoid", "dotproduct": "dot",
+            "transpose": "t", "avg": "mean", "average": "mean", "maxium": "maximum",
+            "sine": "sin", "cosine": "cos", "tangent": "tan"}
+
+
 def closest(name: str, known: Iterable[str]) -> Optional[str]:
     """The known name fewest edits away (at most a third of the name's length, at least
-    1), preferring names of the same length; None when nothing is that close."""
+    1), preferring a name that begins the other ('sine' -> 'sin', not 'sinh') and then
+    names of the same length; a known synonym first ('ln' -> 'log'); None when nothing
+    is that close."""
+    synonym = SYNONYMS.get(name.lower())
+    if synonym is not None and synonym in known:
+        return synonym
     limit = max(1, len(name) // 3)
+    lowered = name.lower()
     best = None
     for candidate in sorted(known):
-        d = edit_distance(name.lower(), candidate.lower())
+        other = candidate.lower()
+        d = edit_distance(lowered, other)
         if d > limit:
             continue
-        key = (d, abs(len(candidate) - len(name)))
+        prefix = not (lowered.startswith(other) or other.startswith(lowered))
+        key = (d, prefix, abs(len(candidate) - len(name)))
         if best is None or key < best[0]:
             best = (key, candidate)
     return None if best is None else best[1]

@@ -23,6 +23,7 @@ indentation.  Nothing here evaluates text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Iterator
 
 from gradcli.errors import LimitError, ParseError
@@ -59,6 +60,17 @@ _INDENT = re.compile(r"[ \t\f\r]*")
 _WORD_TAIL = re.compile(r"[A-Za-z0-9_]+")
 _BLANK_LINE = re.compile(r"[ \t\f\v\r]*(?:\#[^\n]*)?(?:\n|\Z)")
 _OPEN, _CLOSE = "([{", ")]}"
+# Characters pasted from documents, and what to type instead.
+LOOK_ALIKES = {
+    "\u2212": "write '-'", "\u2013": "write '-'", "\u2014": "write '-'",
+    "\u00d7": "write '*'", "\u22c5": "write '*'", "\u00b7": "write '*'",
+    "\u00f7": "write '/'", "\u00b2": "write '**2'", "\u00b3": "write '**3'",
+    "\u221a": "write sqrt(x)", "\u03c0": "write pi",
+    "\u2018": "write a plain quote '", "\u2019": "write a plain quote '",
+    "\u201c": 'write a plain quote "', "\u201d": 'write a plain quote "',
+    "\u2264": "write '<='", "\u2265": "write '>='", "\u2260": "write '!='",
+    "\u00a0": "write a plain space",
+}
 
 
 class Token:
@@ -233,7 +245,13 @@ class _Lexer:
         return None
 
     def on_error(self, start: int, end: int):
-        raise self.error(f"unexpected character {show_char(self.source[start])}", start)
+        ch = self.source[start]
+        hint = LOOK_ALIKES.get(ch)
+        if hint is not None:
+            raise self.error(f"unexpected character {show_char(ch)} "
+                             f"({unicodedata.name(ch, 'U+%04X' % ord(ch)).lower()}): "
+                             f"{hint}", start)
+        raise self.error(f"unexpected character {show_char(ch)}", start)
 
     def finish(self) -> Iterator[Token]:
         real = self.last_real
