@@ -25,6 +25,8 @@ _EXPORTS = {
     "functional": "gradcli.autograd",
     "evaluate": "gradcli.api",
     "run": "gradcli.api",
+    "jacobian": "gradcli.api",
+    "hessian": "gradcli.api",
     "Result": "gradcli.lang.evaluator",
     "GradcliError": "gradcli.errors",
 }
