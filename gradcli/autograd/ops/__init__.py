@@ -1,6 +1,7 @@
 """The op table (see :mod:`.core`); importing this package registers every op."""
 
-from . import elementwise, linalg, reduce, shape  # noqa: F401  (registration side effects)
+# (imported for their registrations)
+from . import backward, elementwise, linalg, reduce, shape, writes  # noqa: F401
 from .core import REGISTRY, STRUCTURAL, Op
 
 __all__ = ["REGISTRY", "STRUCTURAL", "Op"]
