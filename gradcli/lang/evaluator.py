@@ -359,11 +359,11 @@ class _Run:
         if node.name == "grad":
             grad = value.grad
             # later backward calls update this .grad in place: keep what was read
-            snapshot = None if grad is None else Tensor._make(grad.data, grad.grad_fn)
+            snapshot = None if grad is None else Tensor._make(grad.data.copy(), grad.grad_fn)
             self.events.append(("read_grad", value, grad, snapshot))
             return value.grad
         if node.name == "data":
-            return value.detach()
+            return value.torch_data     # PyTorch's .data: same storage, own version
         raise InputError(f"unknown attribute '.{node.name}' (there are .T, .grad and .data)")
 
 
