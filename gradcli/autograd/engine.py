@@ -133,7 +133,7 @@ def _accumulate_leaf(var: Tensor, g, create_graph: bool, stolen: set) -> None:
     else:
         grad = var._grad
         np.add(grad.data, g, out=grad.data, casting="unsafe")
-        grad._vc.value += 1
+        grad._counter().value += 1
 
 
 def _retain(tensor: Tensor, g, create_graph: bool) -> None:

@@ -60,7 +60,6 @@ def apply(op, *args, **params) -> Tensor:
     """Run ``op`` on tensors (and plain numbers where the op takes them)."""
     flat = args[0] if op.variadic else args
     arrays = []
-    grad_on = is_grad_enabled()
     track = False
     dtype = None
     uniform = wrapped = True
@@ -70,11 +69,11 @@ def apply(op, *args, **params) -> Tensor:
             arrays.append(data)
             if dtype is None:
                 dtype = data.dtype
-            elif data.dtype != dtype:
+            elif data.dtype is not dtype and data.dtype != dtype:
                 uniform = False
-            wrapped = wrapped and a._wrapped
-            if grad_on and not track and (
-                    a._requires_grad or (a._view is not None and a.requires_grad)):
+            if not a._wrapped:
+                wrapped = False
+            if not track and (a._requires_grad or (a._view is not None and a.requires_grad)):
                 track = True
         else:
             arrays.append(a)
@@ -82,22 +81,25 @@ def apply(op, *args, **params) -> Tensor:
         out_dtype = dtype               # the common case: Python numbers are weak
     else:
         out_dtype = _promote(op, flat, arrays)
+    forward = op.forward
+    if op.forward_f32 is not None and out_dtype is _F32:
+        forward = op.forward_f32
     try:
-        out = op.forward(arrays, **params) if op.variadic else op.forward(*arrays, **params)
+        out = forward(arrays, **params) if op.variadic else forward(*arrays, **params)
     except ValueError as exc:       # numpy's broadcasting error: say it as PyTorch does
         if op.broadcasts:
             broadcast_shape(op.name, [np.shape(x) for x in arrays if np.ndim(x)])
         raise ShapeError(f"{op.name}: {exc}") from None
     if type(out) is not np.ndarray:
         out = np.asarray(out)
-    if out_dtype is not None and out.dtype != out_dtype:
+    if out_dtype is not None and out.dtype is not out_dtype and out.dtype != out_dtype:
         out = out.astype(out_dtype)
-    elif not op.view and out.base is not None and _aliases(out, arrays):
+    elif out.base is not None and not op.view and _aliases(out, arrays):
         out = out.copy()
     if not op.keeps_layout and not out.flags.c_contiguous:
         out = np.ascontiguousarray(out)
-    if track and out.dtype.kind == "f":
-        node = _record(op, flat, params, out, uniform)
+    if track and out.dtype.kind == "f" and is_grad_enabled():
+        node = _record(op, flat, params, out, uniform and out.dtype is dtype)
         result = Tensor._make(out, node)
         if op.save_out:
             node.save_output(result)
@@ -111,6 +113,9 @@ def apply(op, *args, **params) -> Tensor:
     if tape is not None:
         tape.op(result, op, tuple(flat), params)
     return result
+
+
+_F32 = _dt.float32
 
 
 def _aliases(out: np.ndarray, arrays) -> bool:
@@ -143,7 +148,8 @@ def _promote(op, flat, arrays):
     return _dt.bool_ if rule == "compare" else common
 
 
-def _record(op, flat, params, out, uniform: bool) -> Node:
+def _record(op, flat, params, out, same_dtypes: bool) -> Node:
+    """(``same_dtypes``: every input has the output's dtype.)"""
     """The node for one op application: edges, input shapes and the saved inputs."""
     edges, shapes, keep = [], [], []
     versions = [] if op.saves else None
@@ -164,7 +170,7 @@ def _record(op, flat, params, out, uniform: bool) -> Node:
             saved = save_all or (i < 8 and mask[i])
             keep.append(a if saved else None)
             if versions is not None:
-                versions.append(a._vc.value if saved else None)
+                versions.append((0 if a._vc is None else a._vc.value) if saved else None)
         else:
             edges.append(None)
             shapes.append(None)
@@ -172,7 +178,7 @@ def _record(op, flat, params, out, uniform: bool) -> Node:
             if versions is not None:
                 versions.append(None)
     dtypes = None
-    if not uniform or (flat and isinstance(flat[0], Tensor) and flat[0].data.dtype != out.dtype):
+    if not same_dtypes:
         dtypes = tuple(a.data.dtype if isinstance(a, Tensor) else None for a in flat)
     node = Node(op, tuple(edges), params, tuple(shapes), out.dtype, dtypes)
     node._inputs = tuple(keep)
@@ -192,6 +198,19 @@ def _param_names(op, arity: int) -> tuple:
     except (TypeError, ValueError):       # numpy ufuncs: inputs only
         return ()
     return names[arity:]
+
+
+def _by_dtype(op):
+    """An op's numpy forward, its float32 one for float32 arrays (the first argument
+    that is an array decides)."""
+    forward, forward_f32, f32 = op.forward, op.forward_f32, _dt.float32
+
+    def fn(*args, **params):
+        for a in args:
+            if type(a) is np.ndarray:
+                return (forward_f32 if a.dtype is f32 else forward)(*args, **params)
+        return forward(*args, **params)
+    return fn
 
 
 class _Ops:
@@ -216,6 +235,8 @@ class _Ops:
                     params.update(zip(names, args[arity:]))
                     args = args[:arity]
                 return apply(op, *args, **params)
+        elif op.forward_f32 is not None:
+            fn = _by_dtype(op)
         else:
             fn = op.forward
         setattr(self, name, fn)   # cache: later lookups skip __getattr__
@@ -271,7 +292,7 @@ class _Ops:
         """Mark ``t`` as changed in place (PyTorch's formula ends with an in-place op,
         such as ``masked_fill_``, which bumps the result's version)."""
         if self.tensor_mode:
-            t._vc.value += 1
+            t._counter().value += 1
         return t
 
     def lift(self, x):

@@ -269,7 +269,7 @@ def matmul(a, b) -> Tensor:
         # is no view (of a product nobody else holds) and is at version 1
         out = apply(OPS["squeeze_dims"], mm(unsqueeze(a, 0), b), dims=(0,))
         out._view = None
-        out._vc.value += 1
+        out._counter().value += 1
         return out
     return mm(a, b)
 

@@ -56,7 +56,7 @@ def apply_inplace(t: Tensor, fn, *others, idempotent: bool = False) -> Tensor:
     if tape is not None:
         tape.before_write(t)
     np.copyto(t.data, result.data, casting="unsafe")
-    t._vc.value += 1
+    t._counter().value += 1
     if node is not None:
         if node._out_vc is not None:
             node.save_output(t)              # the op's output is t itself now

@@ -114,42 +114,46 @@ class Node:
     # -- saved values -----------------------------------------------------------------
     def save_output(self, out_tensor) -> None:
         self._out = out_tensor.data
-        self._out_vc = out_tensor._vc
-        self._out_version = out_tensor._vc.value
+        self._out_vc = out_tensor._counter()
+        self._out_version = self._out_vc.value
 
     def unpack(self, as_tensors: bool):
         """The saved inputs (Meta for unsaved ones) and output, checked for freeing and
         in-place modification; arrays, or tensors when building a differentiable graph."""
-        if self.released and self.op.saves:
+        op = self.op
+        if self.released and op.saves:
             raise AutogradError(SECOND_BACKWARD)
-        saved = self._inputs
-        inputs = [None] * len(self.shapes)
+        saved, shapes = self._inputs, self.shapes
+        inputs = [None] * len(shapes)
         # checked in PyTorch's order (its saved inputs, sorted by name), so the first
         # modified one is the one PyTorch's error names
-        for i in self.op.vjp_order or range(len(self.shapes)):
+        for i in op.vjp_order or range(len(shapes)):
             value = saved[i] if saved is not None else None
             if value is None:
-                shape = self.shapes[i]
-                strides = self.strides[i] if self.strides is not None else None
-                inputs[i] = Meta(shape, self.dtype, strides) if shape is not None else None
+                if shapes[i] is not None:
+                    strides = self.strides[i] if self.strides is not None else None
+                    inputs[i] = Meta(shapes[i], self.dtype, strides)
                 continue
-            vc = getattr(value, "_vc", None)
-            if vc is not None:
-                expected = self._versions[i]
-                if vc.value != expected:
+            expected = self._versions[i] if self._versions is not None else None
+            if expected is not None:            # a saved tensor
+                vc = value._vc
+                now = 0 if vc is None else vc.value
+                if now != expected:
                     raise modified_error(value.data.dtype, value.shape, value.grad_fn,
-                                         vc.value, expected)
-                value = value if as_tensors else value.data
+                                         now, expected)
+                if not as_tensors:
+                    value = value.data
             inputs[i] = value
         out = None
-        if self._out_vc is not None:
-            if self._out_vc.value != self._out_version:
+        out_vc = self._out_vc
+        if out_vc is not None:
+            if out_vc.value != self._out_version:
                 raise modified_error(self._out.dtype, self._out.shape, self,
-                                     self._out_vc.value, self._out_version)
+                                     out_vc.value, self._out_version)
             out = self._out
             if as_tensors:
                 from .tensor import Tensor
-                out = Tensor._make(out, self, self._out_vc)
+                out = Tensor._make(out, self, out_vc)
         return inputs, out
 
     def release(self) -> None:
@@ -162,12 +166,16 @@ class Node:
     def apply_vjps(self, g, F, needed=None) -> list:
         """The gradient for each input edge (None where not wanted); ``needed``: the
         nodes that lead to a wanted input (None: every edge is wanted)."""
-        wants = [e is not None and (needed is None or e in needed) for e in self.next_edges]
+        if needed is None:
+            wants = [e is not None for e in self.next_edges]
+        else:
+            wants = [e is not None and e in needed for e in self.next_edges]
         return self.vjps(g, F, wants)
 
     def vjps(self, g, F, wants) -> list:
         op = self.op
-        inputs, out = self.unpack(as_tensors=F.tensor_mode)
+        tensor_mode = F.tensor_mode
+        inputs, out = self.unpack(tensor_mode)
         params = self.params
         if op.variadic:
             grads = list(op.vjps[0](F, g, inputs, out, **params))
@@ -175,21 +183,26 @@ class Node:
             grads = list(op.joint(F, g, *inputs, out, wants, **params))
         else:
             grads = [None] * len(wants)
+            vjps = op.vjps
             for i in op.vjp_order or range(len(wants)):
                 if wants[i]:
-                    grads[i] = op.vjps[i](F, g, *inputs, out, **params)
-        lift = F.lift if F.tensor_mode else None
-        broadcasts, shapes, dtypes, dtype = op.broadcasts, self.shapes, self.dtypes, self.dtype
+                    grads[i] = vjps[i](F, g, *inputs, out, **params)
+        broadcasts, dtypes = op.broadcasts, self.dtypes
+        if not (tensor_mode or broadcasts or dtypes is not None):
+            return grads                    # the common case: nothing to adjust
+        shapes = self.shapes
         for i, gi in enumerate(grads):
             if gi is None:
                 continue
-            if lift is not None:
-                gi = lift(gi)
-            if broadcasts and np.shape(gi) != shapes[i]:
+            if tensor_mode:
+                gi = F.lift(gi)
+            if broadcasts and getattr(gi, "shape", ()) != shapes[i]:
                 gi = F.sum_to(gi, shapes[i])
-            want = dtypes[i] if dtypes is not None else dtype
-            if getattr(gi, "dtype", want) != want:
-                gi = F.to_copy(gi, dtype=want)
+            if dtypes is not None:          # inputs of other dtypes: cast their grads
+                want = dtypes[i]
+                have = getattr(gi, "dtype", want)
+                if have is not want and have != want:
+                    gi = F.to_copy(gi, dtype=want)
             grads[i] = gi
         return grads
 

@@ -66,7 +66,7 @@ class Tape:
 
     # -- aliases --------------------------------------------------------------------
     def alias(self, source, alias) -> None:
-        group = self._aliases.setdefault(source._vc.storage, [])
+        group = self._aliases.setdefault(source.storage_key, [])
         if not group:
             group.append(source)
         group.append(alias)
@@ -74,7 +74,7 @@ class Tape:
     def before_write(self, target) -> None:
         """Snapshot every alias of ``target``'s storage (but ``target`` itself, whose
         ``before`` the in-place event carries) not snapshotted yet."""
-        group = self._aliases.pop(target._vc.storage, None)
+        group = self._aliases.pop(target.storage_key, None)
         if not group:
             return
         from .tensor import Tensor

@@ -41,7 +41,7 @@ class VersionCounter:
     """The version counter a tensor shares with its views and ``detach()`` aliases;
     ``storage`` identifies the array they all live on (also shared by ``.data``)."""
 
-    __slots__ = ("value", "storage", "__weakref__")
+    __slots__ = ("value", "storage")
 
     def __init__(self, storage=None):
         self.value = 0
@@ -93,7 +93,7 @@ class Tensor:
         self._grad = None
         self._grad_fn = None
         self._requires_grad = False
-        self._vc = VersionCounter()
+        self._vc = None                 # made on first need (see _counter)
         self._view = None
         self._retains_grad = False
         self._accumulator = None
@@ -113,7 +113,7 @@ class Tensor:
         t._grad = None
         t._grad_fn = grad_fn
         t._requires_grad = grad_fn is not None
-        t._vc = VersionCounter() if vc is None else vc
+        t._vc = vc
         t._view = None
         t._retains_grad = False
         t._accumulator = None
@@ -177,15 +177,24 @@ class Tensor:
     def retains_grad(self) -> bool:
         return self._retains_grad
 
+    def _counter(self) -> VersionCounter:
+        """The version counter, made on first need: most tensors are never written in
+        place nor aliased, and their version stays 0 without one."""
+        vc = self._vc
+        if vc is None:
+            vc = self._vc = VersionCounter()
+        return vc
+
     @property
     def _version(self) -> int:
-        return self._vc.value
+        vc = self._vc
+        return 0 if vc is None else vc.value
 
     @property
     def storage_key(self):
         """Identifies the memory this tensor's values live in: equal for a tensor and its
         views, ``detach()`` and ``.data`` aliases (writes through one change the others)."""
-        return self._vc.storage
+        return self._counter().storage
 
     @property
     def _base(self):
@@ -307,7 +316,7 @@ class Tensor:
 
     def detach(self) -> "Tensor":
         """A new leaf on the same storage and version counter, without history."""
-        out = Tensor._make(self.data, None, self._vc)
+        out = Tensor._make(self.data, None, self._counter())
         _tape.note_alias(self, out)
         return out
 
@@ -322,7 +331,7 @@ class Tensor:
     def torch_data(self) -> "Tensor":
         """PyTorch's ``Tensor.data``: the same storage, no history, and a version counter
         of its own (so changes through it go unnoticed by autograd, as in PyTorch)."""
-        out = Tensor._make(self.data, None, VersionCounter(self._vc.storage))
+        out = Tensor._make(self.data, None, VersionCounter(self._counter().storage))
         _tape.note_alias(self, out)
         return out
 

@@ -72,7 +72,7 @@ class ViewInfo:
 
 def make_view(result, source, op, params) -> None:
     """Make ``result`` (whose array views ``source``'s) a view of ``source``."""
-    result._vc = source._vc
+    result._vc = source._counter()
     _tape.note_alias(source, result)
     if result.data.dtype.kind != "f":
         return                      # shares storage and version; nothing to differentiate

@@ -27,7 +27,7 @@ class Op:
                  "derivative", "broadcasts", "variadic", "syntax", "internal", "undefined",
                  "needs", "save_all", "save_mask", "save_out", "view", "dtype_rule",
                  "float_only", "same_float", "scalar_args", "geometry", "vjp_order",
-                 "joint", "keeps_layout")
+                 "joint", "keeps_layout", "forward_f32")
 
     def __init__(self, name: str, grad_fn: str, forward: Callable, vjps: tuple, *,
                  saves: str = "", sympy: object = None, elementwise: bool = False,
@@ -76,6 +76,8 @@ class Op:
         # transposed input, a transposed result); other ops give a contiguous one.  It
         # decides whether a later reshape is a view.
         self.keeps_layout = (elementwise or view) if keeps_layout is None else keeps_layout
+        self.forward_f32 = None       # the forward for float32, where it rounds otherwise
+        #                               (installed by .float32)
         self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
         # floating inputs of one dtype give that dtype (apply's fast path)
         self.same_float = self.dtype_rule in ("promote", "float", "float_only")

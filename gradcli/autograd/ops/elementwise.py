@@ -13,6 +13,7 @@ import numpy as np
 
 from ...errors import InputError
 from .core import register, where_any
+from .float32 import silu_backward
 
 LN2 = math.log(2.0)
 OTHER_FIRST = (1, 0)      # PyTorch computes "other" (or "exponent") before "self"
@@ -57,7 +58,10 @@ def _softplus_vjp(F, g, x, out):
 
 
 def _silu_vjp(F, g, x, out):
-    """PyTorch's infinitely_differentiable_silu_backward."""
+    """PyTorch's silu_backward kernel in a plain backward; under create_graph its
+    infinitely_differentiable_silu_backward."""
+    if not F.tensor_mode:
+        return silu_backward(g, x)
     s = F.sigmoid(x)
     right = F.add_scalar(x * F.sub(1, s), 1)
     return g * s * right
@@ -98,7 +102,26 @@ register(name="neg", grad_fn="NegBackward0", forward=np.negative,
 
 # ---- powers --------------------------------------------------------------------------
 
-register(name="pow", grad_fn="PowBackward0", forward=np.power, saves="a", scalar_args=(1,),
+def _pow_scalar(x, n):
+    """x ** n with PyTorch's special cases for floats (x*x, x*x*x, sqrt, 1/sqrt, 1/x,
+    1/(x*x): what its kernel computes for those exponents, rounding included)."""
+    if isinstance(x, np.ndarray) and x.dtype.kind == "f":
+        if n == 2:
+            return x * x
+        if n == 3:
+            return x * x * x
+        if n == 0.5:
+            return np.sqrt(x)
+        if n == -0.5:
+            return 1 / np.sqrt(x)
+        if n == -1:
+            return 1 / x
+        if n == -2:
+            return 1 / (x * x)
+    return np.power(x, n)
+
+
+register(name="pow", grad_fn="PowBackward0", forward=_pow_scalar, saves="a", scalar_args=(1,),
          vjps=(lambda F, g, x, n, out: _pow_vjp(F, g, x, n), None),
          sympy=lambda sp, x, n: x ** n, elementwise=True, derivative=("n*x**(n - 1)",),
          syntax="x ** NUMBER, x ^ NUMBER")
