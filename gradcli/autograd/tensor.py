@@ -20,10 +20,10 @@ import weakref
 
 import numpy as np
 
-from ..errors import AutogradError, InputError, ShapeError
+from ..errors import AutogradError, InputError
 from . import dtypes as _dt
-from .grad_mode import is_grad_enabled
 from .node import AccumulateGrad
+from .operators import Operators
 
 LEAF_FLAG = "you can only change requires_grad flags of leaf variables."
 DETACH_HINT = (" If you want to use a computed variable in a subgraph that doesn't require "
@@ -81,8 +81,9 @@ def _supported(dtype: np.dtype) -> np.dtype:
     raise TypeError(f"arrays of {dtype} are not supported")
 
 
-class Tensor:
-    """An n-dimensional array that records the operations applied to it."""
+class Tensor(Operators):
+    """An n-dimensional array that records the operations applied to it (its operators
+    and in-place methods: :mod:`.operators`)."""
 
     __slots__ = ("data", "_grad", "_grad_fn", "_requires_grad", "_vc", "_view",
                  "_retains_grad", "_accumulator", "_wrapped", "__weakref__")
@@ -357,126 +358,10 @@ class Tensor:
         else:
             self._grad.zero_()
 
-    # -- in-place updates (SPEC 3.6, 3.8) ---------------------------------------------
-    def _inplace(self, fn, other) -> "Tensor":
-        """``fn(self, other)`` written into ``self`` (what ``t += e`` runs)."""
-        return _inplace.apply_inplace(self, fn, other)
-
-    def add_(self, other):
-        return _inplace.apply_inplace(self, _F.add, other)
-
-    def sub_(self, other):
-        return _inplace.apply_inplace(self, _F.sub, other)
-
-    def mul_(self, other):
-        return _inplace.apply_inplace(self, _F.mul, other)
-
-    def div_(self, other):
-        return _inplace.apply_inplace(self, _F.div, other)
-
-    def zero_(self):
-        return _inplace.apply_inplace(self, _F.zero, idempotent=True)
-
-    def fill_(self, value):
-        return _inplace.apply_inplace(self, _F.fill, value, idempotent=True)
-
-    def copy_(self, src):
-        return _inplace.apply_inplace(self, _F.copy, src)
-
-    __iadd__ = add_
-    __isub__ = sub_
-    __imul__ = mul_
-    __itruediv__ = div_
-
-    def __setitem__(self, key, value) -> None:
-        """``x[key] = value``: fill or copy into the view ``x[key]`` (CopySlices)."""
-        view = _F.index(self, key, keep_full=True)
-        if isinstance(value, Tensor) and value.data.ndim:
-            view.copy_(value)
-        else:
-            view.fill_(value)
-
-    # -- operators --------------------------------------------------------------------
-    def __add__(self, other):
-        return _F.add(self, other)
-
-    def __radd__(self, other):
-        return _F.add(other, self)
-
-    def __sub__(self, other):
-        return _F.sub(self, other)
-
-    def __rsub__(self, other):
-        return _F.sub(other, self)
-
-    def __mul__(self, other):
-        return _F.mul(self, other)
-
-    def __rmul__(self, other):
-        return _F.mul(other, self)
-
-    def __truediv__(self, other):
-        return _F.div(self, other)
-
-    def __rtruediv__(self, other):
-        return _F.div(other, self)
-
-    def __pow__(self, other):
-        return _F.pow(self, other)
-
-    def __rpow__(self, other):
-        return _F.pow(other, self)
-
-    def __matmul__(self, other):
-        return _F.matmul(self, other)
-
-    def __rmatmul__(self, other):
-        return _F.matmul(other, self)
-
-    def __neg__(self):
-        return _F.neg(self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _F.abs(self)
-
-    def __getitem__(self, index):
-        return _F.index(self, index)
-
-    def __eq__(self, other):
-        return _F.eq(self, other)
-
-    def __ne__(self, other):
-        return _F.ne(self, other)
-
-    def __lt__(self, other):
-        return _F.lt(self, other)
-
-    def __le__(self, other):
-        return _F.le(self, other)
-
-    def __gt__(self, other):
-        return _F.gt(self, other)
-
-    def __ge__(self, other):
-        return _F.ge(self, other)
-
-    @property
-    def T(self):
-        return _F.transpose_all(self)
-
-    __hash__ = object.__hash__
 
 
 _C_NAME = {_dt.float32: "float", _dt.float64: "double", _dt.int64: "long int",
            _dt.bool_: "bool"}
-
-
-def _shape_error(got, want):
-    return ShapeError(f"output with shape {list(want)} doesn't match the broadcast shape "
-                      f"{list(got)}")
 
 
 def tensor(data, requires_grad: bool = False, dtype=None) -> Tensor:
@@ -496,5 +381,8 @@ def wrapped_number(value) -> Tensor:
 
 from . import functional as _F  # noqa: E402  (functional needs Tensor defined first)
 from . import inplace as _inplace  # noqa: E402
+from . import operators as _operators  # noqa: E402
 from . import tape as _tape  # noqa: E402
 from . import views as _views  # noqa: E402
+
+_operators.connect(_F, _inplace)

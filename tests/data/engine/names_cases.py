@@ -62,7 +62,7 @@ def _orders(expr: str, setup: str, inputs: str) -> str:
         "up = leaf([0.9] * u.numel()).reshape(u.shape)",
         f"g = grad(y, ({inputs},), grad_outputs=up, create_graph=True, allow_unused=True)",
         "s1 = graph(g[0]) if g[0] is not None else 'None'",
-        f"k = [t for t in g if t is not None and t.requires_grad]",
+        "k = [t for t in g if t is not None and t.requires_grad]",
         "z = sum(stack([(t * t).sum() for t in k])) if k else None",
         f"h = grad(z, ({inputs},), create_graph=True, allow_unused=True) if k else ()",
         "s2 = graph(h[0]) if h and h[0] is not None else 'None'",
