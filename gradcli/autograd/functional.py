@@ -17,7 +17,7 @@ from ..errors import InputError, ShapeError
 from .function import apply
 from .ops import REGISTRY
 from .ops.core import norm_dim
-from .dtypes import SCALAR_NAME, as_dtype
+from .dtypes import SCALAR_NAME
 from .tensor import Tensor, tensor, wrapped_number
 
 OPS = REGISTRY
@@ -142,92 +142,6 @@ def neg(x) -> Tensor:
                          "are trying to invert a mask, use the `~` or `logical_not()` operator "
                          "instead.")
     return apply(OPS["neg"], x)
-
-
-# ---- comparisons (bool results, no grad) -------------------------------------------------
-
-def _comparison(name: str):
-    def compare(a, b) -> Tensor:
-        a, b = _operand(a), _operand(b)
-        if not isinstance(a, Tensor):
-            a = as_tensor(a)
-        return apply(OPS[name], a, b)
-    compare.__name__ = name
-    compare.__doc__ = f"a {OPS[name].syntax.split()[1]} b elementwise: a bool tensor"
-    return compare
-
-
-eq, ne, lt, le, gt, ge = (_comparison(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
-
-
-def all_(x) -> Tensor:
-    """``x.all()``: whether every element is nonzero (a 0-d bool tensor)."""
-    return apply(OPS["all"], as_tensor(x))
-
-
-def any_(x) -> Tensor:
-    """``x.any()``: whether some element is nonzero (a 0-d bool tensor)."""
-    return apply(OPS["any"], as_tensor(x))
-
-
-# ---- in-place ops, run out of place (Tensor.zero_() etc. write the result) -------------
-
-def zero(x) -> Tensor:
-    return apply(OPS["zero"], as_tensor(x))
-
-
-def fill(x, value) -> Tensor:
-    x = as_tensor(x)
-    if isinstance(value, Tensor):
-        if value.data.ndim:
-            raise InputError("fill_ only supports 0-dimension value tensor but got tensor "
-                             f"with {value.data.ndim} dimensions.")
-        return apply(OPS["fill_tensor"], x, value)
-    return apply(OPS["fill"], x, value=_plain(value))
-
-
-def copy(x, src) -> Tensor:
-    x = as_tensor(x)
-    src = as_tensor(src, like=x)
-    try:
-        np.broadcast_shapes(src.shape, x.shape)
-    except ValueError:
-        raise ShapeError(f"The size of tensor a ({x.shape[-1] if x.shape else 1}) must match "
-                         f"the size of tensor b ({src.shape[-1] if src.shape else 1}) at "
-                         "non-singleton dimension") from None
-    return apply(OPS["copy"], x, src)
-
-
-# ---- copies and conversions ------------------------------------------------------------
-
-def clone(x) -> Tensor:
-    return apply(OPS["clone"], as_tensor(x))
-
-
-def to(x, dtype) -> Tensor:
-    """``x.to(dtype)``: ``x`` itself when it has that dtype already, else a copy
-    (ToCopyBackward0 between float dtypes; no history for integer and bool results)."""
-    x = as_tensor(x)
-    dtype = as_dtype(dtype)
-    if x.data.dtype == dtype:
-        return x
-    return apply(OPS["to_copy"], x, dtype=dtype)
-
-
-def to_float(x) -> Tensor:
-    return to(x, "float32")
-
-
-def to_double(x) -> Tensor:
-    return to(x, "float64")
-
-
-def to_long(x) -> Tensor:
-    return to(x, "int64")
-
-
-def to_bool(x) -> Tensor:
-    return to(x, "bool")
 
 
 def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
@@ -420,6 +334,9 @@ GENERATED = {**{n: _unary(OPS[n]) for n in UNARY}, **{n: _binary(OPS[n]) for n i
 globals().update(GENERATED)
 
 
+from .comparisons import all_, any_, eq, ge, gt, le, lt, ne  # noqa: E402,F401
+from .copies import (clone, copy, fill, to, to_bool, to_double, to_float,  # noqa: E402,F401
+                     to_long, zero)
 from .shaping import (cat, detach, diagonal, expand, flatten, index, narrow,  # noqa: E402,F401
                       ones, ones_like, permute, reshape, select, squeeze, stack, t,
                       transpose, transpose_all, unsqueeze, view, zeros, zeros_like)
