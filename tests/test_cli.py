@@ -622,7 +622,8 @@ def test_error_in_a_multi_line_program_names_the_line():
     ("y = x**3; backward(y); backward(y)", "Trying to backward through the graph a second time"),
     ("b = exp(x); b += 1; backward(sum(b))", "modified by an inplace operation"),
     ("x += 1", "a leaf Variable that requires grad is being used in an in-place operation"),
-    ("x1 = 2*x; requires_grad_(x1)", "you can only change requires_grad flags of leaf variables"),
+    ("x1 = 2*x; requires_grad_(x1, False)",
+     "you can only change requires_grad flags of leaf variables"),
     ("y = no_grad(x**3); backward(y)", "element 0 of tensors does not require grad"),
     ("(" * 250 + "x" + ")" * 250, "nested too deeply"),
 ])
@@ -634,9 +635,11 @@ def test_program_errors(program, message):
 
 
 def test_sentence_messages_put_the_location_first():
-    err = usage_error("grad", "x1 = 2*x; requires_grad_(x1)", "--x", "2")
-    assert err.splitlines()[0] == ("error at column 11: you can only change requires_grad "
-                                   "flags of leaf variables.")
+    err = usage_error("grad", "x1 = 2*x; requires_grad_(x1, False)", "--x", "2")
+    assert err.splitlines()[0] == (
+        "error at column 11: you can only change requires_grad flags of leaf variables. If "
+        "you want to use a computed variable in a subgraph that doesn't require "
+        "differentiation use var_no_grad = var.detach().")
 
 
 def test_print_error_formats(capsys):

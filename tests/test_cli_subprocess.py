@@ -151,7 +151,7 @@ BAD_INPUT = [
      ["modified by an inplace operation"]),
     ("leaf-inplace", ["grad", "a += 1", "--a", "2"], None,
      ["a leaf Variable that requires grad is being used in an in-place operation"]),
-    ("leaf-only", ["grad", "x1 = 2*x; requires_grad_(x1)", "--x", "2"], None,
+    ("leaf-only", ["grad", "x1 = 2*x; requires_grad_(x1, False)", "--x", "2"], None,
      ["you can only change requires_grad flags of leaf variables"]),
     ("no-grad", ["grad", "y = no_grad(x**3); backward(y)", "--x", "1"], None,
      ["element 0 of tensors does not require grad and does not have a grad_fn"]),

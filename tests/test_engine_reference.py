@@ -251,8 +251,9 @@ def test_case7_with_x_requiring_grad():
         assert not t.is_leaf and t.grad_fn.name == "MulBackward0"
         assert t.grad is None
     close(x.grad, np.full((2, 2), 10.0 - 180.0))   # d/dx (10x - 60x^3) at 1
+    assert x1.requires_grad_() is x1 and not x1.is_leaf   # True on a non-leaf: no-op
     with pytest.raises(AutogradError) as info:
-        x1.requires_grad_()
+        x1.requires_grad_(False)
     assert str(info.value).startswith(LEAF_FLAGS)
     assert info.value.kind == "autograd"
 

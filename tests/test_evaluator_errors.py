@@ -257,8 +257,10 @@ def test_wrt_nothing_means_nothing_requires_grad():
 
 
 def test_requires_grad_on_non_leaf():
-    check("y = x*2; requires_grad_(y)", AutogradError,
-          "you can only change requires_grad flags of leaf variables.", 1, 10)
+    check("y = x*2; requires_grad_(y, False)", AutogradError,
+          "you can only change requires_grad flags of leaf variables. If you want to use a "
+          "computed variable in a subgraph that doesn't require differentiation use "
+          "var_no_grad = var.detach().", 1, 10)
 
 
 def test_retain_grad_without_requires_grad():
@@ -285,8 +287,10 @@ def test_inplace_on_a_leaf():
 def test_inplace_modified_saved_value():
     e = check("y = exp(x); y += 1; y", AutogradError,
               "one of the variables needed for gradient computation has been modified by an "
-              "inplace operation: [DoubleTensor []], which is output 0 of ExpBackward0, is "
-              "at version 1; expected version 0 instead.", 1, 21)
+              "inplace operation: [torch.DoubleTensor []], which is output 0 of Exp, is "
+              "at version 1; expected version 0 instead. Hint: enable anomaly detection to "
+              "find the operation that failed to compute its gradient, with "
+              "torch.autograd.set_detect_anomaly(True, check_nan=False).", 1, 21)
     assert caret_target(e) == "y"
 
 

@@ -47,7 +47,9 @@ def _root_grads(outputs, grad_outputs, create_graph):
                 g = np.array(garr, dtype=out.data.dtype, copy=True)  # never alias the caller's
         if create_graph and not isinstance(g, Tensor):
             g = Tensor._make(as_array(g), None)
-        roots.append((edge_of(out), g))
+        edge = edge_of(out)
+        if edge is not None:        # (a view made under no_grad may have nowhere to go)
+            roots.append((edge, g))
     return roots
 
 
@@ -102,34 +104,47 @@ def _add_into(pending: dict, owned: set, node, g, tensor_mode: bool) -> None:
         owned.add(node)
 
 
-def _accumulate_leaf(var: Tensor, g, create_graph: bool) -> None:
-    """AccumulateGrad: add ``g`` into ``var.grad`` (PyTorch's accumulation semantics)."""
+def _accumulate_leaf(var: Tensor, g, create_graph: bool, stolen: set) -> None:
+    """AccumulateGrad: add ``g`` into ``var.grad`` (PyTorch's accumulation semantics:
+    the first gradient is stored as a copy the leaf owns -- under create_graph a
+    recorded one, CopyBackwards -- later ones are added in place, or, under
+    create_graph, out of place)."""
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor._make(as_array(g), None)
-        var.grad = g if var.grad is None else var.grad + g
+        if var._grad is None:        # new_empty_strided(...).copy_(g): version 1
+            var._grad = TENSOR_OPS.written(
+                TENSOR_OPS.copy(Tensor._make(np.empty_like(var.data), None), g))
+        else:
+            var._grad = var._grad + g
         return
     g = g.data if isinstance(g, Tensor) else g
-    if var.grad is None:
-        # Steal a fresh buffer (one the VJPs just made); copy views and anything else.
+    if var._grad is None:
+        # Steal a fresh buffer (one the VJPs just made and no other leaf got); copy
+        # views and anything else.
         fresh = (type(g) is np.ndarray and g.base is None and g.flags.writeable
-                 and g.dtype == var.data.dtype and g.shape == var.shape)
-        arr = g if fresh else np.array(g, dtype=var.data.dtype, copy=True).reshape(var.shape)
-        arr.flags.writeable = False   # grads may share buffers: never mutate them in place
-        var.grad = Tensor._make(arr, None)
-    elif var.grad.grad_fn is None and not var.grad.requires_grad:
-        var.grad.data = as_array(var.grad.data + g)
-        var.grad._version += 1
+                 and g.dtype == var.data.dtype and g.shape == var.shape
+                 and id(g) not in stolen)
+        if fresh:
+            stolen.add(id(g))
+            arr = g
+        else:
+            arr = np.array(np.broadcast_to(g, var.shape), dtype=var.data.dtype, copy=True)
+        var._grad = Tensor._make(arr, None)
     else:
-        var.grad = var.grad.detach() + g
+        grad = var._grad
+        np.add(grad.data, g, out=grad.data, casting="unsafe")
+        grad._counter().value += 1
 
 
 def _retain(tensor: Tensor, g, create_graph: bool) -> None:
+    """A non-leaf's retained grad: a copy, then sums made out of place (as PyTorch)."""
     g = g if create_graph else (g.data if isinstance(g, Tensor) else g)
-    if tensor.grad is None:
-        tensor.grad = g if isinstance(g, Tensor) else Tensor._make(np.array(g, copy=True), None)
+    if tensor._grad is None:
+        tensor._grad = g if isinstance(g, Tensor) else Tensor._make(
+            np.array(np.broadcast_to(g, tensor.shape), dtype=tensor.data.dtype), None)
     else:
-        tensor.grad = (tensor.grad + g) if create_graph else Tensor._make(
-            as_array(tensor.grad.data + g), None)
+        tensor._grad = (tensor._grad + g) if create_graph else Tensor._make(
+            as_array(tensor._grad.data + g), None)
 
 
 def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_graph: bool,
@@ -159,6 +174,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
     F = TENSOR_OPS if create_graph else ARRAY_OPS
     pending: dict = {}
     owned: set = set()
+    stolen: set = set()
     for node, g in roots:
         _add_into(pending, owned, node, g, create_graph)
     tiebreak = itertools.count()
@@ -179,13 +195,13 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
             if g is not None:
                 if type(node) is AccumulateGrad:
                     if accumulate:
-                        _accumulate_leaf(node.variable, g, create_graph)
+                        _accumulate_leaf(node.variable, g, create_graph, stolen)
                 else:
                     if node.retained is not None and accumulate:
                         tensor = node.retained()
                         if tensor is not None:
                             _retain(tensor, g, create_graph)
-                    grads = _call_vjps(node, g, F, None if everything else needed)
+                    grads = node.apply_vjps(g, F, None if everything else needed)
                     if not retain_graph:
                         node.release()
             if on_node is not None and (accumulate or type(node) is not AccumulateGrad):
@@ -200,32 +216,6 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
                 if left == 0:
                     push(ready, (-nxt.seq, next(tiebreak), nxt))
     return captured
-
-
-def _call_vjps(node, g, F, needed) -> list:
-    """The gradient for each input of ``node`` that needs one (None elsewhere);
-    ``needed`` None means every input."""
-    op = node.op
-    inputs, out = node.unpack(as_tensors=F.tensor_mode)
-    params = node.params
-    lift = F.lift if F.tensor_mode else None
-    if op.variadic:
-        grads = op.vjps[0](F, g, inputs, out, **params)
-        return [lift(x) if lift and x is not None else x for x in grads]
-    edges = node.next_edges
-    grads = [None] * len(edges)
-    for i, nxt in enumerate(edges):
-        if nxt is None or (needed is not None and nxt not in needed):
-            continue
-        gi = op.vjps[i](F, g, *inputs, out, **params)
-        if lift is not None:
-            gi = lift(gi)
-        if op.broadcasts:
-            shape = node.shapes[i]
-            if np.shape(gi) != shape:
-                gi = F.sum_to(gi, shape)
-        grads[i] = gi
-    return grads
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,

@@ -1,8 +1,16 @@
 """Shape functions of the Python API: reshape, transpose, indexing, stack/cat, constants.
 
-Indexing records what PyTorch records: one SelectBackward0 per integer and one
-SliceBackward0 per slice, skipping full slices inside a multi-index (``x[:, 0]`` is a
-single SelectBackward0), with PyTorch's errors for bad indices.
+Each records what PyTorch records for the same call:
+
+- ``reshape`` (and ``flatten``) of a contiguous tensor is a view (ViewBackward0); of a
+  non-contiguous one that strides can still describe, a view too (ReshapeAliasBackward0);
+  otherwise a copy (CloneBackward0, then UnsafeViewBackward0).  ``view`` is the view or
+  PyTorch's error.  Whether strides can describe it is PyTorch's computeStride.
+- Indexing records one SelectBackward0 per integer and one SliceBackward0 per slice; in a
+  multi-index, a slice is skipped when its start is literally 0 (or omitted), its stop
+  omitted or at least the dimension's size, and its step 1 -- so ``x[:, -3:]`` is a
+  SliceBackward0 even where it covers the whole dimension.  A lone slice ``x[:]`` is
+  always recorded.  Every result is a view of ``x`` (SPEC 3.8).
 """
 
 from __future__ import annotations
@@ -11,10 +19,16 @@ import math
 import numpy as np
 
 from ..errors import InputError, ShapeError
+from .dtypes import as_dtype, get_default_dtype
 from .function import apply
 from .ops import REGISTRY as OPS
 from .ops.core import norm_dim
+from .ops.shape import element_strides, view_strides
 from .tensor import Tensor, tensor
+
+VIEW_INCOMPATIBLE = ("view size is not compatible with input tensor's size and stride (at "
+                     "least one dimension spans across two contiguous subspaces). Use "
+                     ".reshape(...) instead.")
 
 
 def _as_tensor(x) -> Tensor:
@@ -31,22 +45,46 @@ def _ints(values, what: str = "shape") -> tuple:
             f = float(v)
         except (TypeError, ValueError):
             f = math.nan
-        if isinstance(v, Tensor) or not f.is_integer():
+        if (isinstance(v, Tensor) and v.data.dtype.kind not in "iu") or not f.is_integer():
             raise InputError(f"{what} must be integers, got {v!r}")
         out.append(int(f))
     return tuple(out)
 
 
-def reshape(x, *shape) -> Tensor:
-    x = _as_tensor(x)
-    shape = _ints(shape)
-    size = x.data.size
+# ---- reshape and view --------------------------------------------------------------------
+
+def _infer_shape(shape: tuple, size: int) -> tuple:
     unknown = [i for i, s in enumerate(shape) if s == -1]
     known = math.prod(s for s in shape if s != -1)
     bad = any(s < -1 for s in shape) or len(unknown) > 1 or \
         (unknown and (known == 0 or size % known)) or (not unknown and known != size)
     if bad:
         raise ShapeError(f"shape '{list(shape)}' is invalid for input of size {size}")
+    if unknown:
+        shape = tuple(size // known if s == -1 else s for s in shape)
+    return shape
+
+
+def reshape(x, *shape) -> Tensor:
+    x = _as_tensor(x)
+    shape = _infer_shape(_ints(shape), x.data.size)
+    return _reshape(x, shape)
+
+
+def _reshape(x: Tensor, shape: tuple) -> Tensor:
+    if x.data.flags.c_contiguous:
+        return apply(OPS["reshape"], x, shape=shape)
+    if view_strides(x.shape, element_strides(x.data), shape) is not None:
+        return apply(OPS["reshape_alias"], x, shape=shape)
+    return apply(OPS["unsafe_view"], apply(OPS["clone"], x), shape=shape)
+
+
+def view(x, *shape) -> Tensor:
+    x = _as_tensor(x)
+    shape = _infer_shape(_ints(shape), x.data.size)
+    if not x.data.flags.c_contiguous and \
+            view_strides(x.shape, element_strides(x.data), shape) is None:
+        raise ShapeError(VIEW_INCOMPATIBLE)
     return apply(OPS["reshape"], x, shape=shape)
 
 
@@ -54,8 +92,10 @@ def flatten(x) -> Tensor:
     x = _as_tensor(x)
     if x.ndim == 1:
         return x                    # PyTorch returns the tensor itself
-    return apply(OPS["reshape"], x, shape=(x.data.size,))
+    return _reshape(x, (x.data.size,))
 
+
+# ---- dimensions ------------------------------------------------------------------------
 
 def permute(x, *dims) -> Tensor:
     x = _as_tensor(x)
@@ -75,6 +115,11 @@ def t(x) -> Tensor:
     return apply(OPS["t"], x)
 
 
+def transpose(x, dim0, dim1) -> Tensor:
+    x = _as_tensor(x)
+    return apply(OPS["transpose"], x, dim0=norm_dim(dim0, x.ndim), dim1=norm_dim(dim1, x.ndim))
+
+
 def transpose_all(x) -> Tensor:
     """``x.T``: reverse the dimensions (PermuteBackward0)."""
     x = _as_tensor(x)
@@ -91,6 +136,51 @@ def squeeze(x, dim=None) -> Tensor:
     if dim is None:
         return apply(OPS["squeeze_all"], x)
     return apply(OPS["squeeze"], x, dim=norm_dim(dim, x.ndim))
+
+
+def expand(x, *sizes) -> Tensor:
+    x = _as_tensor(x)
+    sizes = _ints(sizes, "sizes")
+    lead = len(sizes) - x.ndim
+    if lead < 0:
+        raise ShapeError(f"expand(torch.DoubleTensor{{{list(x.shape)}}}, size={list(sizes)}): "
+                         "the number of sizes provided "
+                         f"({len(sizes)}) must be greater or equal to the number of dimensions "
+                         f"in the tensor ({x.ndim})")
+    shape = []
+    for i, size in enumerate(sizes):
+        have = x.shape[i - lead] if i >= lead else None
+        if size == -1 and have is not None:
+            size = have
+        elif have is not None and have != size and have != 1:
+            raise ShapeError(
+                f"The expanded size of the tensor ({size}) must match the existing size "
+                f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
+                f"Tensor sizes: {list(x.shape)}")
+        shape.append(size)
+    return apply(OPS["expand"], x, shape=tuple(shape))
+
+
+def diagonal(x, offset=0, dim1=0, dim2=1) -> Tensor:
+    x = _as_tensor(x)
+    d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
+    if d1 == d2:
+        raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+    return apply(OPS["diagonal"], x, offset=int(offset), dim1=d1, dim2=d2)
+
+
+def narrow(x, dim, start, length) -> Tensor:
+    x = _as_tensor(x)
+    dim = norm_dim(dim, x.ndim)
+    size = x.shape[dim]
+    start, length = int(start), int(length)
+    if not -size <= start <= size:
+        raise ShapeError(f"start out of range (expected to be in range of [{-size}, {size}], "
+                         f"but got {start})")
+    start %= size if size else 1
+    if length < 0 or start + length > size:
+        raise ShapeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
+    return apply(OPS["slice"], x, dim=dim, start=start, stop=start + length, step=1)
 
 
 # ---- indexing -----------------------------------------------------------------------
@@ -120,28 +210,47 @@ def _slice(x, dim, key: slice, always: bool):
                          for v in (key.start, key.stop, key.step))
     if step is not None and step <= 0:
         raise InputError("step must be greater than zero")
-    start, stop, step = slice(start, stop, step).indices(x.shape[dim])
-    if not always and start == 0 and stop == x.shape[dim] and step == 1:
-        return x
+    size = x.shape[dim]
+    if not always and (start is None or start == 0) and (stop is None or stop >= size) \
+            and step in (None, 1):
+        return x                    # PyTorch skips it: start literally 0, stop past the end
+    start, stop, step = slice(start, stop, step).indices(size)
+    stop = max(stop, start)
     return apply(OPS["slice"], x, dim=dim, start=start, stop=stop, step=step)
 
 
-def index(x, key) -> Tensor:
-    """``x[key]`` for integers and slices (a tuple indexes several dimensions)."""
+def _expand_ellipsis(items: tuple, ndim: int) -> tuple:
+    if sum(1 for i in items if i is Ellipsis) > 1:
+        raise InputError("an index can only have a single ellipsis ('...')")
+    if Ellipsis not in items:
+        return items
+    used = sum(1 for i in items if i is not None and i is not Ellipsis)
+    at = items.index(Ellipsis)
+    return items[:at] + (slice(None),) * max(ndim - used, 0) + items[at + 1:]
+
+
+def index(x, key, keep_full: bool = False) -> Tensor:
+    """``x[key]`` for integers, slices, ``...`` and ``None`` (a tuple indexes several
+    dimensions).  ``keep_full``: as for ``x[key] = v``, where even a lone full slice is
+    skipped and ``x`` itself may come back."""
     x = _as_tensor(x)
-    items = key if isinstance(key, tuple) else (key,)
-    if len(items) > x.ndim:
+    multi = isinstance(key, tuple)
+    items = _expand_ellipsis(key if multi else (key,), x.ndim)
+    if sum(1 for i in items if i is not None) > x.ndim:
         raise ShapeError(f"too many indices for tensor of dimension {x.ndim}")
     out, dim = x, 0
     for pos, item in enumerate(items):
         if isinstance(item, slice):
-            out = _slice(out, dim, item, always=not isinstance(key, tuple))
+            out = _slice(out, dim, item, always=not (multi or keep_full))
             dim += 1
-        elif item is Ellipsis or item is None:
-            raise InputError("indexing with ... or None is not supported")
+        elif item is None:
+            out = apply(OPS["unsqueeze"], out, dim=dim)
+            dim += 1
+        elif item is Ellipsis:
+            continue
         else:
             out = select(out, dim, _int_index(item), shown_dim=pos)
-    if out is x and isinstance(key, tuple) and x.requires_grad:
+    if out is x and not keep_full:
         out = apply(OPS["alias"], x)
     return out
 
@@ -207,12 +316,17 @@ def _new_shape(shape) -> tuple:
     return shape
 
 
+def _dtype(dtype):
+    return get_default_dtype() if dtype is None else as_dtype(dtype)
+
+
 def ones(*shape, dtype=None) -> Tensor:
-    return tensor(np.ones(_new_shape(shape)), dtype=dtype)
+    """A constant of ones (the default float dtype unless ``dtype`` is given)."""
+    return Tensor._make(np.ones(_new_shape(shape), dtype=_dtype(dtype)), None)
 
 
 def zeros(*shape, dtype=None) -> Tensor:
-    return tensor(np.zeros(_new_shape(shape)), dtype=dtype)
+    return Tensor._make(np.zeros(_new_shape(shape), dtype=_dtype(dtype)), None)
 
 
 def detach(x) -> Tensor:

@@ -3,6 +3,12 @@
 The evaluator records a program's run on a :class:`Tape` to list its graph (every
 intermediate, with its value at the time it was made) and to let the symbolic check
 replay the computation.  Recording costs one attribute test per op when no tape is on.
+
+Tensors can share storage (views, ``detach()``, ``.data``), and in-place ops write into
+it, so a tensor recorded earlier may hold other values by the end of a run.  While a
+tape records, the engine tells it about every alias made, and before an in-place write
+the tape keeps a copy of each alias of the written storage that it has not copied yet
+(a "snapshot" event): that copy is the alias's value when it was made.
 """
 
 from __future__ import annotations
@@ -18,13 +24,25 @@ def current() -> Optional["Tape"]:
 
 
 class Tape:
-    """Events in order: ("op", result, op, args, params, in_backward) and
-    ("inplace", tensor, before, result); the evaluator adds its own events."""
+    """Events in order:
+
+    - ("op", result, op, args, params, in_backward): an op-table op ran;
+    - ("inplace", tensor, before, result): ``tensor`` was overwritten in place with the
+      values of ``result`` (the op's out-of-place result); ``before`` is a copy of
+      ``tensor`` as it was, with its grad_fn then;
+    - ("snapshot", tensor, state): ``tensor`` shares storage with a tensor about to be
+      written; ``state`` is a copy of it as it was (its value when made, its grad_fn);
+    - ("copy_slices", base, view, state): an in-place op on ``view`` changed its base
+      ``base``, whose grad_fn is now CopySlices; ``state`` is a copy of ``base`` after it;
+
+    and the evaluator's own events."""
 
     def __init__(self, on_result: Optional[Callable] = None):
         self.events: list = []
         self.in_backward = False        # set while a backward pass builds a graph
         self.on_result = on_result      # called with each new tensor (e.g. retain_grad)
+        self._aliases: dict = {}        # storage -> tensors on it not snapshotted yet
+        self._snapshotted: set = set()  # ids of tensors whose made-value is recorded
 
     def __enter__(self) -> "Tape":
         self._previous = current()
@@ -42,3 +60,35 @@ class Tape:
 
     def inplace(self, tensor, before, result) -> None:
         self.events.append(("inplace", tensor, before, result))
+
+    def copy_slices(self, base, view, state) -> None:
+        self.events.append(("copy_slices", base, view, state))
+
+    # -- aliases --------------------------------------------------------------------
+    def alias(self, source, alias) -> None:
+        group = self._aliases.setdefault(source.storage_key, [])
+        if not group:
+            group.append(source)
+        group.append(alias)
+
+    def before_write(self, target) -> None:
+        """Snapshot every alias of ``target``'s storage (but ``target`` itself, whose
+        ``before`` the in-place event carries) not snapshotted yet."""
+        group = self._aliases.pop(target.storage_key, None)
+        if not group:
+            return
+        from .tensor import Tensor
+        for t in group:
+            if t is target or id(t) in self._snapshotted:
+                continue
+            self._snapshotted.add(id(t))
+            state = Tensor._make(t.data.copy(), t._grad_fn)
+            state._requires_grad = t._requires_grad
+            self.events.append(("snapshot", t, state))
+
+
+def note_alias(source, alias) -> None:
+    """Tell the recording tape (if any) that ``alias`` shares ``source``'s storage."""
+    tape = getattr(_local, "tape", None)
+    if tape is not None:
+        tape.alias(source, alias)

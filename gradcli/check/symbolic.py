@@ -110,17 +110,25 @@ class Replay:
         self.cacheable = True             # expected values are functions of the bindings only
         self.nonfinite = frozenset()      # symbols at inf or NaN (set by run())
         self.before_of: dict = {}
+        self.made: dict = {}              # id(tensor) -> its state when made (tensors that
+        #                                   in-place writes changed later, see Tape)
+        self.storages: dict = {}          # storage key -> tensors replayed on that memory
+        self.unmodelled = None            # why the program's gradients cannot be replayed
         self.names = {id(row.tensor): row.name.split("@")[0] for row in result.graph}
         for event in result.events:
             if event[0] == "inplace":
                 self.before_of[id(event[2])] = event[1]
+                self.made.setdefault(id(event[1]), event[2])
+            elif event[0] == "snapshot":
+                self.made.setdefault(id(event[1]), event[2])
 
     # -- values of tensors ----------------------------------------------------------
     def bind(self, name: str, tensor: Tensor, variable: bool, data=None) -> None:
         syms = symbols_for(name, tensor.shape)
         self.sym[id(tensor)] = syms
         self.symbols[name] = syms
-        data = tensor.data if data is None else data
+        data = self.data_of(tensor) if data is None else data
+        self.storages.setdefault(tensor.storage_key, []).append(tensor)
         for s, v in zip(syms.reshape(-1), np.asarray(data).reshape(-1)):
             self.point[s] = exact_point(v)
         if variable:
@@ -133,7 +141,7 @@ class Replay:
         x = self.before_of.get(id(x), x)
         v = self.sym.get(id(x))
         if v is None:                    # a constant: literal, ones_like, detach, no_grad
-            v = constant_array(x.data)
+            v = constant_array(self.data_of(x))
             self.sym[id(x)] = v
         elif isinstance(v, _Chain):
             v = v.value()
@@ -168,7 +176,7 @@ class Replay:
                     self.op(*event[1:5])
             elif kind == "inplace":
                 tensor, _before, new = event[1:]
-                self.sym[id(tensor)] = self.value_of(new)
+                self.write(tensor, self.value_of(new))
             elif kind == "requires_grad_":
                 self.cacheable = False
                 tensor, flag = event[1], event[2]
@@ -191,19 +199,51 @@ class Replay:
                 if name in self.expected:
                     self.sym[id(event[2])] = self.expected[name].copy()
         self.nonfinite = frozenset(s for s, v in self.point.items() if not v.is_finite)
+        if self.unmodelled:
+            for syms in self.symbols.values():
+                for s in np.asarray(syms).reshape(-1):
+                    self.kinks.setdefault(s, self.unmodelled)
         return self
+
+    def data_of(self, tensor) -> np.ndarray:
+        """A tensor's values when it was made (in-place writes may have changed them)."""
+        return self.made.get(id(tensor), tensor).data
+
+    def write(self, tensor, value) -> None:
+        """An in-place update: written into the tensor's SymPy array, so its views (numpy
+        views of that array, as in the engine) see it too."""
+        current = self.sym.get(id(tensor))
+        if isinstance(current, _Chain):
+            current = current.value()
+        if type(current) is not np.ndarray:
+            current = None
+        for other in self.storages.get(tensor.storage_key, ()):
+            v = self.sym.get(id(other))
+            if other is not tensor and v is not None and self._symbolic(other) and (
+                    current is None or type(v) is not np.ndarray
+                    or not np.may_share_memory(v, current)):
+                self.unmodelled = ("a value was changed through detach() or .data: its "
+                                   "history is not replayed symbolically")
+        if current is None or not current.flags.writeable or current.shape != np.shape(value):
+            self.sym[id(tensor)] = value
+        else:
+            current[...] = value
 
     def name_of(self, tensor) -> str:
         return self.names.get(id(tensor), f"%{id(tensor)}")
 
     def op(self, out: Tensor, op, args, params) -> None:
+        self.storages.setdefault(out.storage_key, []).append(out)
+        if op.view:                                    # shares its input's SymPy array
+            self.sym[id(out)] = op.forward(self.value_of(args[0]), **params)
+            return
         if not out.requires_grad:                      # no_grad / constants only
             if any(isinstance(a, Tensor) and self._symbolic(a) for a in args):
                 self.cacheable = False                 # a constant that depends on the point
-            self.sym[id(out)] = constant_array(out.data)
+            self.sym[id(out)] = constant_array(self.data_of(out))
             return
-        reason = undefined_at(op, [a.data if isinstance(a, Tensor) else a for a in args],
-                              out.data, params)
+        reason = undefined_at(op, [self.data_of(a) if isinstance(a, Tensor) else a
+                                   for a in args], self.data_of(out), params)
         if reason:
             self._mark_kink(args, reason)
         if op.name in _CHAINED and out.data.ndim == 0 and (

@@ -70,7 +70,7 @@ class Explainer:
         variable = getattr(node, "variable", None)
         after = None
         if variable is not None and variable.grad is not None:
-            after = variable.grad.data
+            after = variable.grad.data.copy()      # later backward calls add in place
         self._raw.append((call, node, _data(grad),
                           [_data(g) for g in input_grads] if input_grads else [], after))
 

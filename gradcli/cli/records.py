@@ -1,7 +1,7 @@
 """Batch records: validating one JSON record and answering it on its own.
 
 A record is ``{"id", "expr", "vars", "const", "wrt", "of", "upstream", "expect",
-"check", "mode", "graph"}`` (SPEC 4.2).  Anything wrong with one record becomes that
+"check", "mode", "graph", "dtype"}`` (SPEC 4.2).  Anything wrong with one record becomes that
 record's error object; the batch goes on.
 """
 
@@ -16,8 +16,9 @@ from ..errors import GradcliError, InputError
 from .common import Job
 
 FIELDS = ("id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode",
-          "graph")
+          "graph", "dtype")
 MODES = ("grad", "hessian", "jacobian")
+DTYPES = ("float64", "float32")
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
 
@@ -152,6 +153,9 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
     upstream = obj.get("upstream")
     if upstream is not None and upstream != "ones":
         upstream = _numeric(upstream, "upstream")
+    dtype = obj.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise InputError(f"'dtype' must be \"float64\" or \"float32\", got {_short(dtype)}")
     mode = obj.get("mode", "grad")
     if mode not in MODES:
         raise InputError(f"'mode' must be one of {', '.join(MODES)}, got {_short(mode)}")
@@ -167,7 +171,7 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
     scalar = not any(type(v) is list for v in variables.values()) and \
         not any(type(v) is list for v in const.values())
     return Record(id=obj.get("id", default_id),
-                  job=Job(expr, variables, const, wrt, of, upstream),
+                  job=Job(expr, variables, const, wrt, of, upstream, dtype),
                   expect=_mapping(obj.get("expect"), "expect"),
                   check=obj.get("check", default_check), mode=mode,
                   graph=obj.get("graph", False), scalar=scalar,

@@ -332,7 +332,7 @@ def _shape(value):
 def _plain(record: Record) -> bool:
     """Can this record join an array evaluation?"""
     return record.scalar and record.mode == "grad" and not record.graph and \
-        record.job.upstream is None
+        record.job.upstream is None and record.job.dtype == "float64"
 
 
 def _elementwise_only(result) -> bool:

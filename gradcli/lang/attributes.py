@@ -111,9 +111,9 @@ def _functional(name: str):
 
 
 def data_alias(t: Tensor) -> Tensor:
-    """``t.data``: a tensor sharing t's values, outside the graph."""
-    alias = getattr(t, "data_alias", None)
-    return alias() if alias is not None else t.detach()
+    """``t.data``: PyTorch's .data, a tensor on t's storage outside the graph (with its
+    own version counter)."""
+    return t.torch_data
 
 
 class Device:
@@ -291,12 +291,7 @@ def _set_tensor_attribute(interp, t: Tensor, name: str, value) -> None:
         if not isinstance(value, Tensor):
             raise ScriptError("TypeError", "Variable data has to be a tensor, but got "
                               f"{type_name(value)}")
-        setter = getattr(t, "set_data", None)
-        if setter is not None:
-            setter(value)
-        else:
-            t.data = value.data
-            t._version += 1
+        t.torch_data = value
     else:
         raise ScriptError("AttributeError", f"attribute '{name}' of 'Tensor' objects is "
                           "not writable by gradcli programs (requires_grad, grad and data "

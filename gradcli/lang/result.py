@@ -105,6 +105,8 @@ class _GraphBuilder:
                 self.before_of[id(before)] = tensor
                 self.version_of[id(result)] = tensor
                 self.first_before.setdefault(id(tensor), before)
+            elif event[0] == "snapshot":        # changed later through a view or alias
+                self.first_before.setdefault(id(event[1]), event[2])
             elif event[0] == "read_grad" and event[2] is not None:
                 owner = run.names.get(id(event[1]), "?")
                 self.grad_names.setdefault(id(event[2]), f"{owner}.grad")
@@ -174,6 +176,8 @@ class _GraphBuilder:
                         isinstance(a, Tensor) and a.requires_grad for a in args)
                 row = self.rows[index]
                 row.sources, row.args, row.params = sources, tuple(args), dict(params)
+            elif kind == "copy_slices":
+                self.copy_slices(*event[1:])
             elif kind == "detach":
                 self.detached.add(id(event[2]))
         for index, row in enumerate(self.rows):
@@ -182,6 +186,18 @@ class _GraphBuilder:
             if current and (row.is_leaf or t.retains_grad):
                 row.grad = _grad_of(t)
         return self.rows
+
+
+    def copy_slices(self, base, view, state) -> None:
+        """An in-place op on ``view`` changed its base: a new version row of the base
+        (grad_fn CopySlices) made from its previous version and the view's new one."""
+        sources = [self.source(base), self.source(view)]
+        inputs = [self.rows[i].name for i in sources]
+        version = self.versions[id(base)] = self.versions.get(id(base), 0) + 1
+        name = f"{inputs[0].split('@')[0]}@v{version}"
+        index = self.add_row(base, name, inputs, "copy_slices", state)
+        row = self.rows[index]
+        row.sources, row.args, row.params = sources, (base, view), {}
 
 
 def _note(row: GraphRow, run, detached: set) -> str:

@@ -1,7 +1,10 @@
 """The op table (see :mod:`.core`); importing this package registers every op."""
 
-from . import elementwise, linalg, reduce, shape  # noqa: F401  (registration side effects)
-from . import layers, losses  # noqa: F401  (nn's ops; after the ops their VJPs call)
+# (imported for their registrations; nn's ops after the ops their VJPs call)
+from . import backward, elementwise, linalg, reduce, shape, writes  # noqa: F401
+from . import layers, losses  # noqa: F401
 from .core import REGISTRY, STRUCTURAL, Op
+
+float32.install(REGISTRY)
 
 __all__ = ["REGISTRY", "STRUCTURAL", "Op"]

@@ -25,13 +25,19 @@ class Op:
 
     __slots__ = ("name", "grad_fn", "forward", "vjps", "saves", "sympy", "elementwise",
                  "derivative", "broadcasts", "variadic", "syntax", "internal", "undefined",
-                 "needs", "save_all", "save_mask", "save_out")
+                 "needs", "save_all", "save_mask", "save_out", "view", "dtype_rule",
+                 "float_only", "same_float", "scalar_args", "geometry", "vjp_order",
+                 "joint", "keeps_layout", "forward_f32")
 
     def __init__(self, name: str, grad_fn: str, forward: Callable, vjps: tuple, *,
                  saves: str = "", sympy: object = None, elementwise: bool = False,
                  derivative: tuple = (), broadcasts: bool = False, variadic: bool = False,
                  syntax: str = "", internal: bool = False,
-                 undefined: Optional[Callable] = None, needs: Optional[tuple] = None):
+                 undefined: Optional[Callable] = None, needs: Optional[tuple] = None,
+                 view: bool = False, dtype_rule: str = "promote", float_only: str = "",
+                 scalar_args: tuple = (), geometry: bool = False,
+                 vjp_order: Optional[tuple] = None, joint: Optional[Callable] = None,
+                 keeps_layout: Optional[bool] = None):
         self.name = name              # the function name in programs and the Python API
         self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
         self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
@@ -52,6 +58,29 @@ class Op:
         # does (y * c with a constant c does not save y, so y += 1 afterwards is fine).
         self.needs = None if needs is None else tuple(
             tuple(c in n for c in "abcdefgh") for n in needs)
+        self.view = view              # the result shares the first input's storage
+        # how the result dtype follows the inputs' (PyTorch's promotion, see dtypes.py):
+        # "promote" (result_type), "float" (integers and bools give the default float
+        # dtype), "float_only" (integers are an error: ``float_only`` says it with
+        # {dtype}), "compare" (promote, then a bool result), "keep" (the forward's own)
+        self.dtype_rule = "keep" if view else dtype_rule
+        self.float_only = float_only
+        self.scalar_args = scalar_args  # positions of numbers PyTorch takes as Scalars
+        # The order the inputs' VJPs run in: PyTorch's (its generated code takes the
+        # inputs sorted by name -- "other" before "self"), so nodes recorded under
+        # create_graph get PyTorch's sequence numbers.  ``joint``: one function giving
+        # every input's gradient at once (a formula that shares a value between them).
+        self.vjp_order = vjp_order
+        self.joint = joint
+        # PyTorch's elementwise kernels give the result its input's memory layout (a
+        # transposed input, a transposed result); other ops give a contiguous one.  It
+        # decides whether a later reshape is a view.
+        self.keeps_layout = (elementwise or view) if keeps_layout is None else keeps_layout
+        self.forward_f32 = None       # the forward for float32, where it rounds otherwise
+        #                               (installed by .float32)
+        self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
+        # floating inputs of one dtype give that dtype (apply's fast path)
+        self.same_float = self.dtype_rule in ("promote", "float", "float_only")
         # what a node keeps, precomputed for the hot path of apply()
         self.save_all = "x" in saves
         self.save_mask = tuple(c in saves for c in "abcdefgh")

@@ -2,8 +2,9 @@
 (mse_loss and the other losses are in :mod:`.losses`).
 
 ``dim`` arrives normalised (a tuple of non-negative axes, or an int for softmax).
-max/min split the gradient evenly between tied elements; prod is exact when elements
-are 0 (products of the other elements, never a division); norm'(0) = 0.
+Backward formulas are PyTorch's: max/min split the gradient evenly between tied
+elements; prod's is grad * (result / input), and with a zero element the exact
+products of the other elements; norm'(0) = 0.
 """
 
 from __future__ import annotations
@@ -15,15 +16,26 @@ import numpy as np
 from .core import reduce_objects, register, where_any
 
 
+MEAN_INT = ("mean(): could not infer output dtype. Input dtype must be either a floating "
+            "point or complex dtype. Got: {dtype}")
+SOFTMAX_INT = "\"softmax_lastdim_kernel_impl\" not implemented for '{dtype}'"
+
+
 def kept_shape(shape, dim) -> tuple:
     return tuple(1 if i in dim else n for i, n in enumerate(shape))
 
 
-def unreduce(F, g, shape, dim, keepdim):
-    """Broadcast a reduced gradient back over the reduced axes."""
+def unsqueeze_dims(F, g, dim, keepdim):
+    """PyTorch's unsqueeze_multiple: put back the reduced dims (UnsqueezeBackward0s)."""
     if not keepdim:
-        g = F.reshape(g, kept_shape(shape, dim))
-    return F.expand(g, shape)
+        for d in sorted(dim):
+            g = F.unsqueeze(g, d)
+    return g
+
+
+def unreduce(F, g, shape, dim, keepdim):
+    """Broadcast a reduced gradient back over the reduced axes (sum_backward)."""
+    return F.expand(unsqueeze_dims(F, g, dim, keepdim), shape)
 
 
 def _count(shape, dim) -> int:
@@ -33,23 +45,24 @@ def _count(shape, dim) -> int:
 register(name="sum", grad_fn="SumBackward0", forward=lambda x: np.sum(x),
          vjps=(lambda F, g, x, out: F.expand(g, x.shape),),
          sympy=lambda sp, x: sp.Add(*np.asarray(x).reshape(-1)), derivative=("1",),
-         syntax="sum(x)")
+         syntax="sum(x)", dtype_rule="keep")
 register(name="sum_dim", grad_fn="SumBackward1",
          forward=lambda x, dim, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
          vjps=(lambda F, g, x, out, dim, keepdim=False: unreduce(F, g, x.shape, dim, keepdim),),
          sympy=lambda sp, x, dim, keepdim=False: reduce_objects(sp.Add, x, dim, keepdim),
-         derivative=("1",), syntax="sum(x, dim, keepdim=False)")
+         derivative=("1",), syntax="sum(x, dim, keepdim=False)", dtype_rule="keep")
 register(name="mean", grad_fn="MeanBackward0", forward=lambda x: np.mean(x),
-         vjps=(lambda F, g, x, out: F.expand(g / max(math.prod(x.shape), 1), x.shape),),
+         vjps=(lambda F, g, x, out: F.div_scalar(F.expand(g, x.shape), math.prod(x.shape)),),
          sympy=lambda sp, x: sp.Add(*np.asarray(x).reshape(-1)) / np.size(x),
-         derivative=("1/N",), syntax="mean(x)")
+         derivative=("1/N",), syntax="mean(x)", dtype_rule="float_only", float_only=MEAN_INT)
 register(name="mean_dim", grad_fn="MeanBackward1",
          forward=lambda x, dim, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
          vjps=(lambda F, g, x, out, dim, keepdim=False:
-               unreduce(F, g / _count(x.shape, dim), x.shape, dim, keepdim),),
+               F.div_scalar(unreduce(F, g, x.shape, dim, keepdim), _count(x.shape, dim)),),
          sympy=lambda sp, x, dim, keepdim=False: reduce_objects(
              lambda *e: sp.Add(*e) / len(e), x, dim, keepdim),
-         derivative=("1/N",), syntax="mean(x, dim, keepdim=False)")
+         derivative=("1/N",), syntax="mean(x, dim, keepdim=False)", dtype_rule="float_only",
+         float_only=MEAN_INT)
 
 
 # ---- prod: exact with zeros ------------------------------------------------------------
@@ -79,19 +92,31 @@ def _prod_others_vjp(F, g, x, out):
 
 register(name="prod_others", grad_fn="ProdBackward0", internal=True, forward=_prod_others,
          saves="a", vjps=(_prod_others_vjp,), syntax="prod_others(x)")
-register(name="prod", grad_fn="ProdBackward0", forward=lambda x: np.prod(x), saves="a",
-         vjps=(lambda F, g, x, out:
-               F.reshape(g * F.prod_others(F.reshape(x, (-1,))), x.shape),),
+def _prod_vjp(F, g, x, out):
+    """PyTorch's prod_backward: grad * (result / input) without zeros; with a zero, the
+    products of the other elements (exact)."""
+    if not x.shape:
+        return g
+    if np.all(F.value(x) != 0):
+        return g * (out / x)
+    return F.reshape(g * F.prod_others(F.reshape(x, (-1,))), x.shape)
+
+
+register(name="prod", grad_fn="ProdBackward0", forward=lambda x: np.prod(x), saves="ao",
+         vjps=(_prod_vjp,),
          sympy=lambda sp, x: sp.Mul(*np.asarray(x).reshape(-1)),
-         derivative=("product of the other elements",), syntax="prod(x)")
+         derivative=("product of the other elements",), syntax="prod(x)", dtype_rule="keep")
 
 
 # ---- max / min: ties share the gradient evenly -----------------------------------------
 
 def _evenly(F, g, x, out):
+    """PyTorch's evenly_distribute_backward: zeros, with grad / count at the extremes."""
     xv, ov = F.value(x), F.value(out)
-    mask = (xv == ov) | (np.isnan(xv) & np.isnan(ov))
-    return F.where(mask, g / np.count_nonzero(mask), 0.0)
+    mask = np.isnan(xv) if np.isnan(ov) else xv == ov
+    count = F.const(np.asarray(np.count_nonzero(mask)))
+    return F.written(F.masked_fill_tensor(F.zeros(xv.shape, dtype=xv.dtype), F.div(g, count),
+                                          mask=mask))
 
 
 def _ties(x, out):
@@ -102,17 +127,19 @@ def _ties(x, out):
 register(name="max", grad_fn="MaxBackward1", forward=lambda x: np.max(x), saves="ao",
          vjps=(_evenly,), sympy=lambda sp, x: sp.Max(*np.asarray(x).reshape(-1)),
          derivative=("1/k on the k maximal elements, 0 elsewhere",), syntax="max(x)",
-         undefined=_ties)
+         undefined=_ties, dtype_rule="keep")
 register(name="min", grad_fn="MinBackward1", forward=lambda x: np.min(x), saves="ao",
          vjps=(_evenly,), sympy=lambda sp, x: sp.Min(*np.asarray(x).reshape(-1)),
          derivative=("1/k on the k minimal elements, 0 elsewhere",), syntax="min(x)",
-         undefined=_ties)
+         undefined=_ties, dtype_rule="keep")
 
 register(name="norm", grad_fn="LinalgVectorNormBackward0",
          forward=lambda x: np.sqrt(np.sum(x * x)), saves="ao",
-         vjps=(lambda F, g, x, out: x * F.where(F.value(out) == 0, 0.0, g / out),),
+         vjps=(lambda F, g, x, out: g * F.masked_fill(x / out, mask=F.value(out) == 0, value=0),),
          sympy=lambda sp, x: sp.sqrt(sp.Add(*[e ** 2 for e in np.asarray(x).reshape(-1)])),
-         derivative=("x/norm(x) (0 at x = 0)",), syntax="norm(x)")
+         derivative=("x/norm(x) (0 at x = 0)",), syntax="norm(x)", dtype_rule="float_only",
+         float_only="linalg.vector_norm: Expected a floating point or complex tensor as input. "
+                    "Got {dtype}")
 
 
 # ---- logsumexp and softmax ----------------------------------------------------------
@@ -125,17 +152,15 @@ def _logsumexp(x, dim, keepdim=False):
 
 
 def _logsumexp_vjp(F, g, x, out, dim, keepdim=False):
-    if not keepdim:
-        g = F.reshape(g, kept_shape(x.shape, dim))
-        out = F.reshape(out, kept_shape(x.shape, dim))
-    return g * F.exp(x - out)
+    return unsqueeze_dims(F, g, dim, keepdim) * F.exp(x - unsqueeze_dims(F, out, dim, keepdim))
 
 
 register(name="logsumexp", grad_fn="LogsumexpBackward0", forward=_logsumexp, saves="ao",
          vjps=(_logsumexp_vjp,),
          sympy=lambda sp, x, dim, keepdim=False: reduce_objects(
              lambda *e: sp.log(sp.Add(*[sp.exp(t) for t in e])), x, dim, keepdim),
-         derivative=("softmax(x, dim)",), syntax="logsumexp(x, dim, keepdim=False)")
+         derivative=("softmax(x, dim)",), syntax="logsumexp(x, dim, keepdim=False)",
+         dtype_rule="float")
 
 
 def _axes(x, dim) -> tuple:
@@ -165,13 +190,19 @@ def _log_softmax_sympy(sp, x, dim):
 
 
 register(name="softmax", grad_fn="SoftmaxBackward0", forward=_softmax, saves="o",
-         vjps=(lambda F, g, x, out, dim:
-               out * (g - F.sum_dim(g * out, _axes(out, dim), True)),),
+         vjps=(lambda F, g, x, out, dim: F.softmax_backward_data(g, out, _axes(out, dim)),),
          sympy=_softmax_sympy, derivative=("s*(g - sum(g*s)) for s = softmax(x)",),
-         syntax="softmax(x, dim)")
+         syntax="softmax(x, dim)", dtype_rule="float_only", float_only=SOFTMAX_INT)
 register(name="log_softmax", grad_fn="LogSoftmaxBackward0", forward=_log_softmax, saves="o",
          vjps=(lambda F, g, x, out, dim:
-               g - F.exp(out) * F.sum_dim(g, _axes(out, dim), True),),
+               F.log_softmax_backward_data(g, out, _axes(out, dim)),),
          sympy=_log_softmax_sympy, derivative=("g - softmax(x)*sum(g)",),
-         syntax="log_softmax(x, dim)")
+         syntax="log_softmax(x, dim)", dtype_rule="float_only", float_only=SOFTMAX_INT)
 
+
+# ---- all / any: bool results --------------------------------------------------------
+
+register(name="all", grad_fn="AllBackward0", forward=lambda x: np.all(x), vjps=(None,),
+         dtype_rule="keep", derivative=("none (a bool result)",), syntax="x.all()")
+register(name="any", grad_fn="AnyBackward0", forward=lambda x: np.any(x), vjps=(None,),
+         dtype_rule="keep", derivative=("none (a bool result)",), syntax="x.any()")

@@ -1,0 +1,133 @@
+"""Tensor's operators and in-place methods, as a mixin of :class:`~.tensor.Tensor`.
+
+``a + b``, ``a @ b``, ``a == b``, ``x[0]``, ``x.T`` call the functions of
+:mod:`.functional`; ``t += e``, ``t.mul_(2)``, ``t.zero_()``, ``x[0] = v`` write into the
+tensor through :mod:`.inplace` (SPEC 3.6, 3.8).  Both modules import Tensor, so they
+are connected once it exists (:func:`connect`).
+"""
+
+from __future__ import annotations
+
+_F = None           # gradcli.autograd.functional
+_inplace = None     # gradcli.autograd.inplace
+
+
+def connect(functional, inplace) -> None:
+    global _F, _inplace
+    _F, _inplace = functional, inplace
+
+
+class Operators:
+    __slots__ = ()
+
+    # -- in-place updates -------------------------------------------------------------
+    def _inplace(self, fn, other):
+        """``fn(self, other)`` written into ``self`` (what ``t += e`` runs)."""
+        return _inplace.apply_inplace(self, fn, other)
+
+    def add_(self, other):
+        return _inplace.apply_inplace(self, _F.add, other)
+
+    def sub_(self, other):
+        return _inplace.apply_inplace(self, _F.sub, other)
+
+    def mul_(self, other):
+        return _inplace.apply_inplace(self, _F.mul, other)
+
+    def div_(self, other):
+        return _inplace.apply_inplace(self, _F.div, other)
+
+    def zero_(self):
+        return _inplace.apply_inplace(self, _F.zero, idempotent=True)
+
+    def fill_(self, value):
+        return _inplace.apply_inplace(self, _F.fill, value, idempotent=True)
+
+    def copy_(self, src):
+        return _inplace.apply_inplace(self, _F.copy, src)
+
+    __iadd__ = add_
+    __isub__ = sub_
+    __imul__ = mul_
+    __itruediv__ = div_
+
+    def __setitem__(self, key, value) -> None:
+        """``x[key] = value``: fill or copy into the view ``x[key]`` (CopySlices)."""
+        view = _F.index(self, key, keep_full=True)
+        if isinstance(value, Operators) and value.data.ndim:
+            view.copy_(value)
+        else:
+            view.fill_(value)
+
+    # -- operators --------------------------------------------------------------------
+    def __add__(self, other):
+        return _F.add(self, other)
+
+    def __radd__(self, other):
+        return _F.add(other, self)
+
+    def __sub__(self, other):
+        return _F.sub(self, other)
+
+    def __rsub__(self, other):
+        return _F.sub(other, self)
+
+    def __mul__(self, other):
+        return _F.mul(self, other)
+
+    def __rmul__(self, other):
+        return _F.mul(other, self)
+
+    def __truediv__(self, other):
+        return _F.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _F.div(other, self)
+
+    def __pow__(self, other):
+        return _F.pow(self, other)
+
+    def __rpow__(self, other):
+        return _F.pow(other, self)
+
+    def __matmul__(self, other):
+        return _F.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _F.matmul(other, self)
+
+    def __neg__(self):
+        return _F.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _F.abs(self)
+
+    def __getitem__(self, index):
+        return _F.index(self, index)
+
+    def __eq__(self, other):
+        return _F.eq(self, other)
+
+    def __ne__(self, other):
+        return _F.ne(self, other)
+
+    def __lt__(self, other):
+        return _F.lt(self, other)
+
+    def __le__(self, other):
+        return _F.le(self, other)
+
+    def __gt__(self, other):
+        return _F.gt(self, other)
+
+    def __ge__(self, other):
+        return _F.ge(self, other)
+
+    @property
+    def T(self):
+        return _F.transpose_all(self)
+
+    __hash__ = object.__hash__      # (defining __eq__ would otherwise unset it)

@@ -1,0 +1,230 @@
+"""Derivatives of any order, with PyTorch's double-backward nodes.
+
+* ``names.json`` (written by PyTorch, ``tests/data/engine/make_expected.py``): for every
+  op of the op table, the whole graph that create_graph records for its gradient, and
+  for the gradient of that, as text -- node names (TanhBackwardBackward0,
+  ThresholdBackwardBackward0, MulBackward1, ...), edges and their order -- and the values.
+* Third derivatives of every op at three points each (hypothesis), against central
+  finite differences of the second derivative computed by the engine.
+* The issue's cases, derived by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import gradcli.autograd as ag
+from gradcli.autograd import functional as F
+
+from engine_programs import describe, differences
+
+DATA = os.path.join(os.path.dirname(__file__), "data", "engine", "names.json")
+with open(DATA) as _f:
+    EXPECTED = json.load(_f)
+
+
+@pytest.mark.parametrize("case_id", sorted(EXPECTED))
+def test_gradient_graphs_like_pytorch(case_id):
+    case = EXPECTED[case_id]
+    got = describe(case["source"], "gradcli")
+    assert differences(case["expected"], got, rtol=1e-10, atol=1e-12) == [], case["source"]
+
+
+# ---- the issue's cases -------------------------------------------------------------------
+
+def test_relu_second_derivative_is_zero_not_an_error():
+    x = ag.tensor(0.5, requires_grad=True)
+    (g,) = ag.grad(F.relu(x), x, create_graph=True)
+    assert g.grad_fn.name == "ThresholdBackwardBackward0" and g.item() == 1.0
+    (h,) = ag.grad(g, x)
+    assert h.item() == 0.0
+
+
+def test_square_third_derivative_is_zero():
+    x = ag.tensor(0.5, requires_grad=True)
+    (g,) = ag.grad(F.square(x), x, create_graph=True)       # 2x
+    (h,) = ag.grad(g, x, create_graph=True)                 # 2
+    assert g.item() == 1.0 and h.item() == 2.0 and h.requires_grad
+    (k,) = ag.grad(h, x)
+    assert k.item() == 0.0
+
+
+@pytest.mark.parametrize("fn, name", [(F.tanh, "TanhBackwardBackward0"),
+                                      (F.sigmoid, "SigmoidBackwardBackward0"),
+                                      (F.relu, "ThresholdBackwardBackward0"),
+                                      (F.softplus, "SoftplusBackwardBackward0")])
+def test_double_backward_node_names(fn, name):
+    x = ag.tensor([0.5, -1.5], requires_grad=True)
+    (g,) = ag.grad(F.sum(fn(x)), x, create_graph=True)
+    assert g.grad_fn.name == name
+
+
+# ---- third derivatives against finite differences of the second --------------------------
+
+def _derivatives(f, x0: float, order: int) -> float:
+    """d^order f / dx^order at x0 by repeated grad(create_graph=True)."""
+    x = ag.tensor(x0, requires_grad=True)
+    y = f(x)
+    for k in range(order):
+        if not (isinstance(y, ag.Tensor) and y.requires_grad):
+            return 0.0                          # what was left is a constant
+        (y,) = ag.grad(y, x, create_graph=k < order - 1, allow_unused=True)
+        if y is None:
+            return 0.0
+    return y.item()
+
+
+def _check_third(f, x0: float) -> None:
+    """Against central differences of the second derivative, Richardson-extrapolated
+    (steps h and h/2: the error is O(h**4), so a large fifth derivative cannot pass
+    for a wrong third one)."""
+    def central(h):
+        return (_derivatives(f, x0 + h, 2) - _derivatives(f, x0 - h, 2)) / (2 * h)
+    h = 1e-3 * max(1.0, abs(x0))
+    d3 = _derivatives(f, x0, 3)
+    fd = (4 * central(h / 2) - central(h)) / 3
+    assert math.isclose(d3, fd, rel_tol=1e-6, abs_tol=1e-6), (d3, fd)
+
+
+def cube_plus(x):
+    """An inner function with nonzero derivatives of every order (so each op's VJPs are
+    differentiated as far as the chain rule reaches)."""
+    return x * x * x * 0.3 + F.sin(x)
+
+
+def _lift(op, *others):
+    return lambda x: op(cube_plus(x), *others)
+
+
+C = ag.tensor([0.3, -0.2, 0.45])
+THIRD = {
+    # elementwise, in their smooth domains (u = cube_plus(x) = 0.3 x**3 + sin x)
+    "exp": (F.exp, (-1, 1)), "exp2": (F.exp2, (-1, 1)), "expm1": (F.expm1, (-1, 1)),
+    "log": (lambda u: F.log(u + 3.0), (-1, 1)), "log2": (lambda u: F.log2(u + 3.0), (-1, 1)),
+    "log10": (lambda u: F.log10(u + 3.0), (-1, 1)),
+    "log1p": (lambda u: F.log1p(u + 2.0), (-1, 1)),
+    "sqrt": (lambda u: F.sqrt(u + 3.0), (-1, 1)), "rsqrt": (lambda u: F.rsqrt(u + 3.0), (-1, 1)),
+    "reciprocal": (lambda u: F.reciprocal(u + 3.0), (-1, 1)),
+    "sin": (F.sin, (-2, 2)), "cos": (F.cos, (-2, 2)), "tan": (F.tan, (-0.7, 0.7)),
+    "asin": (lambda u: F.asin(u * 0.5), (-1, 1)), "acos": (lambda u: F.acos(u * 0.5), (-1, 1)),
+    "atan": (F.atan, (-2, 2)), "sinh": (F.sinh, (-2, 2)), "cosh": (F.cosh, (-2, 2)),
+    "tanh": (F.tanh, (-2, 2)), "asinh": (F.asinh, (-2, 2)), "erf": (F.erf, (-1.5, 1.5)),
+    "sigmoid": (F.sigmoid, (-2, 2)), "softplus": (F.softplus, (-2, 2)),
+    "silu": (F.silu, (-2, 2)), "square": (F.square, (-2, 2)),
+    "abs": (lambda u: F.abs(u + 3.0), (-1, 1)), "relu": (lambda u: F.relu(u + 3.0), (-1, 1)),
+    "sign": (lambda u: F.sign(u + 3.0) * u, (-1, 1)),
+    "clamp": (lambda u: F.clamp(u, -5.0, 5.0), (-1, 1)), "neg": (lambda u: -u, (-2, 2)),
+    "pow-3": (lambda u: u ** 3, (-2, 2)), "pow-2.5": (lambda u: (u + 3.0) ** 2.5, (-1, 1)),
+    "pow-base": (lambda u: 1.7 ** u, (-2, 2)), "rsub": (lambda u: 2.0 - u * u, (-2, 2)),
+    "rdiv": (lambda u: 2.0 / (u + 3.0), (-1, 1)),
+    # binary, the variable on both sides
+    "add": (lambda u: u + u * u, (-2, 2)), "sub": (lambda u: u * u - u, (-2, 2)),
+    "mul": (lambda u: u * F.sin(u), (-2, 2)), "div": (lambda u: F.sin(u) / (u + 3.0), (-1, 1)),
+    "pow-tensor": (lambda u: (u + 3.0) ** (u * 0.5), (-1, 1)),
+    "maximum": (lambda u: F.maximum(u, u * u + 1.0), (-1, 1)),
+    "minimum": (lambda u: F.minimum(u, u * u + 1.0), (-1, 1)),
+    "atan2": (lambda u: F.atan2(u, u * u + 1.0), (-2, 2)),
+    "hypot": (lambda u: F.hypot(u, u * u + 1.0), (-2, 2)),
+    # reductions and products over a vector made from the variable
+    "sum": (lambda u: F.sum(F.stack([u, u * u, F.sin(u)]) ** 2), (-2, 2)),
+    "mean": (lambda u: F.mean(F.stack([u, u * u, F.sin(u)]) ** 2), (-2, 2)),
+    "prod": (lambda u: F.prod(F.stack([u + 3.0, u * u + 1.0, F.cos(u) + 2.0])), (-1, 1)),
+    "max": (lambda u: F.max(F.stack([u, u * u + 5.0, F.sin(u)])), (-1, 1)),
+    "min": (lambda u: F.min(F.stack([u, u * u + 5.0, F.sin(u) + 9.0])), (-1, 1)),
+    "norm": (lambda u: F.norm(F.stack([u, u * u + 1.0, F.sin(u)])), (-2, 2)),
+    "logsumexp": (lambda u: F.logsumexp(F.stack([u, u * u, F.sin(u)]), 0), (-2, 2)),
+    "softmax": (lambda u: F.sum(F.softmax(F.stack([u, u * u, F.sin(u)]), 0) * C), (-2, 2)),
+    "log_softmax": (lambda u: F.sum(F.log_softmax(F.stack([u, u * u, F.sin(u)]), 0) * C),
+                    (-2, 2)),
+    "mse_loss": (lambda u: F.mse_loss(F.stack([u, u * u]), F.stack([F.sin(u), u + 1.0])),
+                 (-2, 2)),
+    "dot": (lambda u: F.dot(F.stack([u, u * u]), F.stack([F.sin(u), u])), (-2, 2)),
+    "mv": (lambda u: F.sum(F.mv(F.stack([F.stack([u, u * u]), F.stack([F.sin(u), u])]),
+                                F.stack([u, F.cos(u)])) ** 2), (-2, 2)),
+    "mm": (lambda u: F.trace(F.mm(F.stack([F.stack([u, u * u]), F.stack([F.sin(u), u])]),
+                                  F.stack([F.stack([u, 1.0 + u]), F.stack([u * u, u])]).T)),
+           (-2, 2)),
+    "matmul-vm": (lambda u: F.sum(F.matmul(F.stack([u, u * u]),
+                                            F.stack([F.stack([u, 1.0]), F.stack([2.0, u])]))
+                                  ** 2), (-2, 2)),
+    "trace": (lambda u: F.trace(F.stack([F.stack([u * u, u]), F.stack([u, F.sin(u)])])) ** 2,
+              (-2, 2)),
+    # shapes: views and copies in the chain
+    "views": (lambda u: F.sum(F.reshape(F.stack([u, u * u, F.sin(u), u]), 2, 2).T[1] ** 3),
+              (-2, 2)),
+    "expand-diagonal": (lambda u: F.sum(F.diagonal(F.expand(F.unsqueeze(
+        F.stack([u, u * u]), 0), 2, 2)) ** 3), (-2, 2)),
+    "cat-narrow-squeeze": (lambda u: F.sum(F.squeeze(F.unsqueeze(F.narrow(
+        F.cat([F.stack([u, u * u]), F.stack([F.sin(u)])]), 0, 1, 2), 1)) ** 3), (-2, 2)),
+    "reshape-copy": (lambda u: F.sum(F.reshape(F.stack([F.stack([u, u * u]),
+                                                       F.stack([F.sin(u), u])]).T, 4) ** 3),
+                     (-2, 2)),
+    "clone": (lambda u: F.sum(F.stack([u, u * u]).clone() ** 3), (-2, 2)),
+    "sum-mean-dims": (lambda u: F.sum(F.sum(_matrix(u), 0) ** 3) + F.sum(F.mean(_matrix(u), 1,
+                                                                                  keepdim=True) ** 3),
+                      (-2, 2)),
+    "t-transpose-squeeze": (lambda u: F.sum(F.squeeze(F.squeeze(F.unsqueeze(F.unsqueeze(
+        F.transpose(F.t(_matrix(u)), 0, 1), 0), 3), 0)) ** 3), (-2, 2)),
+    "select-slice": (lambda u: F.sum(_matrix(u)[1] ** 3) + F.sum(_matrix(u)[:, 1:] ** 3),
+                     (-2, 2)),
+    "inplace-view": (lambda u: _inplace_through_view(u), (-2, 2)),
+    "inplace-fill-copy-zero": (lambda u: _fill_copy_zero(u), (-2, 2)),
+}
+
+
+def _matrix(u):
+    return F.stack([F.stack([u, u * u]), F.stack([F.sin(u), u ** 3])])
+
+
+def _fill_copy_zero(u):
+    t = _matrix(u) * 1.0
+    t[0].fill_(u * u)
+    t[1].copy_(F.stack([u, F.cos(u)]))
+    z = F.stack([u, u]) * 1.0
+    z.zero_()
+    w = F.stack([u, u * u]) * 1.0
+    w[1].fill_(2.5)
+    return F.sum(t ** 3) + F.sum(z) + F.sum(w ** 3)
+
+
+def _inplace_through_view(u):
+    t = F.stack([u, u * u, F.sin(u)])
+    t[1:].mul_(u)
+    return F.sum(t ** 3)
+
+
+@pytest.mark.parametrize("name", sorted(THIRD))
+@settings(max_examples=3, deadline=None, database=None)
+@given(data=st.data())
+def test_third_derivative(name, data):
+    fn, (lo, hi) = THIRD[name]
+    x0 = data.draw(st.floats(lo, hi, allow_nan=False).filter(lambda v: abs(v) > 1e-3))
+    _check_third(_lift(fn), x0)
+
+
+def test_every_differentiable_op_has_a_third_derivative_case():
+    """Each op of the table that has a gradient is reached by some case above."""
+    seen = set()
+    for fn, (lo, hi) in THIRD.values():
+        x = ag.tensor((lo + hi) / 2 + 0.1, requires_grad=True)
+        out = _lift(fn)(x)
+        stack, visited = [out.grad_fn], set()
+        while stack:
+            node = stack.pop()
+            if node is None or id(node) in visited:
+                continue
+            visited.add(id(node))
+            if hasattr(node, "op"):
+                seen.add(node.op.name)
+                if hasattr(node, "fn"):             # CopySlices: the in-place op inside
+                    stack.append(node.fn)
+            stack.extend(node.next_edges)
+    differentiable = {name for name, op in ag.REGISTRY.items()
+                      if not op.internal and any(v is not None for v in op.vjps + (op.joint,))}
+    assert differentiable - seen - {"to_copy"} == set()     # to_copy: test_dtypes.py
