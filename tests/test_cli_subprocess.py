@@ -156,7 +156,7 @@ BAD_INPUT = [
     ("no-grad", ["grad", "y = no_grad(x**3); backward(y)", "--x", "1"], None,
      ["element 0 of tensors does not require grad and does not have a grad_fn"]),
     ("unused-grad", ["grad", "grad(x*2, y)", "--x", "1", "--y", "2"], None,
-     ["One of the differentiated Tensors appears to not have been used in the graph"]),
+     ["The differentiated Tensor at index 0 appears to not have been used in the graph"]),
     ("depth-limit", ["grad", "(" * 300 + "x" + ")" * 300, "--x", "1"], None,
      ["nested too deeply"]),
     ("format", ["grad", "x", "--x", "1", "--format", "yaml"], None, ["--format must be one of"]),

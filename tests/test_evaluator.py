@@ -334,8 +334,8 @@ def test_upstream_wrong_shape_names_both_shapes():
     e = error("x**2", {"x": [1, 2, 3]}, ShapeError, upstream=[1, 1])
     assert e.kind == "shape"
     assert "[2]" in e.message and "[3]" in e.message
-    assert e.message == ("--upstream: Mismatch in shape: grad_output[0] has a shape of [2] "
-                         "and output[0] has a shape of [3].")
+    assert e.message == ("--upstream: Mismatch in shape: grad_output[0] has a shape of torch.Size([2]) "
+                         "and output[0] has a shape of torch.Size([3]).")
     assert (e.line, e.column) == (1, 1)
 
 
@@ -815,7 +815,7 @@ def test_allow_unused():
     r = evaluate("y = x*2; g = grad(y, w, allow_unused=True); y", {"x": 1.0, "w": 1.0})
     assert r.grads == {"x": None, "w": None}
     e = error("y = x*2; grad(y, w)", {"x": 1.0, "w": 1.0}, AutogradError)
-    assert e.message == ("One of the differentiated Tensors appears to not have been used "
+    assert e.message == ("The differentiated Tensor at index 0 appears to not have been used "
                          "in the graph. Set allow_unused=True if this is the desired "
                          "behavior.")
     assert (e.line, e.column) == (1, 10)

@@ -79,14 +79,7 @@ def _python_type(error) -> str:
 
 ERRORS = [c for c in CASES if "error" in c]
 VALUES = [c for c in CASES if "error" not in c]
-# The engine's pow records its number exponent as a None edge (PowBackward0 has one edge
-# in PyTorch): reported to the engine's owner; strict, so the fix shows up here.
-ENGINE_POW_EDGE = pytest.mark.xfail(strict=True, reason="engine: x ** 2 lists a None edge")
-
-
 def _marked(case):
-    if case["fn"] == "mse_loss" and case["id"].endswith("/weight"):
-        return pytest.param(case, marks=ENGINE_POW_EDGE, id=case["id"])
     return pytest.param(case, id=case["id"])
 
 

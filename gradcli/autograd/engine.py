@@ -23,8 +23,12 @@ from .tensor import Tensor
 
 NOT_REQUIRING_GRAD = "element {i} of tensors does not require grad and does not have a grad_fn"
 IMPLICIT_SCALAR = "grad can be implicitly created only for scalar outputs"
-UNUSED = ("One of the differentiated Tensors appears to not have been used in the graph. "
+UNUSED = ("The differentiated Tensor at index {i} appears to not have been used in the graph. "
           "Set allow_unused=True if this is the desired behavior.")
+
+
+def _size(shape) -> str:
+    return f"torch.Size([{', '.join(str(n) for n in shape)}])"
 
 
 def _root_grads(outputs, grad_outputs, create_graph):
@@ -41,8 +45,8 @@ def _root_grads(outputs, grad_outputs, create_graph):
             garr = g.data if isinstance(g, Tensor) else np.asarray(g, dtype=out.data.dtype)
             if garr.shape != out.shape:
                 raise ShapeError(
-                    f"Mismatch in shape: grad_output[{i}] has a shape of {list(garr.shape)} "
-                    f"and output[{i}] has a shape of {list(out.shape)}.")
+                    f"Mismatch in shape: grad_output[{i}] has a shape of "
+                    f"{_size(garr.shape)} and output[{i}] has a shape of {_size(out.shape)}.")
             if not create_graph or not isinstance(g, Tensor):
                 g = np.array(garr, dtype=out.data.dtype, copy=True)  # never alias the caller's
         if create_graph and not isinstance(g, Tensor):
@@ -249,11 +253,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                             create_graph=create_graph, inputs=inputs, accumulate=False,
                             on_node=on_node)
     result = []
-    for t in inputs:
+    for i, t in enumerate(inputs):
         g = captured.get(edge_of(t))
         if g is None:
             if not allow_unused:
-                raise AutogradError(UNUSED)
+                raise AutogradError(UNUSED.format(i=i))
             result.append(None)
         elif isinstance(g, Tensor):
             result.append(g)

@@ -49,14 +49,3 @@ class enable_grad(_GradModeContext):
 
     mode = True
 
-
-def get_default_dtype():
-    """The dtype of new floating-point tensors (torch.get_default_dtype): float64 for
-    gradcli's own commands and API, float32 while a PyTorch script runs."""
-    import numpy as np
-    return getattr(_state, "default_dtype", None) or np.dtype(np.float64)
-
-
-def set_default_dtype(dtype) -> None:
-    import numpy as np
-    _state.default_dtype = np.dtype(dtype)

@@ -70,6 +70,18 @@ def apply_inplace(t: Tensor, fn, *others, idempotent: bool = False) -> Tensor:
     return t
 
 
+def overwrite(t: Tensor, values) -> Tensor:
+    """Write ``values`` into ``t``'s storage with nothing recorded (an optimizer's step,
+    nn.init, zeroing a grad): every alias sees them and the version goes up, as
+    PyTorch's in-place ops under no_grad do."""
+    tape = _tape.current()
+    if tape is not None:
+        tape.before_write(t)
+    np.copyto(t.data, np.broadcast_to(np.asarray(values), t.shape), casting="unsafe")
+    t._counter().value += 1
+    return t
+
+
 def check_inplace(t: Tensor) -> None:
     """PyTorch's check_inplace, for an in-place op that will be recorded."""
     info = t._view

@@ -19,6 +19,7 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from . import functional as _F
 from .function import apply
+from .inplace import apply_inplace
 from .ops import REGISTRY as OPS
 from .nn_classification import cross_entropy, nll_loss  # noqa: F401  (re-exported)
 from .nn_losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
@@ -35,7 +36,7 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softp
 def relu(input, inplace: bool = False) -> Tensor:
     x = _F.as_tensor(input)
     if inplace:
-        return x._inplace(lambda t, _: _F.relu(t), None)     # torch.relu_: ReluBackward0
+        return apply_inplace(x, _F.relu)                     # torch.relu_: ReluBackward0
     return _F.relu(x)
 
 
@@ -50,7 +51,7 @@ def tanh(input) -> Tensor:
 def silu(input, inplace: bool = False) -> Tensor:
     x = _F.as_tensor(input)
     if inplace:
-        return x._inplace(lambda t, _: _F.silu(t), None)
+        return apply_inplace(x, _F.silu)
     return _F.silu(x)
 
 

@@ -59,8 +59,8 @@ def addcdiv(self, t1, t2, value: float):
 
 def write_(param: Tensor, array) -> None:
     """param's new value, in place (a version bump), nothing recorded."""
-    param.data = np.asarray(array, dtype=param.dtype)
-    param._version += 1
+    from .inplace import overwrite
+    overwrite(param, array)
 
 
 def clear_grad(param: Tensor, set_to_none: bool) -> None:
@@ -70,11 +70,10 @@ def clear_grad(param: Tensor, set_to_none: bool) -> None:
     if set_to_none:
         param.grad = None
     else:
+        from .inplace import overwrite
         grad = param.grad if param.grad.grad_fn is None else param.grad.detach()
         grad.requires_grad = False
-        grad.data = np.zeros_like(grad.data)
-        grad._version += 1
-        param.grad = grad
+        param.grad = overwrite(grad, 0)
 
 
 # ---- the optimizer base -------------------------------------------------------------------

@@ -159,9 +159,8 @@ def randperm(n: int, generator=None, dtype=None) -> Tensor:
 def fill_(tensor: Tensor, values) -> Tensor:
     """Overwrite a tensor's values without recording anything (under no_grad, as nn.init
     does): the data is replaced and the version counter bumped."""
-    tensor.data = np.asarray(values, dtype=tensor.dtype).reshape(tensor.shape)
-    tensor._version += 1
-    return tensor
+    from .inplace import overwrite
+    return overwrite(tensor, np.asarray(values, dtype=tensor.dtype).reshape(tensor.shape))
 
 
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:

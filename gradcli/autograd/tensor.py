@@ -278,11 +278,10 @@ class Tensor(Operators):
 
     def __repr__(self) -> str:
         """As torch.Tensor.__repr__ prints it (precision 4, PyTorch's layout)."""
-        from .grad_mode import get_default_dtype
         from .tensor_str import tensor_repr
         return tensor_repr(self.data, requires_grad=self.requires_grad,
                            grad_fn=None if self.grad_fn is None else self.grad_fn.name,
-                           default_dtype=get_default_dtype().name)
+                           default_dtype=_dt.get_default_dtype().name)
 
     # -- autograd ---------------------------------------------------------------------
     def _accumulate_node(self) -> AccumulateGrad:

@@ -94,6 +94,8 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
         return t.T
     if name == "device":
         return Device()
+    if name == "size":
+        return BoundMethod(t, Builtin("Tensor.size", _size))
     if name in TENSOR_METHODS:
         fn = getattr(Tensor, name, None) or _functional(_METHOD_ALIASES.get(name, name))
         if fn is not None:
@@ -101,6 +103,11 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
     known = TENSOR_METHODS | {"grad", "data", "shape", "dtype", "grad_fn", "is_leaf",
                               "requires_grad", "ndim", "T", "device"}
     raise _missing(f"'Tensor' object has no attribute '{name}'", name, known)
+
+
+def _size(t: Tensor, dim=None):
+    """``t.size()`` is a torch.Size; ``t.size(d)`` an int."""
+    return Size(t.shape) if dim is None else t.size(dim)
 
 
 def _functional(name: str):

@@ -145,7 +145,8 @@ class GradRun(Interpreter):
             snapshot = value
             if isinstance(value, Tensor):       # later in-place updates must not show
                 snapshot = Tensor._make(np.array(value.data, copy=True), value.grad_fn)
-                snapshot.requires_grad = value.requires_grad
+                if value.grad_fn is None and value.requires_grad:
+                    snapshot.requires_grad = True
             self.outputs.append((stmt, snapshot))
         self.produced(stmt, value)
 

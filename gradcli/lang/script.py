@@ -15,7 +15,7 @@ from typing import Callable, Optional
 
 import numpy as np
 
-from ..autograd import engine, grad_mode
+from ..autograd import dtypes, engine, grad_mode
 from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
 from ..errors import GradcliError
@@ -164,14 +164,11 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
 
 
 def _default_dtype():
-    getter = getattr(grad_mode, "get_default_dtype", None)
-    return getter() if getter is not None else None
+    return dtypes.get_default_dtype()
 
 
 def _set_default_dtype(dtype) -> None:
-    setter = getattr(grad_mode, "set_default_dtype", None)
-    if setter is not None and dtype is not None:
-        setter(dtype)
+    dtypes.set_default_dtype(dtype)
 
 
 def format_error(exc: GradcliError, filename: str) -> str:

@@ -14,7 +14,7 @@ import math
 import numpy as np
 
 from ..autograd import functional as F
-from ..autograd import grad_mode
+from ..autograd import dtypes, grad_mode
 from ..autograd.tensor import Tensor
 from ..errors import LimitError, ShapeError
 from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
@@ -27,8 +27,7 @@ MAX_ELEMENTS = 10 ** 8
 # -- dtypes and sizes -------------------------------------------------------------------
 
 def default_dtype() -> np.dtype:
-    getter = getattr(grad_mode, "get_default_dtype", None)
-    return np.dtype(getter()) if getter is not None else np.dtype(np.float32)
+    return np.dtype(dtypes.get_default_dtype())
 
 
 def _engine_dtype(dtype, fallback=None):
@@ -218,10 +217,7 @@ def set_default_dtype(dtype) -> None:
     if not isinstance(dtype, DType) or dtype.name not in ("float32", "float64"):
         raise ScriptError("TypeError", "only floating-point types are supported as the "
                           "default type")
-    setter = getattr(grad_mode, "set_default_dtype", None)
-    if setter is None:
-        raise ScriptError("RuntimeError", "set_default_dtype is not available")
-    setter(dtype.numpy)
+    dtypes.set_default_dtype(dtype.numpy)
 
 
 class set_grad_enabled:
