@@ -34,7 +34,6 @@ TENSOR_METHODS = frozenset("""
     softplus silu nan_to_num isnan isinf isfinite logical_not logical_and logical_or
     floor_divide bitwise_not sort topk unique max_pool mse_loss
 """.split())
-_METHOD_ALIASES = {"view": "reshape"}
 _LIST = frozenset("append extend insert pop remove index count reverse sort copy clear"
                   .split())
 _DICT = frozenset("keys values items get pop update setdefault copy clear".split())
@@ -97,7 +96,7 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
     if name == "size":
         return BoundMethod(t, Builtin("Tensor.size", _size))
     if name in TENSOR_METHODS:
-        fn = getattr(Tensor, name, None) or _functional(_METHOD_ALIASES.get(name, name))
+        fn = getattr(Tensor, name, None) or _functional(name)
         if fn is not None:
             return BoundMethod(t, Builtin(f"Tensor.{name}", fn))
     known = TENSOR_METHODS | {"grad", "data", "shape", "dtype", "grad_fn", "is_leaf",

@@ -51,7 +51,7 @@ FUNCTIONS.update({
     "log_softmax": _sig("x dim", F.log_softmax),
     "trace": _sig("x", F.trace),
     "reshape": _sig("x shape", F.reshape, 2, varargs=True),
-    "view": _sig("x shape", F.reshape, 2, varargs=True),
+    "view": _sig("x shape", F.view, 2, varargs=True),
     "flatten": _sig("x", F.flatten),
     "permute": _sig("x dims", F.permute, 2, varargs=True),
     "t": _sig("x", F.t),
