@@ -131,24 +131,20 @@ def _guard_sequence(op: str, a, b) -> None:
                          f"{MAX_SEQUENCE}")
 
 
+_UNARY = {"-": operator.neg, "+": operator.pos, "~": operator.invert}
+
+
 def unary(op: str, value):
+    """``not v``, ``-v``, ``+v``, ``~v`` as Python (and torch, for tensors) compute them."""
     if op == "not":
         return not truth(value)
     if isinstance(value, Tensor):
-        if op == "-":
-            return F.neg(value)
-        if op == "+":
-            return value
-        fn = getattr(F, "bitwise_not", None)
+        fn = {"-": F.neg, "+": lambda t: t, "~": getattr(F, "bitwise_not", None)}[op]
         if fn is not None:
             return fn(value)
-    elif is_number(value) or op == "+" and isinstance(value, bool):
-        if op == "~" and isinstance(value, float):
-            pass
-        else:
-            return {"-": operator.neg, "+": operator.pos, "~": operator.invert}[op](value)
-    word = {"-": "-", "+": "+", "~": "~"}[op]
-    raise ScriptError("TypeError", f"bad operand type for unary {word}: "
+    elif is_number(value) and not (op == "~" and isinstance(value, float)):
+        return _UNARY[op](value)
+    raise ScriptError("TypeError", f"bad operand type for unary {op}: "
                       f"'{type_name(value)}'")
 
 
