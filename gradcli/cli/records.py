@@ -16,7 +16,8 @@ from ..errors import GradcliError, InputError
 from .common import Job
 
 FIELDS = ("id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode",
-          "graph")
+          "graph", "dtype")
+DTYPES = ("float64", "float32")
 MODES = ("grad", "hessian", "jacobian")
 _SPECIAL = {"NaN": math.nan, "Infinity": math.inf, "-Infinity": -math.inf}
 
@@ -152,6 +153,9 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
     upstream = obj.get("upstream")
     if upstream is not None and upstream != "ones":
         upstream = _numeric(upstream, "upstream")
+    dtype = obj.get("dtype", "float64")
+    if dtype not in DTYPES:
+        raise InputError(f"'dtype' must be one of {', '.join(DTYPES)}, got {_short(dtype)}")
     mode = obj.get("mode", "grad")
     if mode not in MODES:
         raise InputError(f"'mode' must be one of {', '.join(MODES)}, got {_short(mode)}")
@@ -167,7 +171,7 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
     scalar = not any(type(v) is list for v in variables.values()) and \
         not any(type(v) is list for v in const.values())
     return Record(id=obj.get("id", default_id),
-                  job=Job(expr, variables, const, wrt, of, upstream),
+                  job=Job(expr, variables, const, wrt, of, upstream, dtype),
                   expect=_mapping(obj.get("expect"), "expect"),
                   check=obj.get("check", default_check), mode=mode,
                   graph=obj.get("graph", False), scalar=scalar,
@@ -175,13 +179,13 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
 
 
 def expect_object(record: Record, grads: dict, report: dict, rtol, atol) -> dict:
-    """Fold the record's expectations into its check report."""
+    """Fold the record's expectations into its check report (a failed one fails it);
+    an expectation naming no gradient is the record's error (InputError)."""
     from ..check import check_expectations
-    report["expect"] = check_expectations(grads, record.expect, rtol, atol)
-    report["failed"] = report["failed"] + [n for n, e in report["expect"].items()
-                                           if e["status"] == "failed"
-                                           and n not in report["failed"]]
-    return report
+    from ..check.expect import require_known
+    from ..check.report import fold_expectations
+    require_known(grads, record.expect, "expect")
+    return fold_expectations(report, check_expectations(grads, record.expect, rtol, atol))
 
 
 def answer_alone(record: Record, rtol: float, atol: float, timeout: float,
@@ -211,15 +215,16 @@ def check_record(result, record: Record, rtol, atol, timeout, compiled=None) -> 
     if not record.check:
         return skipped_report(record.skip_reason)
     if compiled is not None:
-        # The compiled formulas answer a clean pass; a failure, an undefined point or a
-        # kink (skipped, with its reason) is the full check's to report.
+        # The compiled formulas answer a certain pass; a failure, an undefined point or
+        # a kink (skipped, with its reason) is the full check's to report.
+        from ..check import dtype_limit
         from ..check.compiled import tolerances
         from ..check.numeric import kinks
         if not kinks(result):
             r, a = tolerances(result, rtol, atol)
             values = {n: d for n, (d, _) in result.bound.items()}
-            report = compiled.report(result.grads, compiled.expected(values), r, a)
-            if report["status"] == "passed":
+            report = compiled.report(result.grads, values, r, a, dtype_limit(result))
+            if report is not None:
                 return report
     return run_check(result, rtol=rtol, atol=atol, timeout=timeout)
 
@@ -234,9 +239,11 @@ def _trim(report: dict) -> dict:
     was skipped keeps its reason (SPEC 5), also when the rest passed (abs(x)*y at x = 0:
     y passed, x sits on a kink), so a line never says more was verified than was."""
     out = {k: v for k, v in report.items() if k not in ("variables", "values")}
+    if out.get("reason") or out.get("status") not in ("skipped", "partial"):
+        return out
     reasons = [f"{name}: {entry['reason']}" for part in ("variables", "values")
                for name, entry in (report.get(part) or {}).items()
-               if entry.get("status") == "skipped" and entry.get("reason")]
-    if reasons and (out.get("status") != "skipped" or not out.get("reason")):
-        out["reason"] = "; ".join(([out["reason"]] if out.get("reason") else []) + reasons)
+               if entry.get("status") in ("skipped", "partial") and entry.get("reason")]
+    if reasons:
+        out["reason"] = "; ".join(reasons)
     return out

@@ -64,7 +64,8 @@ def console(stderr: bool = False):
 
 
 def _status_text(status: str) -> str:
-    style = {"passed": "green", "failed": "bold red", "skipped": "yellow"}.get(status, "")
+    style = {"passed": "green", "failed": "bold red", "skipped": "yellow",
+             "partial": "yellow"}.get(status, "")
     return f"[{style}]{status}[/]" if style else status
 
 

@@ -1,0 +1,257 @@
+"""Exact answers about a derivative at a point: is a computed gradient within tolerance?
+
+A derivative is a formula tree (:mod:`.formula`) over the point's coordinates, which are
+exact binary numbers.  It is evaluated with mpmath at a working precision, then again at
+twice that precision; the difference of the two bounds the error of the second, and the
+question "is |actual - exact| <= atol + rtol*|exact|?" is answered only when that bound
+cannot change the answer.  Otherwise the precision doubles again (cancellation such as
+``1/(x*(x+1)) - log(1+x)/x**2`` at x = 1e-10 needs 40 digits more than the result has),
+up to 4096 bits; an answer still open there is no answer (the element is skipped).
+
+Where the formula has no real value (log of a negative number, a coordinate that is
+infinite or NaN, a step function at its jump), the element is undefined: skipped with
+the reason, never failed.
+"""
+
+from __future__ import annotations
+
+import mpmath
+from mpmath import mpc, mpf
+
+PRECISIONS = (128, 256, 512, 1024, 2048, 4096)     # bits
+
+
+class Undefined(Exception):
+    """No real value at this point (the message says why)."""
+
+
+def _real(value):
+    """A finite real mpf, or Undefined."""
+    if isinstance(value, mpc):
+        if value.imag != 0:
+            raise Undefined("not a real number")
+        value = value.real
+    if not isinstance(value, mpf):
+        value = mpf(value)
+    if not mpmath.isfinite(value):
+        raise Undefined("not a finite number")
+    return value
+
+
+def _log(x):
+    if x <= 0:
+        raise Undefined("log of a number <= 0")
+    return mpmath.log(x)
+
+
+def _sqrt(x):
+    if x < 0:
+        raise Undefined("sqrt of a negative number")
+    return mpmath.sqrt(x)
+
+
+def _pow(base, exponent):
+    if base == 0 and exponent < 0:
+        raise Undefined("0 to a negative power")
+    if base < 0 and not mpmath.isint(exponent):
+        raise Undefined("a negative number to a fractional power")
+    if mpmath.isint(exponent) and abs(exponent) < 2 ** 62:
+        return base ** int(exponent)
+    return mpmath.power(base, exponent)
+
+
+def _arc(f, name: str):
+    def arc(x):
+        if abs(x) > 1:
+            raise Undefined(f"{name} of a number outside [-1, 1]")
+        return f(x)
+    return arc
+
+
+def _tan(x):
+    return mpmath.sin(x) / mpmath.cos(x)
+
+
+def _atan2(y, x):
+    if x == 0 and y == 0:
+        raise Undefined("atan2(0, 0)")
+    return mpmath.atan2(y, x)
+
+
+def _sign(x):
+    return mpf((x > 0) - (x < 0))
+
+
+def _heaviside(x):
+    if x == 0:
+        raise Undefined("a step function at its jump")
+    return mpf(1 if x > 0 else 0)
+
+
+def _diracdelta(x):
+    if x == 0:
+        raise Undefined("a step function at its jump")
+    return mpf(0)
+
+
+FUNCTIONS = {
+    "add": lambda *xs: mpmath.fsum(xs), "mul": lambda *xs: mpmath.fprod(xs), "pow": _pow,
+    "exp": mpmath.exp, "log": _log, "sqrt": _sqrt, "sin": mpmath.sin, "cos": mpmath.cos,
+    "tan": _tan, "asin": _arc(mpmath.asin, "asin"), "acos": _arc(mpmath.acos, "acos"), "atan": mpmath.atan,
+    "sinh": mpmath.sinh, "cosh": mpmath.cosh, "tanh": mpmath.tanh, "asinh": mpmath.asinh,
+    "atan2": _atan2, "abs": abs, "sign": _sign, "heaviside": _heaviside,
+    "diracdelta": _diracdelta, "erf": mpmath.erf, "max": max, "min": min,
+}
+
+
+def _constant(name: str):
+    if name == "pi":
+        return +mpmath.pi
+    if name == "E":
+        return +mpmath.e
+    raise Undefined("an infinite or NaN constant enters the derivative")
+
+
+def _opaque(node, args, prec: int):
+    """A SymPy subexpression gradcli's table does not cover, evaluated by SymPy."""
+    import sympy as sp
+    expr, pairs = node[1], node[2]
+    dps = int(prec * 0.30103) + 5
+    subs = {s: sp.Float(args[i], dps) for s, i in pairs}
+    try:
+        value = expr.evalf(dps, subs=subs)
+        if not value.is_number:
+            raise Undefined(f"SymPy cannot evaluate {_short(expr)} here")
+        value = complex(value) if not value.is_real else value
+        return _real(mpmath.mpmathify(value))
+    except Undefined:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever SymPy raises: no value here
+        raise Undefined(f"SymPy cannot evaluate {_short(expr)} here ({_short(exc)})") \
+            from None
+
+
+def _short(thing) -> str:
+    text = str(thing)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def evaluate(tree, args: list, prec: int):
+    """The tree's value at ``args`` (mpf) with ``prec`` bits; raises Undefined."""
+    with mpmath.workprec(prec):
+        values: dict = {}
+        stack = [(tree, False)]
+        while stack:
+            node, expanded = stack.pop()
+            key = id(node)
+            if key in values:
+                continue
+            head = node[0]
+            if head == "sym":
+                values[key] = args[node[1]]
+            elif head == "num":
+                values[key] = mpf(node[1]) / node[2]
+            elif head == "const":
+                values[key] = _constant(node[1])
+            elif head == "sympy":
+                values[key] = _opaque(node, args, prec)
+            elif expanded:
+                function = FUNCTIONS.get(head)
+                if function is None:
+                    raise Undefined(f"unknown operation {head!r}")
+                try:
+                    value = function(*[values[id(child)] for child in node[1:]])
+                except (ZeroDivisionError, ValueError, OverflowError) as exc:
+                    raise Undefined(f"{head} has no value here ({exc})") from None
+                values[key] = _real(value)
+            else:
+                stack.append((node, True))
+                stack.extend((child, False) for child in node[1:])
+        return values[id(tree)]
+
+
+def used_arguments(tree) -> set:
+    """The argument indices a tree reads."""
+    used, stack, seen = set(), [tree], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if node[0] == "sym":
+            used.add(node[1])
+        elif node[0] == "sympy":
+            used.update(i for _, i in node[2])
+        elif node[0] not in ("num", "const"):
+            stack.extend(node[1:])
+    return used
+
+
+class Verdict:
+    """What the exact evaluation found for one element: status "passed", "failed" or
+    "skipped"; the exact value (mpf, None when undefined) and why it was skipped."""
+
+    __slots__ = ("status", "value", "reason")
+
+    def __init__(self, status: str, value=None, reason: str = ""):
+        self.status, self.value, self.reason = status, value, reason
+
+    def expected(self) -> float:
+        return float("nan") if self.value is None else float(self.value)
+
+
+def judge(tree, args: list, actual: float, rtol: float, atol: float,
+          limit: float = 1.7976931348623157e308, deadline=None) -> Verdict:
+    """Is ``actual`` within ``atol + rtol*|exact|`` of the tree's exact value?
+
+    ``args`` are the point's coordinates as floats (exact binary values); ``limit`` is
+    the largest finite number of the gradient's dtype (a derivative past it cannot be
+    represented: skipped)."""
+    import time
+    for i in used_arguments(tree):
+        if not mpmath.isfinite(mpf(args[i])):
+            return Verdict("skipped", reason="the derivative depends on a coordinate that "
+                           "is infinite or NaN")
+    point = [mpf(a) for a in args]
+    previous, undefined = None, None
+    for prec in PRECISIONS:
+        if deadline is not None and time.monotonic() > deadline:
+            from . import Timeout
+            raise Timeout
+        try:
+            value = evaluate(tree, point, prec)
+        except Undefined as exc:
+            if undefined is not None:
+                return Verdict("skipped", reason="the derivative is undefined or infinite "
+                               f"at this point ({exc})")
+            undefined, previous = exc, None
+            continue
+        undefined = None
+        if previous is not None:
+            with mpmath.workprec(prec):
+                bound = abs(value - previous) + abs(value) * mpf(2) ** (8 - prec)
+                verdict = _decide(value, bound, actual, rtol, atol, limit)
+            if verdict is not None:
+                return verdict
+        previous = value
+    return Verdict("skipped", reason="the derivative could not be evaluated precisely "
+                   "enough at this point")
+
+
+def _decide(value, bound, actual, rtol, atol, limit):
+    """The verdict when ``value`` +- ``bound`` settles it, else None."""
+    if abs(value) - bound > limit:
+        return Verdict("skipped", value, "the derivative is too large for the gradient's "
+                       "dtype at this point")
+    if abs(value) + bound > limit:
+        return None
+    if not mpmath.isfinite(mpf(actual)):
+        return Verdict("failed", value)
+    err = abs(mpf(actual) - value)
+    low = atol + rtol * max(abs(value) - bound, 0)
+    high = atol + rtol * (abs(value) + bound)
+    if err + bound <= low:
+        return Verdict("passed", value)
+    if err - bound > high:
+        return Verdict("failed", value)
+    return None
