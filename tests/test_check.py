@@ -518,8 +518,8 @@ def test_kink_in_the_numeric_route_is_skipped():
     assert report["status"] == "skipped" and report["failed"] == []
     assert "relu has a kink" in report["variables"]["w"]["reason"]
     w[1000] = 1e-3                                        # away from it: checked, passes
-    report = run_check(evaluate("sum(relu(w))", {"w": w}))
-    assert report["method"] == "numeric" and report["status"] == "passed"
+    report = run_check(evaluate("sum(relu(w))", {"w": w}), timeout=120)   # (every element:
+    assert report["method"] == "numeric" and report["status"] == "passed"  # not a sample)
     np.testing.assert_allclose(report["variables"]["w"]["expected"], (w > 0).astype(float),
                                atol=1e-6)
 
@@ -575,7 +575,7 @@ W2000 = np.random.default_rng(7).uniform(-2, 2, 2000)
 def test_2000_elements_fall_back_to_central_differences():
     # d/dw sum(sin(w)*w) = cos(w)*w + sin(w)
     result = evaluate("sum(sin(w)*w)", {"w": W2000})
-    report = run_check(result)
+    report = run_check(result, timeout=120)               # a budget for every element
     assert report["method"] == "numeric" and report["status"] == "passed"
     assert report["reason"].startswith("2000 tensor elements (over 256); central differences")
     assert report["symbolic"] == {} and report["failed"] == []
@@ -594,7 +594,8 @@ def test_the_limit_is_256_elements_in_all():
     # 128 + 128 elements: symbolic; 128 + 129: numeric (d/dv sum(w*v) = w)
     report = run_check(evaluate("sum(w*v)", {"w": w, "v": w}))
     assert report["method"] == "symbolic" and report["status"] == "passed"
-    report = run_check(evaluate("sum(w*v[1:])", {"w": w, "v": np.linspace(0, 1, 129)}))
+    report = run_check(evaluate("sum(w*v[1:])", {"w": w, "v": np.linspace(0, 1, 129)}),
+                       timeout=120)
     assert report["method"] == "numeric" and report["status"] == "passed"
     assert "257 tensor elements (over 256)" in report["reason"]
     np.testing.assert_allclose(report["variables"]["v"]["expected"][1:], w, atol=1e-8)
@@ -606,7 +607,7 @@ def test_numeric_route_with_explicit_backwards_and_zero_grad():
     # v gets both: d/dv sum(v*w) = w, twice
     w = np.linspace(-1, 1, 300)
     program = "backward(sum(w**2 + v*w)); zero_grad(w); backward(sum(w**3 + v*w))"
-    report = run_check(evaluate(program, {"w": w, "v": w}))
+    report = run_check(evaluate(program, {"w": w, "v": w}), timeout=120)
     assert report["method"] == "numeric" and report["status"] == "passed"
     np.testing.assert_allclose(report["variables"]["w"]["expected"], 3 * w**2 + w, atol=1e-7)
     np.testing.assert_allclose(report["variables"]["v"]["expected"], 2 * w, atol=1e-7)
@@ -669,9 +670,9 @@ def test_swapped_mul_vjps_fail_in_a_tensor_program(swapped_mul):
 
 
 def test_wrong_vjp_fails_the_numeric_check(monkeypatch):
-    good = run_check(evaluate("sum(sin(w)*w)", {"w": W2000}))
+    good = run_check(evaluate("sum(sin(w)*w)", {"w": W2000}), timeout=120)
     monkeypatch.setattr(REGISTRY["sin"], "vjps", (_sin_off_by_a_thousandth,))
-    bad = run_check(evaluate("sum(sin(w)*w)", {"w": W2000}))
+    bad = run_check(evaluate("sum(sin(w)*w)", {"w": W2000}), timeout=120)
     assert bad["method"] == "numeric"
     assert bad["status"] == "failed" and bad["failed"] == ["w"]
     assert bad["variables"]["w"]["reason"].startswith("differs by")
@@ -693,10 +694,12 @@ def _hand_slow(w):
 
 def test_a_tiny_timeout_falls_back_to_numeric_and_catches_a_wrong_vjp(monkeypatch):
     report = run_check(evaluate(SLOW_SYMBOLIC, {"w": W250}), timeout=0.3)
-    assert report["method"] == "numeric" and report["status"] == "passed"
-    assert report["reason"].startswith("the symbolic check took over 0.3 s; central differences")
     checked = ~np.isnan(report["variables"]["w"]["expected"])
     assert checked.any()
+    # (what 0.3 s of differences reached: all of it passed, or a part, and it says so)
+    assert report["method"] == "numeric"
+    assert report["status"] == ("passed" if checked.all() else "partial")
+    assert report["reason"].startswith("the symbolic check took over 0.3 s; central differences")
     np.testing.assert_allclose(report["variables"]["w"]["expected"][checked],
                                _hand_slow(W250)[checked], atol=1e-7)
     monkeypatch.setattr(REGISTRY["sin"], "vjps", (_sin_off_by_a_thousandth,))

@@ -136,6 +136,9 @@ def judged(replay, exprs, actual, rtol, atol, limit, deadline, kinks=None) -> di
             status[k], reasons[k] = "skipped", kink
             continue
         verdict = replay.judge(expr, a, rtol, atol, limit, deadline)
+        if verdict.status == "failed" and a != a and replay.nan_reason():
+            status[k], reasons[k] = "skipped", replay.nan_reason()
+            continue
         status[k], reasons[k] = verdict.status, verdict.reason
         expected[k] = verdict.expected()
         if verdict.value is not None:

@@ -68,8 +68,27 @@ def _arc(f, name: str):
     return arc
 
 
+HUGE = 1 << 20            # bits: exp and kin of a number past 2**(2**20) hold no number
+_GROWING = frozenset(("exp", "sinh", "cosh", "tanh", "erf", "pow", "asinh", "atan"))
+REDUCIBLE = 1 << 14       # bits: sin/cos of a number past 2**16384 cannot be reduced
+
+
+def _periodic(f, name: str):
+    """sin, cos: refused for arguments so large that reducing them modulo 2*pi would
+    need more digits than exist (mpmath would try, for ever)."""
+    def periodic(x):
+        if mpmath.mag(x) > REDUCIBLE:
+            raise Undefined(f"{name} of a number too large to reduce (|x| > "
+                            f"2**{REDUCIBLE})")
+        return f(x)
+    return periodic
+
+
+_sin, _cos = _periodic(mpmath.sin, "sin"), _periodic(mpmath.cos, "cos")
+
+
 def _tan(x):
-    return mpmath.sin(x) / mpmath.cos(x)
+    return _sin(x) / _cos(x)
 
 
 def _atan2(y, x):
@@ -94,9 +113,26 @@ def _diracdelta(x):
     return mpf(0)
 
 
+def _sum(*xs):
+    """A sum held exactly (however far apart its terms' magnitudes: x + y with x = 7e250,
+    y = 1e108 needs 530 bits, and tan of it all of them); rounding it to the working
+    precision would absorb the small term the same way at every precision, and doubling
+    could not notice."""
+    total = xs[0]
+    for x in xs[1:]:
+        if total and x and abs(mpmath.mag(total) - mpmath.mag(x)) > EXACT_SPAN:
+            total = total + x                       # beyond any use: rounded
+        else:
+            total = mpmath.fadd(total, x, exact=True)
+    return total
+
+
+EXACT_SPAN = 1 << 16      # bits between two terms of a sum kept exactly
+
+
 FUNCTIONS = {
-    "add": lambda *xs: mpmath.fsum(xs), "mul": lambda *xs: mpmath.fprod(xs), "pow": _pow,
-    "exp": mpmath.exp, "log": _log, "sqrt": _sqrt, "sin": mpmath.sin, "cos": mpmath.cos,
+    "add": _sum, "mul": lambda *xs: mpmath.fprod(xs), "pow": _pow,
+    "exp": mpmath.exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos,
     "tan": _tan, "asin": _arc(mpmath.asin, "asin"), "acos": _arc(mpmath.acos, "acos"), "atan": mpmath.atan,
     "sinh": mpmath.sinh, "cosh": mpmath.cosh, "tanh": mpmath.tanh, "asinh": mpmath.asinh,
     "atan2": _atan2, "abs": abs, "sign": _sign, "heaviside": _heaviside,
@@ -148,7 +184,7 @@ def evaluate(tree, args: list, prec: int):
                 continue
             head = node[0]
             if head == "sym":
-                values[key] = args[node[1]]
+                values[key] = mpf(args[node[1]])          # a float's exact value
             elif head == "num":
                 values[key] = mpf(node[1]) / node[2]
             elif head == "const":
@@ -159,10 +195,15 @@ def evaluate(tree, args: list, prec: int):
                 function = FUNCTIONS.get(head)
                 if function is None:
                     raise Undefined(f"unknown operation {head!r}")
+                children = [values[id(child)] for child in node[1:]]
+                if head in _GROWING and mpmath.mag(children[-1]) > HUGE:
+                    raise Undefined(f"{head} of a number too large to evaluate (|x| > "
+                                    f"2**{HUGE})")
                 try:
-                    value = function(*[values[id(child)] for child in node[1:]])
-                except (ZeroDivisionError, ValueError, OverflowError) as exc:
-                    raise Undefined(f"{head} has no value here ({exc})") from None
+                    value = function(*children)
+                except (ZeroDivisionError, ValueError, OverflowError, MemoryError) as exc:
+                    raise Undefined(f"{head} has no value here "
+                                    f"({type(exc).__name__})") from None
                 values[key] = _real(value)
             else:
                 stack.append((node, True))

@@ -24,9 +24,10 @@ import numpy as np
 import sympy as sp
 
 from ..autograd.ops import STRUCTURAL
-from ..autograd.ops.core import emap, undefined_at
+from ..autograd.ops.core import emap
 from ..autograd.tensor import Tensor
 from . import POINT_DIGITS, Timeout
+from .domain import Domain
 
 _CHAINED = frozenset(("add", "sub", "mul"))
 
@@ -131,6 +132,8 @@ class Replay:
         self.nonfinite = frozenset()      # coordinates at inf or NaN (set by run())
         self.special: dict = {}           # stand-in Symbol -> why what depends on it is
         #                                   not checked (NaN/inf constants, SymPy errors)
+        self.domain = Domain(self)        # kinks and where values leave the reals
+        self.nan_function = False         # the differentiated function holds NaN or inf
         self.cut: dict = {}               # id(intermediate a grad() differentiates by) -> None
         self.substitute: dict = {}        # its stand-in symbols -> their expressions
         self.before_of: dict = {}         # id(snapshot before an in-place op) -> tensor
@@ -178,6 +181,7 @@ class Replay:
         syms = symbols_for(name, tensor.shape)
         self.sym[id(tensor)] = syms
         self.symbols[name] = syms
+        self.domain.bound(tensor, syms)
         data = tensor.data if data is None else data
         for s, v in zip(syms.reshape(-1), np.asarray(data).reshape(-1)):
             self.point[s] = float(v)
@@ -267,6 +271,7 @@ class Replay:
         elif kind == "inplace":
             tensor, _before, new = event[1:]
             self.sym[id(tensor)] = self.value_of(new)
+            self.domain.updated(tensor, new)
         elif kind == "requires_grad_":
             self.cacheable = False
             tensor, flag = event[1], event[2]
@@ -308,14 +313,11 @@ class Replay:
                 self.cacheable = False                 # a constant that depends on the point
             self.sym[id(out)] = self.constant_array(then.data)
             return
-        inputs = [a.data if isinstance(a, Tensor) else a for a in args]
-        kink = op.undefined(*inputs, then.data, **params) if op.undefined else None
         if op.name in _CHAINED and then.data.ndim == 0 and (
                 not isinstance(args[1], Tensor) or args[1].data.ndim == 0) and \
-                args[0].data.ndim == 0 and not kink and id(out) not in self.cut:
+                args[0].data.ndim == 0 and id(out) not in self.cut:
             self.sym[id(out)] = self._chain(op.name, args)
-            if undefined_at(op, inputs, then.data, params):
-                self._not_real(op, args, inputs, then.data, params)
+            self.domain.visit(out, op, args, params, then)
             return
         try:
             value = self._build(op, args, params)
@@ -324,10 +326,7 @@ class Replay:
         except Exception as exc:  # noqa: BLE001 - SymPy refused: what depends on it is skipped
             value = self.broken(then.shape, f"SymPy cannot build {op.name} here "
                                 f"({type(exc).__name__}: {str(exc)[:120]})")
-        if kink:
-            self._mark_kink(args, kink)
-        elif undefined_at(op, inputs, then.data, params):
-            self._not_real(op, args, inputs, then.data, params, value)
+        self.domain.visit(out, op, args, params, then, value)
         self._assign(out, value)
 
     def _build(self, op, args, params) -> np.ndarray:
@@ -340,30 +339,6 @@ class Replay:
         else:
             value = op.sympy(sp, *vals, **params)
         return np.asarray(value, dtype=object)
-
-    def _not_real(self, op, args, inputs, out, params, value=None) -> None:
-        """An elementwise op made a NaN from numbers: outside its real domain (a kink
-        for the check), unless the exact value there is a real number and the NaN is
-        float64's (inf - inf after an overflow)."""
-        from .exact import Undefined, evaluate
-        from .formula import NotRepresentable, to_tree
-        if value is None:
-            value = self._build(op, args, params)
-        reason = undefined_at(op, inputs, out, params)
-        made = np.broadcast_to(np.isnan(out), np.shape(value))
-        for idx in zip(*np.nonzero(made)) if np.ndim(value) else [()]:
-            expr = self.expand(np.asarray(value)[idx])
-            free = sorted(getattr(expr, "free_symbols", ()), key=str)
-            if any(not np.isfinite(self.point.get(s, np.nan)) for s in free):
-                break
-            try:
-                tree = to_tree(expr, {s: i for i, s in enumerate(free)}, opaque=True)
-                evaluate(tree, [self.point[s] for s in free], 256)
-            except (Undefined, NotRepresentable, ValueError, TypeError):
-                break
-        else:
-            return                                    # every NaN is float64's own
-        self._mark_kink(args, reason)
 
     def _chain(self, name: str, args):
         kind = "mul" if name == "mul" else "add"
@@ -385,14 +360,6 @@ class Replay:
         if v is not None and type(v) is np.ndarray:
             return v[()]
         return self.value_of(x)[()]
-
-    def _mark_kink(self, args, reason: str) -> None:
-        for a in args:
-            if isinstance(a, Tensor):
-                v = self.value_of(a)
-                for e in np.asarray(v).reshape(-1):
-                    for s in getattr(self.expand(e), "free_symbols", ()):
-                        self.kinks.setdefault(s, reason)
 
     # -- derivatives ----------------------------------------------------------------
     def _objective(self, root: Tensor, gradient, keep=frozenset()) -> tuple:
@@ -417,7 +384,10 @@ class Replay:
                 held[placeholder] = w
                 w = placeholder
             terms.append(v * w)
-        return self.expand(sp.Add(*terms), keep), held
+        objective = self.expand(sp.Add(*terms), keep)
+        if self.special and not self.special.keys().isdisjoint(objective.free_symbols):
+            self.nan_function = True
+        return objective, held
 
     def _derivative(self, objective, held: dict, symbol):
         self._tick()
@@ -492,6 +462,16 @@ class Replay:
             self.cacheable = False
 
     # -- checking -------------------------------------------------------------------
+    def nan_reason(self):
+        """Why a NaN gradient is no failure here, or None: the program leaves the reals
+        (or a NaN/inf constant enters the function), so PyTorch's NaN is its answer too
+        and SymPy's finite value (after simplifying, say, cos(acos(x)) to x) is none."""
+        if self.domain.unreal:
+            return "the gradient is NaN where the program leaves the reals"
+        if self.nan_function:
+            return "the gradient is NaN where a NaN or infinite constant enters the function"
+        return None
+
     def judge(self, expr, actual: float, rtol: float, atol: float, limit: float,
               deadline=None):
         """The exact verdict on one expected element against a computed one."""

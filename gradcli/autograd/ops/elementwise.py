@@ -271,12 +271,17 @@ register(name="atan2", grad_fn="Atan2Backward0", forward=np.arctan2, broadcasts=
          vjps=(lambda F, g, a, b, out: g * b * _atan2_recip(F, a, b),
                lambda F, g, a, b, out: g * -a * _atan2_recip(F, a, b)),
          sympy=lambda sp, a, b: sp.atan2(a, b), elementwise=True,
-         derivative=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"), syntax="atan2(a, b)")
+         derivative=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"), syntax="atan2(a, b)",
+         undefined=lambda a, b, out: where_any((a == 0) & (b == 0),
+                                               "atan2 has no derivative at (0, 0) "
+                                               "(PyTorch uses 0)"))
 register(name="hypot", grad_fn="HypotBackward0", forward=np.hypot, broadcasts=True,
          saves="abo", needs=("a", "b"),
          vjps=(lambda F, g, a, b, out: g * a / out, lambda F, g, a, b, out: g * b / out),
          sympy=lambda sp, a, b: sp.sqrt(a ** 2 + b ** 2), elementwise=True,
-         derivative=("a/hypot(a, b)", "b/hypot(a, b)"), syntax="hypot(a, b)")
+         derivative=("a/hypot(a, b)", "b/hypot(a, b)"), syntax="hypot(a, b)",
+         undefined=lambda a, b, out: where_any((a == 0) & (b == 0),
+                                               "hypot has a kink at (0, 0)"))
 
 # ---- used by VJPs ----------------------------------------------------------------------
 
