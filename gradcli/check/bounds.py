@@ -173,14 +173,14 @@ def evaluate(tree: list, args: list) -> tuple:
             if key in values:
                 continue
             head = node[0]
-            if head == "sym":
-                values[key] = (args[node[1]], 0.0)
+            if head == "sym":           # (numpy floats: x/0 is inf, never an exception)
+                values[key] = (np.asarray(args[node[1]], dtype=np.float64), 0.0)
             elif head == "num":
                 v = float(Fraction(node[1], node[2]))
                 exact = Fraction(v) == Fraction(node[1], node[2])
-                values[key] = (v, 0.0 if exact else U * abs(v))
+                values[key] = (np.float64(v), 0.0 if exact else U * abs(v))
             elif head == "const":
-                v = _CONSTANTS.get(node[1], NAN)
+                v = np.float64(_CONSTANTS.get(node[1], NAN))
                 values[key] = (v, U * abs(v))
             elif expanded:
                 children = [values[id(child)] for child in node[1:]]

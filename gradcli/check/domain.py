@@ -29,6 +29,11 @@ class NonFinitePoint(ValueError):
 
 
 LINEAR = frozenset(("add", "sub", "neg", "rsub", "sum", "mean"))
+# ops with a restricted real domain, whose edges are at 0, 1 or -1
+RESTRICTED = frozenset(("log", "log2", "log10", "log1p", "sqrt", "rsqrt", "asin", "acos",
+                        "acosh", "atanh", "pow", "div", "reciprocal", "logit", "xlogy",
+                        "lgamma", "digamma", "erfinv"))
+EDGES = (0.0, 1.0, -1.0)
 EXACT_BITS = 256
 
 
@@ -49,6 +54,15 @@ class Domain:
             self.unreal.add(id(tensor))
         self.deps[id(tensor)] = self.deps.get(id(new), frozenset())
 
+    def data_of(self, a):
+        """A tensor argument's data as the op saw it (a tensor updated in place later
+        is taken as it was before that)."""
+        if not isinstance(a, Tensor):
+            return a
+        if id(a) in self.replay.before_of:
+            return a.data                              # a snapshot: its data then
+        return self.replay.first_before.get(id(a), a).data
+
     def is_unreal(self, tensor) -> bool:
         return id(self.replay._owner(tensor)) in self.unreal
 
@@ -63,7 +77,7 @@ class Domain:
             self.unreal.add(id(out))
             if op.name not in LINEAR:
                 self.mark(args, f"{op.name} of a value that is not real", lost=True)
-        inputs = [a.data if isinstance(a, Tensor) else a for a in args]
+        inputs = [self.data_of(a) for a in args]
         kink = op.undefined(*inputs, then.data, **params) if op.undefined else None
         if kink:
             if self.exactly_kinked(op, args, params, value):
@@ -71,7 +85,8 @@ class Domain:
             return
         if any(self.is_unreal(a) for a in tensors):
             return
-        reason = self.leaves_reals(op, args, inputs, then.data, params)
+        reason = self.leaves_reals(op, args, inputs, then.data, params) or \
+            self.rounded_inside(op, args, then.data, params)
         if reason:
             self.unreal.add(id(out))
             self.mark(args, reason, lost=True)
@@ -130,10 +145,59 @@ class Domain:
             return f"{op.name} is not real at this point (PyTorch gives NaN)"
         return f"{op.name} is undefined or infinite at this point (PyTorch gives inf)"
 
+    def rounded_inside(self, op, args, out, params):
+        """Why an op with a restricted domain (log, acos, ...) is outside it exactly
+        although float64's rounded argument was inside (acos((x + y) - x) at x = 1e136:
+        float64 takes acos(0), the exact argument is y), or None.  Only arguments whose
+        error bound reaches an edge (0, 1, -1) are evaluated exactly."""
+        if op.name not in RESTRICTED or not op.elementwise:
+            return None
+        finite = np.isfinite(out)
+        if not finite.any() or not self.near_edge(args):
+            return None
+        if not self.exactly_outside(op, args, params, finite):
+            return None
+        return f"{op.name} is not real at this point (float64 rounded its argument " \
+            "into the domain)"
+
+    def near_edge(self, args) -> bool:
+        """Might an argument's exact value be on the other side of an edge than
+        float64's: does its float64 value, with its error bound, reach 0, 1 or -1, or is
+        float64's computed argument outside that bound (a cancellation SymPy simplified
+        away: (x + y) - x is y)?"""
+        from . import bounds
+        from .formula import NotRepresentable, to_tree
+        replay = self.replay
+        for a in args:
+            if not isinstance(a, Tensor):
+                continue
+            computed = np.asarray(self.data_of(a), dtype=np.float64).reshape(-1)
+            for k, expr in enumerate(np.asarray(replay.value_of(a)).reshape(-1)):
+                expr = replay.expand(expr)
+                free = sorted(getattr(expr, "free_symbols", ()), key=str)
+                if not free:
+                    continue
+                try:
+                    tree = to_tree(expr, {s: i for i, s in enumerate(free)})
+                    with np.errstate(all="ignore"):
+                        v, e = bounds.evaluate(tree, [replay.point[s] for s in free])
+                except (NotRepresentable, KeyError, TypeError, ValueError, ArithmeticError):
+                    return True
+                v, e = float(v), float(e)
+                if not (np.isfinite(v) and np.isfinite(e)) or \
+                        any(abs(v - edge) <= e for edge in EDGES) or \
+                        abs(computed[k % computed.size] - v) > e + 1e-9 * abs(v):
+                    return True
+        return False
+
     def exactly_outside(self, op, args, params, made) -> bool:
         """Is the op's exact value, at its inputs' exact values, outside the finite
-        reals for some element float64 made non-finite?"""
+        reals for some element float64 made non-finite?  (Evaluated by :mod:`.exact`,
+        never by SymPy's evalf, which can spend minutes on sin of 1e300.)"""
         import sympy as sp
+
+        from .exact import Undefined
+        from .formula import to_tree
         try:
             exact = [self.exact(self.replay.value_of(a)) if isinstance(a, Tensor)
                      else np.asarray(a, dtype=object) for a in args]
@@ -143,20 +207,22 @@ class Domain:
             return True
         shape = np.shape(made)
         exact = [np.broadcast_to(np.asarray(e, dtype=object), shape) for e in exact]
+        inputs = [sp.Symbol(f"input{k}", real=True) for k in range(len(exact))]
+        try:
+            tree = to_tree(op.sympy(sp, *inputs, **params),
+                           {s: k for k, s in enumerate(inputs)}, opaque=True)
+        except Exception:  # noqa: BLE001 - no formula to evaluate: outside
+            return True
         for idx in zip(*np.nonzero(made)) if shape else [()]:
             try:
-                numbers = [sp.Float(e[idx], 60) for e in exact]
-                result = op.sympy(sp, *numbers, **params).evalf(60)
-                if not (result.is_real and result.is_finite):
-                    return True
-            except Exception:  # noqa: BLE001 - SymPy has no number there: outside
+                settled(tree, [e[idx] for e in exact])
+            except Undefined:
                 return True
         return False
 
     def exact(self, values) -> np.ndarray:
         """The exact values (mpf) of an array of expressions; raises when one has
         none."""
-        from .exact import evaluate
         from .formula import to_tree
         replay = self.replay
         values = np.asarray(values, dtype=object)
@@ -168,5 +234,16 @@ class Domain:
                    for s in free):
                 raise NonFinitePoint("not a finite point")
             tree = to_tree(expr, {s: i for i, s in enumerate(free)}, opaque=True)
-            out[idx] = evaluate(tree, [replay.point[s] for s in free], EXACT_BITS)
+            out[idx] = settled(tree, [replay.point[s] for s in free])
         return out
+
+
+def settled(tree, args):
+    """A tree's value at the first precision its large arguments allow (mpf)."""
+    from .exact import Imprecise, Undefined, evaluate
+    for bits in (EXACT_BITS, 1024, 4096):
+        try:
+            return evaluate(tree, args, bits)
+        except Imprecise:
+            continue
+    raise Undefined("not precise enough")

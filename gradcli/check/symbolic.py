@@ -123,7 +123,8 @@ class Replay:
         self.variables: dict = {}         # name -> (tensor, symbol array)
         self.symbols: dict = {}           # name -> symbol array of every bound name
         self.expected: dict = {}          # name -> accumulated expected gradient (array)
-        self.graph_grad: dict = {}        # name -> .grad as a value later ops may use
+        self.graph_grad: dict = {}        # name -> [(derivative, create_graph)] since the
+        #                                   last zero_grad: .grad as later ops see it
         self.kinks: dict = {}             # Symbol -> reason (derivative undefined there)
         self.values: list = []            # (result tensor, expected value) of grad() calls
         self.skipped_values: list = []    # (result tensor, reason)
@@ -188,7 +189,7 @@ class Replay:
         if variable:
             self.variables[name] = (tensor, syms)
             self.expected[name] = zeros(tensor.shape)
-            self.graph_grad[name] = zeros(tensor.shape)
+            self.graph_grad[name] = []
 
     def _owner(self, x) -> Tensor:
         """The tensor whose value x is: a snapshot taken before an in-place update
@@ -286,7 +287,7 @@ class Replay:
             name = self.name_of(event[1])
             if name in self.expected:
                 self.expected[name] = zeros(event[1].shape)
-                self.graph_grad[name] = zeros(event[1].shape)
+                self.graph_grad[name] = []
         elif kind == "detach" and self._symbolic(event[1]):
             self.cacheable = False
         elif kind == "read_grad" and event[2] is not None:
@@ -299,7 +300,11 @@ class Replay:
         name = self.name_of(tensor)
         if name in self.graph_grad and snapshot is not None and \
                 snapshot.grad_fn is not None:
-            self.sym[id(grad)] = self.graph_grad[name].copy()
+            value = zeros(grad.shape)
+            for part, graph in self.graph_grad[name]:   # parts made without a graph are
+                value = value + (part if graph else     # constants to what comes after
+                                 np.asarray(emap(self._frozen, part), dtype=object))
+            self.sym[id(grad)] = value
         else:
             self.sym[id(grad)] = self.constant_array((snapshot or grad).data)
 
@@ -408,13 +413,13 @@ class Replay:
         for name, (tensor, syms) in self.variables.items():
             if not tensor.requires_grad:
                 continue
-            acc, graph = self.expected[name], self.graph_grad[name]
+            acc, part = self.expected[name], zeros(syms.shape)
             for idx in np.ndindex(syms.shape):
                 s = syms[idx]
                 if s in free:
-                    d = self._derivative(objective, held, s)
-                    acc[idx] = acc[idx] + d
-                    graph[idx] = graph[idx] + (d if create_graph else self._frozen(d))
+                    part[idx] = self._derivative(objective, held, s)
+                    acc[idx] = acc[idx] + part[idx]
+            self.graph_grad[name].append((part, create_graph))
 
     def _frozen(self, expr):
         """An expression whose value stays but which later derivatives see as a
