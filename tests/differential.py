@@ -29,9 +29,20 @@ class Unknowable(Exception):
     """Beyond what the oracle can evaluate (sin of a number with 10**270 digits)."""
 
 
+class MorePrecision(Exception):
+    """sin(x) for a large x moves by 1 when x moves by one part in x: x needs more
+    digits than the working precision gives it (sqrt(x**2 + y**2) at x = 1e298,
+    y = 1e148 is x + 0.1, which 532 bits round to x)."""
+
+
 def _reducible(v) -> None:
     if mpmath.mag(v) > 1 << 14:
         raise Unknowable("a periodic function of a number too large to reduce")
+
+
+def _sensitive(v) -> None:
+    if mpmath.mag(v) > mpmath.mp.prec - 32:
+        raise MorePrecision
 
 
 NAN = mpmath.mpf("nan")
@@ -74,6 +85,9 @@ def _unary(name: str, a: Dual) -> Dual:
         return a.scale(-1, v) if name == "neg" else a.undefined()
     if name in ("sin", "cos", "tan"):
         _reducible(v)
+    if name in ("sin", "cos", "tan", "exp", "expm1", "sinh", "cosh", "sigmoid", "erf",
+                "tanh"):
+        _sensitive(v)
     if name == "exp":
         e = mp.exp(v)
         return a.scale(e, e)
@@ -251,19 +265,22 @@ def _settled(tree, point: dict) -> tuple:
     a sum of 1e250 and 1e108 needs 160 digits to be exact, tan of it all of them."""
     previous = None
     dps = DPS
-    while dps <= 16 * DPS:
+    while dps <= 64 * DPS:
         with mpmath.workdps(dps):
             try:
                 dual = _evaluate(tree, {k: mpmath.mpf(v) for k, v in point.items()})
             except (OverflowError, MemoryError):         # exp(exp(1e300)): no number
                 raise Unknowable("a value past what mpmath can hold") from None
+            except MorePrecision:
+                previous, dps = None, 2 * dps
+                continue
             if previous is not None and all(
                     (_nan(p) and _nan(q)) or
                     abs(p - q) <= mpmath.mpf(10) ** -25 * abs(q) + mpmath.mpf(10) ** -40
                     for p, q in zip(previous.d, dual.d)):
                 return dual, dps
         previous, dps = dual, 2 * dps
-    raise Unknowable("no agreement up to 1280 digits")
+    raise Unknowable("no agreement up to 5120 digits")
 
 
 def render(tree) -> str:

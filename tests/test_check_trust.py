@@ -168,8 +168,7 @@ def test_non_finite_constants_skip_only_what_they_enter(program, point, status, 
     assert g == gradient or (math.isnan(g) and math.isnan(gradient))
     assert routes["api"]["status"] == status
     if status == "skipped":
-        assert routes["api"]["variables"]["x"]["reason"] == \
-            "a NaN or infinite constant enters the derivative"
+        assert "NaN or infinite constant" in routes["api"]["variables"]["x"]["reason"]
 
 
 def test_a_nan_upstream_element_skips_that_element_only():

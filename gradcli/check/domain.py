@@ -64,26 +64,38 @@ class Domain:
         return self.replay.first_before.get(id(a), a).data
 
     def is_unreal(self, tensor) -> bool:
-        return id(self.replay._owner(tensor)) in self.unreal
+        """Outside the reals: computed from such a value, or holding a NaN or infinite
+        constant (log(-1), exp(1000) in float64)."""
+        replay = self.replay
+        if id(replay._owner(tensor)) in self.unreal:
+            return True
+        if not replay.special:
+            return False
+        return any(not replay.special.keys().isdisjoint(getattr(e, "free_symbols", ()))
+                   for e in np.asarray(replay.value_of(tensor)).reshape(-1))
 
     # -- one op ----------------------------------------------------------------------
     def visit(self, out, op, args, params, then, value=None) -> None:
         tensors = [a for a in args if isinstance(a, Tensor)]
         self.deps[id(out)] = frozenset().union(
             *(self.deps.get(id(self.replay._owner(a)), ()) for a in tensors))
-        if any(self.is_unreal(a) for a in tensors):
+        tainted = [a for a in tensors if self.is_unreal(a)]
+        if tainted:
             # computed from a value outside the reals: so is this one; a product or a
             # max carries it into the derivatives by the other inputs too
             self.unreal.add(id(out))
             if op.name not in LINEAR:
-                self.mark(args, f"{op.name} of a value that is not real", lost=True)
+                what = "a value that is not real" if any(
+                    id(self.replay._owner(a)) in self.unreal for a in tainted) else \
+                    "a NaN or infinite constant"
+                self.mark(args, f"{op.name} of {what}", lost=True)
         inputs = [self.data_of(a) for a in args]
         kink = op.undefined(*inputs, then.data, **params) if op.undefined else None
         if kink:
             if self.exactly_kinked(op, args, params, value):
                 self.mark(args, kink)
             return
-        if any(self.is_unreal(a) for a in tensors):
+        if tainted:
             return
         reason = self.leaves_reals(op, args, inputs, then.data, params) or \
             self.rounded_inside(op, args, then.data, params)

@@ -23,15 +23,15 @@ from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors
 
 HELP = """Differentiate many programs: JSON records in, one JSON line out per record, in order.
 
-Input is JSON Lines (one object a line; blank lines are skipped) or one JSON array, from FILE or stdin. A record: {"id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode", "graph"}. A bad record gives {"id", "ok": false, "error": {kind, message, line, column}} and the batch goes on.
+Input is JSON Lines (one object a line; blank lines are skipped) or one JSON array, from FILE or stdin. A record: {"id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode", "graph", "dtype"}, at most 64 MiB. A bad record gives {"id", "ok": false, "error": {kind, message, line, column}} and the batch goes on. Each answer's check says "passed", "failed", "skipped" or "partial".
 
-Exit code: 0 every record ok and checked, 1 some record failed its check or was in error, 2 bad usage.
+Exit code: 0 every record ok and checked, 1 some record failed its check or was in error, 2 bad usage or an output that cannot be written, 130/143 interrupted (after the last whole line).
 
 [bold]Examples[/]
 
   echo '{"expr": "x**2 + 3*x + 1", "vars": {"x": 2}}' | gradcli batch
   gradcli batch jobs.jsonl > answers.jsonl
-  gradcli batch jobs.jsonl | jq -c 'select(.ok | not)'
+  gradcli batch jobs.jsonl | jq -c 'select((.ok | not) or .check.status == "failed")'
 """
 
 CHUNK = 8192          # records per chunk at most (SPEC: written before 10 000 more are read)
