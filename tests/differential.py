@@ -110,6 +110,8 @@ def _unary(name: str, a: Dual) -> Dual:
         return a.scale(-mp.sin(v), mp.cos(v))
     if name == "tan":
         c = mp.cos(v)
+        if abs(c) < mpmath.mpf(2) ** (32 - mpmath.mp.prec):   # at a pole: cos(v) is all
+            raise MorePrecision                               # rounding at this precision
         return a.scale(1 / (c * c), mp.tan(v))
     if name == "atan":
         return a.scale(1 / (1 + v * v), mp.atan(v))

@@ -21,7 +21,7 @@ import json
 import os
 import stat
 
-FORMAT = 2
+FORMAT = 3
 MAX_BYTES = 64 << 20          # a cache file larger than this is not read
 _fingerprint = None
 

@@ -48,6 +48,7 @@ class CompiledCheck:
         self.sizes = data["sizes"]
         self.formulas = data["formulas"]
         self.trees = data["trees"]
+        self.guards = data.get("guards", [])
         self.offsets = dict(zip(self.names, np.cumsum([0] + self.sizes[:-1]).tolist()))
 
     @classmethod
@@ -70,6 +71,32 @@ class CompiledCheck:
             else:
                 args.append(v)
         return args
+
+    def clean(self, result, values: dict, batch: int | None = None) -> np.ndarray:
+        """Per record: may the formulas alone answer it?  Not where float64's forward
+        made a value that is not finite, nor where an op with a restricted domain has an
+        argument whose exact value (from the guard's tree, with its error bound) reaches
+        an edge of the domain or is far from float64's (a cancellation the formulas
+        cannot see: acos((x + y) - x)).  Those go to the full check."""
+        from .domain import edge_risk
+        size = 1 if batch is None else batch
+        ok = np.ones(size, dtype=bool)
+        ops = [e for e in result.events if e[0] == "op" and not e[5]]
+        for event in ops:
+            ok &= np.broadcast_to(np.isfinite(np.asarray(event[1].data, dtype=np.float64))
+                                  .reshape(-1) if np.size(event[1].data) == size
+                                  else np.isfinite(event[1].data).all(), (size,))
+        if not self.guards:
+            return ok
+        args = self._arguments(values, batch is None)
+        for number, k, tree in self.guards:
+            computed = np.broadcast_to(np.asarray(ops[number][3][k].data, dtype=np.float64)
+                                       .reshape(-1), (size,))
+            with np.errstate(all="ignore"):
+                v, e = (np.broadcast_to(np.asarray(x, dtype=np.float64), (size,))
+                        for x in bounds.evaluate(tree, args))
+            ok &= ~edge_risk(computed, v, e)
+        return ok
 
     def expected(self, values: dict, batch: int | None = None) -> dict:
         """name -> (expected gradient, error bound); with ``batch``, scalar variables
@@ -156,7 +183,11 @@ def _fits(data, result) -> bool:
                 all(isinstance(k, str) and isinstance(v, str)
                     for k, v in data["formulas"].items()) and
                 isinstance(data["trees"], list) and len(data["trees"]) == sum(sizes) and
-                all(formula.valid(t, n_args) for t in data["trees"]))
+                all(formula.valid(t, n_args) for t in data["trees"]) and
+                isinstance(data.get("guards"), list) and
+                all(isinstance(g, list) and len(g) == 3 and type(g[0]) is int and
+                    type(g[1]) is int and formula.valid(g[2], n_args)
+                    for g in data["guards"]))
     except (KeyError, TypeError, ValueError, AttributeError):
         return False
 
@@ -190,7 +221,31 @@ def _build(result, timeout: float) -> dict:
             "shapes": {n: list(t.shape) for n, t in result.variables.items()},
             "names": names,
             "sizes": [int(np.prod(result.variables[n].shape, dtype=int)) for n in names],
-            "formulas": formulas, "trees": trees}
+            "formulas": formulas, "trees": trees, "guards": _guards(result, replay, index)}
+
+
+def _guards(result, replay, index) -> list:
+    """[op number, argument number, tree] for each argument of an op with a restricted
+    domain (log, acos, ...): the exact value float64's must stay near, away from the
+    domain's edges, for the formulas alone to answer (see :meth:`CompiledCheck.clean`)."""
+    from ..autograd.tensor import Tensor
+    from .domain import RESTRICTED
+    guards = []
+    ops = [e for e in result.events if e[0] == "op" and not e[5]]
+    try:
+        for number, (_, out, op, args, _params, _) in enumerate(ops):
+            if op.name not in RESTRICTED or not op.elementwise or not out.requires_grad:
+                continue
+            for k, a in enumerate(args):
+                if isinstance(a, Tensor):
+                    value = np.asarray(replay.value_of(a), dtype=object)
+                    if value.size != 1:
+                        raise NotCacheable          # (plain scalar programs only)
+                    guards.append([number, k, formula.to_tree(
+                        replay.expand(value.reshape(-1)[0]), index)])
+    except formula.NotRepresentable:
+        raise NotCacheable from None
+    return guards
 
 
 def _upstream(result) -> bool:

@@ -37,6 +37,20 @@ EDGES = (0.0, 1.0, -1.0)
 EXACT_BITS = 256
 
 
+def edge_risk(computed, value, error) -> np.ndarray:
+    """Per element: might the exact value (``value`` +- ``error``) be on another side
+    of a domain edge (0, 1, -1) than float64's ``computed`` one: the bound reaches an
+    edge, or float64's value is off the bound, or the bound is not finite?"""
+    computed, value, error = (np.asarray(x, dtype=np.float64) for x in
+                              (computed, value, error))
+    with np.errstate(all="ignore"):
+        risk = ~(np.isfinite(value) & np.isfinite(error))
+        for edge in EDGES:
+            risk |= np.abs(value - edge) <= error
+        risk |= np.abs(computed - value) > error + 1e-9 * np.abs(value)
+    return risk
+
+
 class Domain:
     """The kink and domain marks of one replay (see the module docstring)."""
 
@@ -97,11 +111,15 @@ class Domain:
             return
         if tainted:
             return
-        reason = self.leaves_reals(op, args, inputs, then.data, params) or \
-            self.rounded_inside(op, args, then.data, params)
-        if reason:
+        reason = self.leaves_reals(op, args, inputs, then.data, params)
+        kind = "outside" if reason else None
+        if not reason:
+            reason, kind = self.edge(op, args, then.data, params)
+        if kind == "outside":
             self.unreal.add(id(out))
             self.mark(args, reason, lost=True)
+        elif kind == "kink":
+            self.mark(args, reason)
 
     def mark(self, args, reason: str, lost: bool = False) -> None:
         replay = self.replay
@@ -157,20 +175,54 @@ class Domain:
             return f"{op.name} is not real at this point (PyTorch gives NaN)"
         return f"{op.name} is undefined or infinite at this point (PyTorch gives inf)"
 
-    def rounded_inside(self, op, args, out, params):
-        """Why an op with a restricted domain (log, acos, ...) is outside it exactly
-        although float64's rounded argument was inside (acos((x + y) - x) at x = 1e136:
-        float64 takes acos(0), the exact argument is y), or None.  Only arguments whose
-        error bound reaches an edge (0, 1, -1) are evaluated exactly."""
+    def edge(self, op, args, out, params) -> tuple:
+        """(why, "outside" or "kink") for an op with a restricted domain (log, acos,
+        sqrt, ...) near an edge of it, looked at exactly; (None, None) when it is inside.
+        Outside: float64's rounded argument was inside, the exact one is not
+        (acos((x + y) - x) at x = 1e136: float64 takes acos(0), the exact argument is y).
+        A kink: exactly on the edge, where the slope is infinite (sqrt at 0; SymPy's
+        sqrt(x)**2 = x would hide it).  Only arguments whose error bound reaches 0, 1 or
+        -1, or whose float64 value is off it, are evaluated exactly."""
         if op.name not in RESTRICTED or not op.elementwise:
-            return None
+            return None, None
         finite = np.isfinite(out)
         if not finite.any() or not self.near_edge(args):
-            return None
-        if not self.exactly_outside(op, args, params, finite):
-            return None
-        return f"{op.name} is not real at this point (float64 rounded its argument " \
-            "into the domain)"
+            return None, None
+        if self.exactly_outside(op, args, params, finite):
+            return f"{op.name} is not real at this point (float64 rounded its argument " \
+                "into the domain)", "outside"
+        if self.infinite_slope(op, args, params, finite):
+            return f"the slope of {op.name} is undefined or infinite at this point", "kink"
+        return None, None
+
+    def infinite_slope(self, op, args, params, where) -> bool:
+        """Is the op's own derivative, at its inputs' exact values, undefined or
+        infinite for some element of ``where``?"""
+        import sympy as sp
+
+        from .exact import Undefined
+        from .formula import to_tree
+        try:
+            exact = [self.exact(self.replay.value_of(a)) if isinstance(a, Tensor)
+                     else np.asarray(a, dtype=object) for a in args]
+            # numbers (x**2's 2) go in as numbers: SymPy's d/dx x**n is n*x**n/x
+            inputs = [sp.Symbol(f"input{k}", real=True) if isinstance(a, Tensor)
+                      else self.replay.constant(a) for k, a in enumerate(args)]
+            expr = op.sympy(sp, *inputs, **params)
+            index = {s: k for k, s in enumerate(inputs) if isinstance(s, sp.Symbol)}
+            trees = [to_tree(sp.diff(expr, inputs[k]), index, opaque=True)
+                     for k, a in enumerate(args) if isinstance(a, Tensor)]
+        except Exception:  # noqa: BLE001 - cannot tell: no kink
+            return False
+        shape = np.shape(where)
+        exact = [np.broadcast_to(np.asarray(e, dtype=object), shape) for e in exact]
+        for idx in zip(*np.nonzero(where)) if shape else [()]:
+            for tree in trees:
+                try:
+                    settled(tree, [e[idx] for e in exact])
+                except Undefined:
+                    return True
+        return False
 
     def near_edge(self, args) -> bool:
         """Might an argument's exact value be on the other side of an edge than
@@ -195,10 +247,7 @@ class Domain:
                         v, e = bounds.evaluate(tree, [replay.point[s] for s in free])
                 except (NotRepresentable, KeyError, TypeError, ValueError, ArithmeticError):
                     return True
-                v, e = float(v), float(e)
-                if not (np.isfinite(v) and np.isfinite(e)) or \
-                        any(abs(v - edge) <= e for edge in EDGES) or \
-                        abs(computed[k % computed.size] - v) > e + 1e-9 * abs(v):
+                if edge_risk(computed[k % computed.size], v, e):
                     return True
         return False
 

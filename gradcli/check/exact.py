@@ -95,7 +95,10 @@ _sin, _cos = _periodic(mpmath.sin, "sin"), _periodic(mpmath.cos, "cos")
 
 
 def _tan(x):
-    return _sin(x) / _cos(x)
+    c = _cos(x)
+    if abs(c) < mpf(2) ** (32 - mpmath.mp.prec):     # next to a pole, cos(x) is mostly
+        raise Imprecise("tan")                       # the rounding of x: more bits
+    return _sin(x) / c
 
 
 def _atan2(y, x):

@@ -220,9 +220,9 @@ def check_record(result, record: Record, rtol, atol, timeout, compiled=None) -> 
         from ..check import dtype_limit
         from ..check.compiled import tolerances
         from ..check.numeric import kinks
-        if not kinks(result):
+        values = {n: d for n, (d, _) in result.bound.items()}
+        if not kinks(result) and compiled.clean(result, values).all():
             r, a = tolerances(result, rtol, atol)
-            values = {n: d for n, (d, _) in result.bound.items()}
             report = compiled.report(result.grads, values, r, a, dtype_limit(result))
             if report is not None:
                 return report

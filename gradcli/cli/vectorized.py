@@ -242,10 +242,12 @@ class Answerer:
             from ..check import dtype_limit
             from ..check.compiled import tolerances
             rtol, atol = tolerances(result, self.rtol, self.atol)
-            expected = compiled.expected({**rows.columns, **rows.const}, batch=batch)
+            point = {**rows.columns, **rows.const}
+            expected = compiled.expected(point, batch=batch)
             clean, abs_err, ulp_err = _vector_compare(grads, expected, compiled.names,
                                                       rtol, atol, dtype_limit(result))
-            passed = rows.check & clean & ~_at_kinks(result, batch)
+            passed = rows.check & clean & ~_at_kinks(result, batch) & \
+                compiled.clean(result, point, batch)
         for k in np.flatnonzero(rows.check & ~passed).tolist():
             out[rows.positions[k]] = self._alone(info, rows.record(k))   # the full check
         answered = passed | ~rows.check
