@@ -1,7 +1,7 @@
 """Batch throughput: gradcli batch against a PyTorch per-record loop and a JSON-only floor.
 
     python benchmarks/batch.py [--records 30000] [--repeat 7] [--gradcli PATH]
-                               [--torch-python PATH]
+                               [--torch-python PATH] [--baseline PATH]
 
 30 000 records over the 10 programs of batch_programs.json (scalar variables), timed
 as whole processes in one run, best of --repeat (the variants take turns, so a
@@ -12,7 +12,8 @@ slow spell of a shared machine hits them all alike):
      --torch-python; programs hand-written as Python functions, so torch pays no parsing);
   3. the floor: read each record with stdlib json, write a result line of the same size.
 Targets: gradcli >= 10x faster than the torch loop; within 3x of the floor; check on
-within 2x of check off.
+within 2x of check off.  --baseline PATH times another gradcli (an earlier build) in
+the same turns, check on and off, so that a change is measured side by side.
 """
 
 from __future__ import annotations
@@ -107,6 +108,8 @@ def main() -> None:
                     help="the gradcli script to time (default: the one on PATH)")
     ap.add_argument("--torch-python", default=None,
                     help="a python that can import torch (default: this one, if it can)")
+    ap.add_argument("--baseline", default=None,
+                    help="another gradcli script to time in the same turns")
     args = ap.parse_args()
     gradcli = args.gradcli or sys.exit("gradcli is not installed")
     tmp = tempfile.mkdtemp()
@@ -139,6 +142,15 @@ def main() -> None:
         "floor": ([sys.executable, floor_py, records, os.path.join(tmp, "template.json")],
                   os.path.join(tmp, "floor.out")),
     }
+    if args.baseline:
+        base_env = os.path.join(tmp, "base-cache")
+        warm = dict(os.environ, GRADCLI_CACHE_DIR=base_env)
+        subprocess.run([args.baseline, "batch", records, "-q"], stdout=subprocess.DEVNULL,
+                       env=warm, check=False)                  # its cache, warmed once
+        variants["base check"] = (["env", f"GRADCLI_CACHE_DIR={base_env}", args.baseline,
+                                   "batch", records, "-q"], os.path.join(tmp, "base.out"))
+        variants["base nocheck"] = ([args.baseline, "batch", records, "-q", "--no-check"],
+                                    os.path.join(tmp, "base-nocheck.out"))
     torch_py = args.torch_python or sys.executable
     has_torch = subprocess.run([torch_py, "-c", "import torch"],
                                capture_output=True).returncode == 0
@@ -164,6 +176,14 @@ def main() -> None:
           f"first run {t_cold / t_nocheck:.2f}x)")
     print(f"  check off / floor:        {t_nocheck / t_floor:7.2f}x  (target <= 3)")
     print(f"  check on / floor:         {t_check / t_floor:7.2f}x")
+    if args.baseline:
+        b_check, b_nocheck = best["base check"], best["base nocheck"]
+        print(f"baseline: {args.baseline}")
+        print(f"baseline batch (check on):  {b_check:7.2f} s  {n / b_check:9,.0f} records/s"
+              f"  (this build: {t_check / b_check:.2f}x its time)")
+        print(f"baseline batch --no-check:  {b_nocheck:7.2f} s  {n / b_nocheck:9,.0f} "
+              f"records/s  (this build: {t_nocheck / b_nocheck:.2f}x its time)")
+        print(f"  baseline check on / off:  {b_check / b_nocheck:7.2f}x")
     if not has_torch:
         print("torch loop: skipped (torch not importable; pass --torch-python)")
         return
@@ -172,6 +192,8 @@ def main() -> None:
     print(f"  torch / gradcli (check on):  {t_torch / t_check:6.1f}x faster  (target >= 10; "
           f"first run {t_torch / t_cold:.1f}x)")
     print(f"  torch / gradcli (no check):  {t_torch / t_nocheck:6.1f}x faster")
+    if args.baseline:
+        print(f"  torch / baseline (check on): {t_torch / best['base check']:6.1f}x faster")
 
 
 if __name__ == "__main__":

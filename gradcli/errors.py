@@ -19,6 +19,25 @@ PYTHON_TYPES = {"parse": "SyntaxError", "bind": "NameError", "shape": "RuntimeEr
                 "autograd": "RuntimeError", "input": "RuntimeError", "limit": None}
 
 
+def visible(text: str) -> str:
+    """Text safe to show on a terminal: control characters (C0 but tab, DEL, C1) and
+    the bidirectional overrides become escapes (``\\x1b``, ``\\u202e``), so user text
+    in a message can neither move the cursor nor recolour or reorder what follows."""
+    if text.isprintable():
+        return text
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\t" or (ch.isprintable() and not 0x202A <= code <= 0x202E and
+                          not 0x2066 <= code <= 0x2069):
+            out.append(ch)
+        elif code < 0x100:
+            out.append(f"\\x{code:02x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out)
+
+
 class GradcliError(Exception):
     """Base class: a problem with the user's input, reported without a traceback."""
 
@@ -58,9 +77,10 @@ class GradcliError(Exception):
         lines = self.source.split("\n")
         if not 1 <= self.line <= len(lines):
             return ""
-        text = lines[self.line - 1]
+        raw = lines[self.line - 1]
+        col = len(visible(raw[:self.column - 1]))      # the caret under the escaped text
+        text = visible(raw)
         start = 0
-        col = self.column - 1
         width = 76
         if len(text) > width:  # keep long lines readable: a window around the column
             start = max(0, min(col - width // 2, len(text) - width))

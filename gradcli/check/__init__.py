@@ -50,74 +50,126 @@ def time_limit(deadline: float):
         signal.signal(signal.SIGALRM, previous)
 
 
+def grad_name(result, names: dict, out, inp, value) -> str:
+    """How a grad() result is called: the name the program gave it, else
+    ``grad(out, inp)``; ``names`` maps id(tensor) to graph names."""
+    name = names.get(id(value))
+    if name and not name.startswith("%"):
+        return name
+    return f"grad({names.get(id(out), '?')}, {names.get(id(inp), '?')})"
+
+
+def grad_names(result) -> dict:
+    return {id(row.tensor): row.name.split("@")[0] for row in result.graph}
+
+
+def grad_results(result) -> list:
+    """(name, value) of every grad() call of the program, in order (what --format plain
+    prints after the gradients)."""
+    names = grad_names(result)
+    return [(grad_name(result, names, e[1], e[2], e[5]), None if e[5] is None else e[5].data)
+            for e in result.events if e[0] == "grad"]
+
+
 def _tolerances(result, rtol: float, atol: float) -> tuple:
     if result.options.get("dtype") == "float32":   # float32 cannot meet float64 tolerances
         return max(rtol, 1e-4), max(atol, 1e-6)
     return rtol, atol
 
 
-def _compare(actual, expected, rtol, atol, slack=0.0) -> dict:
-    """Entry for one value: expected (floats, NaN where undefined) vs actual; ``slack``
-    (per element) widens the tolerance by the known error of the expected value."""
-    entry = {"expected": expected, "actual": actual, "abs_err": None}
-    if actual is None:
-        if np.all(np.nan_to_num(expected, nan=1.0) == 0):
-            entry.update(status="passed", abs_err=0.0,
-                         reason="grad is None: no backward() reaches it (derivative 0)")
-        else:
-            entry.update(status="failed", reason="grad is None but the derivative is not 0")
-        return entry
-    a = np.asarray(actual, dtype=np.float64)
+def dtype_limit(result) -> float:
+    """The largest finite gradient of the result's dtype (an exact derivative past it
+    cannot be represented: skipped, not failed)."""
+    return float(np.finfo(np.float32 if result.options.get("dtype") == "float32"
+                          else np.float64).max)
+
+
+def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
+             what: str = "element") -> dict:
+    """Entry for a value against a float reference (NaN where undefined), e.g. central
+    differences; ``slack`` (per element) widens the tolerance by the reference's own
+    error bound; ``unchecked`` marks elements the time budget left out."""
+    from .report import entry
     e = np.asarray(expected, dtype=np.float64)
+    if actual is None:
+        ok = np.all(np.nan_to_num(e, nan=1.0) == 0)
+        out = entry(None, expected, np.full(e.shape, "passed" if ok else "failed",
+                                            dtype=object), np.zeros(e.shape))
+        out["reason"] = "grad is None: no backward() reaches it (derivative 0)" if ok \
+            else "grad is None but the derivative is not 0"
+        return out
+    a = np.broadcast_to(np.asarray(actual, dtype=np.float64), e.shape)
     defined = np.isfinite(e)
-    if not defined.any():
-        entry.update(status="skipped",
-                     reason="the derivative is undefined or infinite at this point")
-        return entry
     with np.errstate(all="ignore"):     # inf - inf, err / spacing overflowing: handled
         err = np.abs(a - e)
-        err_defined = np.where(defined, err, 0.0)
-        ok = (err_defined <= atol + slack + rtol * np.abs(np.where(defined, e, 0.0))) & \
-            ~(defined & ~np.isfinite(a))
-        max_err = float(np.max(np.where(np.isfinite(err_defined), err_defined, np.inf)))
-        entry["abs_err"] = max_err
-        spacing = np.spacing(np.abs(np.where(defined, e, 1.0)))
-        ulps = err / spacing
-    entry["ulp_err"] = float(np.max(np.where(defined, ulps, 0.0))) \
-        if np.isfinite(max_err) else None
-    if ok.all():
-        entry["status"] = "passed"
-        if not defined.all():
-            entry["reason"] = "elements where the derivative is undefined were not compared"
-    else:
-        entry["status"] = "failed"
-        entry["reason"] = f"differs by {max_err:.3g} (rtol {rtol:g}, atol {atol:g})"
-    return entry
+        ok = (err <= atol + slack + rtol * np.abs(np.where(defined, e, 0.0))) & \
+            np.isfinite(a)
+        ulps = err / np.spacing(np.abs(np.where(defined, e, 1.0)))
+    status = np.where(~defined, "skipped", np.where(ok, "passed", "failed")).astype(object)
+    reasons = np.full(e.shape, "the derivative is undefined or infinite at this point",
+                      dtype=object)
+    if unchecked is not None:
+        reasons[unchecked] = "not checked (the time budget ran out)"
+    out = entry(actual, expected, status, err, ulps, reasons)
+    if unchecked is not None and np.all(unchecked):
+        out["reason"] = f"the time budget ran out before any {what} was checked"
+    if out["status"] == "failed":
+        out["reason"] = f"differs by {out['abs_err']:.3g} (rtol {rtol:g}, atol {atol:g})"
+    return out
 
 
-def _to_float(expr) -> float:
-    value = expr.evalf(POINT_DIGITS)
-    if value.is_real and value.is_finite:
-        try:
-            return float(value)
-        except TypeError:         # SymPy calls DiracDelta(0) real and finite: no number
-            return float("nan")
-    return float("nan")
+def judged(replay, exprs, actual, rtol, atol, limit, deadline, kinks=None) -> dict:
+    """Entry for expected expressions against computed values, each element judged
+    exactly (:mod:`.exact`); ``kinks`` holds per element the reason its derivative is
+    undefined there (a kink, a tie), or None."""
+    from .report import entry
+    exprs = np.asarray(exprs, dtype=object)
+    flat_actual = None if actual is None else \
+        np.broadcast_to(np.asarray(actual, dtype=np.float64), exprs.shape).reshape(-1)
+    n = exprs.size
+    status, reasons = np.empty(n, dtype=object), np.empty(n, dtype=object)
+    expected, errors, ulps = np.full(n, np.nan), np.full(n, np.nan), np.full(n, np.nan)
+    for k, expr in enumerate(exprs.reshape(-1)):
+        a = 0.0 if flat_actual is None else float(flat_actual[k])
+        kink = None if kinks is None or actual is None else kinks[k]
+        if kink:
+            status[k], reasons[k] = "skipped", kink
+            continue
+        verdict = replay.judge(expr, a, rtol, atol, limit, deadline)
+        if verdict.status == "failed" and a != a and replay.nan_reason():
+            status[k], reasons[k] = "skipped", replay.nan_reason()
+            continue
+        status[k], reasons[k] = verdict.status, verdict.reason
+        expected[k] = verdict.expected()
+        if verdict.value is not None:
+            errors[k] = float(abs(verdict.value - a)) if np.isfinite(a) else np.inf
+            with np.errstate(all="ignore"):
+                ulps[k] = errors[k] / np.spacing(abs(expected[k]))
+    shaped = expected.reshape(exprs.shape)
+    out = entry(actual, shaped if exprs.ndim else float(shaped), status.reshape(exprs.shape),
+                errors, ulps, reasons)
+    if actual is None:
+        out["reason"] = "grad is None: no backward() reaches it (derivative 0)" \
+            if out["status"] == "passed" else "grad is None but the derivative is not 0" \
+            if out["status"] == "failed" else out.get("reason", "")
+    elif out["status"] == "failed":
+        out["reason"] = f"differs by {out['abs_err']:.3g} (rtol {rtol:g}, atol {atol:g})"
+    return out
 
 
-def _value_at(expr, replay) -> float:
-    """A derivative at the replay's point; NaN (undefined) where it depends on a
-    coordinate that is infinite or NaN: SymPy's limits there (0*cos(oo) = 0) are no
-    derivative at a point."""
-    bad = replay.nonfinite
-    if bad and not bad.isdisjoint(getattr(expr, "free_symbols", ())):
-        return float("nan")
-    return _to_float(expr.xreplace(replay.point))
+def _formula(expr) -> str:
+    text = str(expr)
+    return text if len(text) <= FORMULA_LIMIT else text[:FORMULA_LIMIT] + "…"
+
+
+def _kinks_of(replay, syms) -> list:
+    return [replay.kinks.get(s) for s in np.asarray(syms, dtype=object).reshape(-1)]
 
 
 def _symbolic(result, rtol, atol, deadline) -> dict:
     from .symbolic import Replay
     replay = Replay(result, deadline).run()
+    limit = dtype_limit(result)
     details, formulas = {}, {}
     for name, actual in result.grads.items():
         if name not in replay.expected:
@@ -126,35 +178,18 @@ def _symbolic(result, rtol, atol, deadline) -> dict:
             continue
         exprs = replay.expected[name]
         syms = replay.variables[name][1]
-        expected = np.empty(exprs.shape)
-        for idx in np.ndindex(exprs.shape):
-            if time.monotonic() > deadline:
-                raise Timeout
-            expected[idx] = _value_at(exprs[idx], replay)
-        entry = _compare(actual, expected, rtol, atol)
-        kink = next((replay.kinks[s] for s in syms.reshape(-1) if s in replay.kinks), None)
-        if kink and actual is not None:
-            # undefined at the point (SPEC 5): SymPy's convention there (Heaviside(0) =
-            # 1/2, sign(0) = 0) may or may not match PyTorch's; neither confirms anything
-            entry.update(status="skipped", reason=kink)
+        entry = judged(replay, exprs, actual, rtol, atol, limit, deadline,
+                       _kinks_of(replay, syms))
         if exprs.ndim == 0:
-            text = str(exprs[()])
-            entry["formula"] = text if len(text) <= FORMULA_LIMIT else \
-                text[:FORMULA_LIMIT] + "…"
-            formulas[name] = entry["formula"]
+            entry["formula"] = formulas[name] = _formula(exprs[()])
         details[name] = entry
     values = {}
     for tensor, derivative in replay.values:
-        expected = np.empty(derivative.shape)
-        for idx in np.ndindex(derivative.shape):
-            expected[idx] = _value_at(derivative[idx], replay)
-        entry = _compare(tensor.data, expected, rtol, atol)
-        kink = next((replay.kinks[s] for s in replay.grad_targets.get(id(tensor), ())
-                     if s in replay.kinks), None)
-        if kink:
-            entry.update(status="skipped", reason=kink)
-        if derivative.ndim == 0:
-            entry["formula"] = str(derivative[()])[:FORMULA_LIMIT]
+        targets = replay.grad_targets.get(id(tensor), ())
+        entry = judged(replay, derivative, tensor.data, rtol, atol, limit, deadline,
+                       [replay.kinks.get(s) for s in targets] or None)
+        if np.ndim(derivative) == 0:
+            entry["formula"] = _formula(np.asarray(derivative)[()])
         values[replay.name_of(tensor)] = entry
     for tensor, reason in replay.skipped_values:
         values[replay.name_of(tensor)] = {"status": "skipped", "reason": reason,
@@ -177,25 +212,28 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
                              "abs_err": None, "reason": "made a leaf inside the program: "
                              "finite differences cannot nudge it"}
             continue
-        expected, bound, checked = numeric[name]
-        entry = _compare(actual, expected, rtol, atol, slack=bound)
+        expected, bound, done = numeric[name]
+        entry = _compare(actual, expected, rtol, atol, slack=bound, unchecked=~done)
         entry.pop("ulp_err", None)            # against a difference quotient, ulps mean nothing
-        if checked < expected.size:
-            sampled.append(f"{name}: {checked} of {expected.size} elements")
-            if checked == 0:
-                entry.update(status="skipped", reason="the time budget ran out before any "
-                             "element was checked")
-            elif entry["status"] == "passed":
-                entry["reason"] = f"time budget reached: {checked} of {expected.size} " \
-                    "elements checked"
+        if not done.all():
+            sampled.append(f"{name}: {int(done.sum())} of {expected.size} elements")
         if name in kinked and actual is not None:
-            entry.update(status="skipped", reason=kinked[name])
+            entry.update(status="skipped", reason=kinked[name], checked=0)
         details[name] = entry
     text = reason + f"; central differences (rtol {rtol:g}, atol {atol:g}, plus each " \
         "difference's rounding error)"
     if sampled:
         text += "; time budget reached, checked " + ", ".join(sampled)
     return {"method": "numeric", "variables": details, "symbolic": {}, "reason": text}
+
+
+def _failed_route(result, exc) -> dict:
+    """Every variable skipped: the check itself could not run (never a crash)."""
+    reason = f"the check could not run here ({type(exc).__name__}: {str(exc)[:160]})"
+    details = {name: {"status": "skipped", "reason": reason, "expected": None,
+                      "actual": actual, "abs_err": None}
+               for name, actual in result.grads.items()}
+    return {"method": "symbolic", "variables": details, "symbolic": {}}
 
 
 def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
@@ -207,50 +245,34 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
                          "reason": "no variable requires grad"})
     elements = sum(t.data.size for t in result.variables.values())
     start = time.monotonic()
-    if elements > SYMBOLIC_LIMIT:
-        body = _numeric(result, rtol, atol, start + timeout,
-                        f"{elements} tensor elements (over {SYMBOLIC_LIMIT})")
-    else:
-        try:
-            with time_limit(start + timeout):
-                body = _symbolic(result, rtol, atol, start + timeout)
-        except Timeout:
-            body = _numeric(result, rtol, atol, time.monotonic() + timeout,
-                            f"the symbolic check took over {timeout:g} s")
-        except RecursionError:
-            body = _numeric(result, rtol, atol, time.monotonic() + timeout,
-                            "the expression is too deep for SymPy")
+    try:
+        body = _route(result, rtol, atol, timeout, elements, start)
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - nothing the check meets ends the run
+        body = _failed_route(result, exc)
     body["rtol"], body["atol"] = rtol, atol
     return _summary(body)
 
 
+def _route(result, rtol, atol, timeout, elements, start) -> dict:
+    if elements > SYMBOLIC_LIMIT:
+        return _numeric(result, rtol, atol, start + timeout,
+                        f"{elements} tensor elements (over {SYMBOLIC_LIMIT})")
+    try:
+        with time_limit(start + timeout):
+            return _symbolic(result, rtol, atol, start + timeout)
+    except Timeout:
+        return _numeric(result, rtol, atol, time.monotonic() + timeout,
+                        f"the symbolic check took over {timeout:g} s")
+    except RecursionError:
+        return _numeric(result, rtol, atol, time.monotonic() + timeout,
+                        "the expression is too deep for SymPy")
+
+
 def _summary(body: dict) -> dict:
-    entries = list(body["variables"].values()) + list(body.get("values", {}).values())
-    statuses = [e["status"] for e in entries]
-    entries = [e for e in entries if e["status"] != "skipped"]
-    failed = [n for n, e in list(body["variables"].items()) + list(body.get("values",
-                                                                            {}).items())
-              if e["status"] == "failed"]
-    status = "failed" if failed else ("passed" if "passed" in statuses else "skipped")
-    errors = [e["abs_err"] for e in entries if e.get("abs_err") is not None]
-    ulps = [e["ulp_err"] for e in entries if e.get("ulp_err") is not None]
-    report = {"status": status, "method": body["method"],
-              "max_abs_err": max(errors) if errors else None,
-              "max_ulp_err": max(ulps) if ulps else None,
-              "symbolic": body.get("symbolic", {}), "failed": failed,
-              "variables": body["variables"]}
-    for key in ("values", "reason", "rtol", "atol"):
-        if body.get(key):
-            report[key] = body[key]
-    if status == "skipped":
-        # say why (SPEC 5), also where only the summary is shown (the check line)
-        reasons = [e.get("reason") for e in list(body["variables"].values()) +
-                   list(body.get("values", {}).values()) if e["status"] == "skipped"]
-        reasons = [r for r in dict.fromkeys(reasons) if r and r not in body.get("reason", "")]
-        if reasons:
-            report["reason"] = "; ".join(([body["reason"]] if body.get("reason") else [])
-                                         + reasons)
-    return report
+    from .report import summarize
+    return summarize(body)
 
 
 __all__ = ["run_check", "check_expectations"]

@@ -1,65 +1,39 @@
 """A program's symbolic gradients kept as formulas, for checking many records.
 
 Built once per program shape from one run's SymPy replay (so from gradcli's own graph,
-never from text): each expected gradient becomes a formula tree (:mod:`.formula`)
-evaluated with numpy over whole batches, with no generated code.  Valid for every
-point with the same variable names and shapes, unless the replay saw values that
-depend on the point (no_grad parts, requires_grad_ on computed values, reading .grad).
+never from text): each expected gradient becomes a formula tree (:mod:`.formula`).
+Valid for every point with the same variable names and shapes, unless the replay saw
+values that depend on the point (no_grad parts, requires_grad_ on computed values,
+reading .grad) or an upstream other than ones.
 
-The trees are also kept on disk (``~/.cache/gradcli``, or ``$GRADCLI_CACHE_DIR``;
-``GRADCLI_NO_CACHE=1`` turns it off), keyed by the program, its bindings' names,
-shapes and flags, and the gradcli and SymPy versions: a later batch over the same
-programs checks against the same SymPy derivatives without importing SymPy.  A cache
-file is plain JSON and is used only if every tree names known operations.
+Checking a record is as exact as the full check: the trees are evaluated in float64
+with an error bound (:mod:`.bounds`, whole batches at once), which settles almost
+every record; where it cannot (cancellation, overflow, a point next to a jump), the
+same trees are evaluated exactly (:mod:`.exact`).  Only a clean pass is answered here;
+anything else is the full check's to report, so a record gets the same status
+whichever way it is answered.  The trees are kept on disk (:mod:`.cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import time
 
 import numpy as np
 
-from . import FORMULA_LIMIT, _compare, _summary, _tolerances, time_limit
-from . import formula
+from . import FORMULA_LIMIT, _tolerances, time_limit
+from . import bounds, cache, formula
 
 
 class NotCacheable(Exception):
     pass
 
 
-def _cache_dir():
-    if os.environ.get("GRADCLI_NO_CACHE") == "1":
-        return None
-    root = os.environ.get("GRADCLI_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
-        "gradcli")
-    return os.path.join(root, "derivatives")
-
-
-def _sympy_release() -> str:
-    """SymPy's release file, as text, found without importing SymPy (importlib.metadata
-    would cost 13 ms of a 250 ms batch)."""
-    from importlib.util import find_spec
-    try:
-        spec = find_spec("sympy")
-        with open(os.path.join(os.path.dirname(spec.origin), "release.py")) as fh:
-            return fh.read()
-    except (AttributeError, OSError, TypeError, ValueError):  # pragma: no cover
-        return "?"
-
-
 def cache_key(result) -> str:
-    from .. import __version__
-    sympy_version = _sympy_release()
     program = result.program.source if hasattr(result.program, "source") else \
         str(result.program)
-    parts = [__version__, sympy_version, program,
-             [[n, list(np.shape(d)), bool(rg)] for n, (d, rg) in result.bound.items()],
-             result.options.get("of"), result.options.get("dtype")]
-    return hashlib.sha256(json.dumps(parts).encode()).hexdigest()
+    return cache.key([program, [[n, list(np.shape(d)), bool(rg)]
+                                for n, (d, rg) in result.bound.items()],
+                      result.options.get("of"), result.options.get("dtype")])
 
 
 class CompiledCheck:
@@ -74,29 +48,21 @@ class CompiledCheck:
         self.sizes = data["sizes"]
         self.formulas = data["formulas"]
         self.trees = data["trees"]
+        self.guards = data.get("guards", [])
+        self.offsets = dict(zip(self.names, np.cumsum([0] + self.sizes[:-1]).tolist()))
 
     @classmethod
     def for_result(cls, result, timeout: float = 5.0) -> "CompiledCheck":
         """From the disk cache when there, else from a SymPy replay (then cached)."""
-        key = cache_key(result)
-        directory = _cache_dir()
-        path = None if directory is None else os.path.join(directory, key + ".json")
-        if path is not None:
-            loaded = _load(path)
-            if loaded is not None:
-                return cls(loaded)
+        name = cache_key(result)
+        loaded = cache.load(name)
+        if loaded is not None and _fits(loaded, result):
+            return cls(loaded)
         data = _build(result, timeout)
-        if path is not None:
-            _save(path, data)
+        cache.save(name, data)
         return cls(data)
 
-    def expected(self, values: dict, batch: int | None = None) -> dict:
-        """name -> expected gradient; with ``batch``, scalar variables hold B values.
-
-        One point is evaluated as a batch of one, so that both go through the same
-        numpy array loops (numpy's scalar and array paths may differ in the last ulp).
-        """
-        single = batch is None
+    def _arguments(self, values: dict, single: bool) -> list:
         args = []
         for name in self.bound:
             v = np.asarray(values[name], dtype=np.float64)
@@ -104,26 +70,126 @@ class CompiledCheck:
                 args.extend(np.array([e]) for e in v.reshape(-1))
             else:
                 args.append(v)
+        return args
+
+    def clean(self, result, values: dict, batch: int | None = None) -> np.ndarray:
+        """Per record: may the formulas alone answer it?  Not where float64's forward
+        made a value that is not finite, nor where an op with a restricted domain has an
+        argument whose exact value (from the guard's tree, with its error bound) reaches
+        an edge of the domain or is far from float64's (a cancellation the formulas
+        cannot see: acos((x + y) - x)).  Those go to the full check."""
+        from .domain import edge_risk
+        size = 1 if batch is None else batch
+        ok = np.ones(size, dtype=bool)
+        ops = [e for e in result.events if e[0] == "op" and not e[5]]
+        for event in ops:
+            ok &= np.broadcast_to(np.isfinite(np.asarray(event[1].data, dtype=np.float64))
+                                  .reshape(-1) if np.size(event[1].data) == size
+                                  else np.isfinite(event[1].data).all(), (size,))
+        if not self.guards:
+            return ok
+        args = self._arguments(values, batch is None)
+        for number, k, tree in self.guards:
+            computed = np.broadcast_to(np.asarray(ops[number][3][k].data, dtype=np.float64)
+                                       .reshape(-1), (size,))
+            with np.errstate(all="ignore"):
+                v, e = (np.broadcast_to(np.asarray(x, dtype=np.float64), (size,))
+                        for x in bounds.evaluate(tree, args))
+            ok &= ~edge_risk(computed, v, e)
+        return ok
+
+    def expected(self, values: dict, batch: int | None = None) -> dict:
+        """name -> (expected gradient, error bound); with ``batch``, scalar variables
+        hold B values.
+
+        One point is evaluated as a batch of one, so that both go through the same
+        numpy array loops (numpy's scalar and array paths may differ in the last ulp).
+        """
+        single = batch is None
+        args = self._arguments(values, single)
         size = 1 if single else batch
         result, i = {}, 0
-        with np.errstate(all="ignore"):
-            for name, n in zip(self.names, self.sizes):
-                parts = [np.broadcast_to(np.asarray(formula.evaluate(tree, args),
-                                                    dtype=np.float64), (size,))
-                         for tree in self.trees[i:i + n]]
-                i += n
-                if single:
-                    result[name] = np.array([p[0] for p in parts]).reshape(self.shapes[name])
-                else:
-                    result[name] = parts[0]
+        for name, n in zip(self.names, self.sizes):
+            parts = [tuple(np.broadcast_to(np.asarray(x, dtype=np.float64), (size,))
+                           for x in bounds.evaluate(tree, args))
+                     for tree in self.trees[i:i + n]]
+            i += n
+            if single:
+                shape = self.shapes[name]
+                result[name] = tuple(np.array([p[k][0] for p in parts]).reshape(shape)
+                                     for k in (0, 1))
+            else:
+                result[name] = parts[0]
         return result
 
-    def report(self, grads: dict, expected: dict, rtol: float, atol: float) -> dict:
-        """The check report of one record, from its grads and expected values."""
-        details = {name: _compare(grads.get(name), expected[name], rtol, atol)
-                   for name in self.names}
+    def report(self, grads: dict, values: dict, rtol: float, atol: float, limit: float):
+        """The check report of one record when it passes for certain (within the error
+        bound, or else exactly), otherwise None (the full check reports it)."""
+        from . import _summary
+        expected = self.expected(values)
+        details = {}
+        for name in self.names:
+            actual = grads.get(name)
+            if actual is None:
+                return None
+            v, e = expected[name]
+            passes, _ = bounds.decide(actual, v, e, rtol, atol, limit)
+            if not passes.all():
+                v = self._exact(name, actual, values, v, passes, rtol, atol, limit)
+                if v is None:
+                    return None
+            details[name] = _passed_entry(actual, v)
         return _summary({"method": "symbolic", "variables": details,
                          "symbolic": self.formulas, "rtol": rtol, "atol": atol})
+
+    def _exact(self, name, actual, values, v, passes, rtol, atol, limit):
+        """The expected values with those the bound left open evaluated exactly, when
+        they all pass; else None."""
+        from .exact import judge
+        args = [float(x) for n in self.bound
+                for x in np.asarray(values[n], dtype=np.float64).reshape(-1)]
+        flat = np.asarray(actual, dtype=np.float64).reshape(-1)
+        out = np.array(v, dtype=np.float64).reshape(-1)
+        for k in np.flatnonzero(~np.asarray(passes).reshape(-1)).tolist():
+            verdict = judge(self.trees[self.offsets[name] + k], args, float(flat[k]), rtol,
+                            atol, limit)
+            if verdict.status != "passed":
+                return None
+            out[k] = verdict.expected()
+        return out.reshape(np.shape(v))
+
+
+def _passed_entry(actual, expected) -> dict:
+    with np.errstate(all="ignore"):
+        a = np.asarray(actual, dtype=np.float64)
+        err = np.abs(a - expected)
+        ulps = err / np.spacing(np.abs(expected))
+    return {"status": "passed", "expected": expected, "actual": actual,
+            "abs_err": float(np.max(err)), "ulp_err": float(np.max(ulps))}
+
+
+def _fits(data, result) -> bool:
+    """Does cached formula data describe this program's bindings, and is every tree
+    made of known operations on arguments that exist?"""
+    try:
+        bound = list(result.variables)
+        shapes = {n: list(t.shape) for n, t in result.variables.items()}
+        names = [n for n in result.grads]
+        n_args = sum(int(np.prod(s, dtype=int)) for s in shapes.values())
+        sizes = [int(np.prod(shapes.get(n, [-1]), dtype=int)) for n in names]
+        return (data["bound"] == bound and data["shapes"] == shapes and
+                data["names"] == names and data["sizes"] == sizes and
+                isinstance(data["formulas"], dict) and
+                all(isinstance(k, str) and isinstance(v, str)
+                    for k, v in data["formulas"].items()) and
+                isinstance(data["trees"], list) and len(data["trees"]) == sum(sizes) and
+                all(formula.valid(t, n_args) for t in data["trees"]) and
+                isinstance(data.get("guards"), list) and
+                all(isinstance(g, list) and len(g) == 3 and type(g[0]) is int and
+                    type(g[1]) is int and formula.valid(g[2], n_args)
+                    for g in data["guards"]))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return False
 
 
 def _build(result, timeout: float) -> dict:
@@ -131,7 +197,7 @@ def _build(result, timeout: float) -> dict:
     deadline = time.monotonic() + timeout
     with time_limit(deadline):
         replay = Replay(result, deadline).run()
-    if not replay.cacheable or replay.values:
+    if not replay.cacheable or replay.values or replay.special or _upstream(result):
         raise NotCacheable
     names = [n for n in result.grads if n in replay.expected]
     if len(names) != len(result.grads):
@@ -155,30 +221,38 @@ def _build(result, timeout: float) -> dict:
             "shapes": {n: list(t.shape) for n, t in result.variables.items()},
             "names": names,
             "sizes": [int(np.prod(result.variables[n].shape, dtype=int)) for n in names],
-            "formulas": formulas, "trees": trees}
+            "formulas": formulas, "trees": trees, "guards": _guards(result, replay, index)}
 
 
-def _load(path: str):
+def _guards(result, replay, index) -> list:
+    """[op number, argument number, tree] for each argument of an op with a restricted
+    domain (log, acos, ...): the exact value float64's must stay near, away from the
+    domain's edges, for the formulas alone to answer (see :meth:`CompiledCheck.clean`)."""
+    from ..autograd.tensor import Tensor
+    from .domain import RESTRICTED
+    guards = []
+    ops = [e for e in result.events if e[0] == "op" and not e[5]]
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-        if all(formula.valid(t) for t in data["trees"]) and \
-                sum(data["sizes"]) == len(data["trees"]):
-            return data
-    except (OSError, ValueError, KeyError, TypeError, RecursionError):
-        pass
-    return None
+        for number, (_, out, op, args, _params, _) in enumerate(ops):
+            if op.name not in RESTRICTED or not op.elementwise or not out.requires_grad:
+                continue
+            for k, a in enumerate(args):
+                if isinstance(a, Tensor):
+                    value = np.asarray(replay.value_of(a), dtype=object)
+                    if value.size != 1:
+                        raise NotCacheable          # (plain scalar programs only)
+                    guards.append([number, k, formula.to_tree(
+                        replay.expand(value.reshape(-1)[0]), index)])
+    except formula.NotRepresentable:
+        raise NotCacheable from None
+    return guards
 
 
-def _save(path: str, data: dict) -> None:
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = f"{path}.{os.getpid()}.tmp"
-        with open(tmp, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-        os.replace(tmp, path)                 # atomic: readers see all or nothing
-    except (OSError, RecursionError):
-        pass                                  # a cache that cannot be written is no cache
+def _upstream(result) -> bool:
+    """Does some backward use an upstream gradient other than ones (the formulas would
+    hold its values)?"""
+    return any(e[0] == "backward" and e[2] is not None and
+               not np.all(np.asarray(e[2].data) == 1) for e in result.events)
 
 
 def tolerances(result, rtol, atol) -> tuple:

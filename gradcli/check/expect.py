@@ -22,6 +22,16 @@ def compare(actual, expected, rtol: float, atol: float) -> tuple:
     return bool(np.all(ok)), float(diff.max()) if diff.size else 0.0
 
 
+def require_known(grads: dict, expect: dict, option: str) -> None:
+    """An expectation for a name that has no gradient is a usage error, not a failure."""
+    for name in expect:
+        if name not in grads:
+            from ..errors import InputError
+            known = ", ".join(grads) or "none"
+            raise InputError(f"{option} {name}: no gradient named '{name}' "
+                             f"(gradients: {known})")
+
+
 def check_expectations(grads: dict, expect: dict, rtol: float, atol: float) -> dict:
     """name -> {status, expected, actual, abs_err, reason} for every --expect."""
     report = {}

@@ -28,6 +28,10 @@ def _erf(x):
     return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=np.float64)
 
 
+def _diracdelta(x):
+    return np.where(x == 0, np.nan, 0.0)
+
+
 def _sum(*xs):
     out = xs[0]
     for x in xs[1:]:
@@ -56,7 +60,8 @@ FUNCTIONS = {
     "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos,
     "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
     "asinh": np.arcsinh, "atan2": np.arctan2, "abs": np.abs, "sign": np.sign,
-    "heaviside": _heaviside, "erf": _erf, "max": _max, "min": _min,
+    "heaviside": _heaviside, "diracdelta": _diracdelta, "erf": _erf, "max": _max,
+    "min": _min,
 }
 CONSTANTS = {"pi": math.pi, "E": math.e, "oo": math.inf, "-oo": -math.inf, "nan": math.nan}
 
@@ -67,11 +72,23 @@ def _sympy_names() -> dict:
             sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin", sp.acos: "acos",
             sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh",
             sp.asinh: "asinh", sp.atan2: "atan2", sp.Abs: "abs", sp.sign: "sign",
-            sp.Heaviside: "heaviside", sp.erf: "erf", sp.Max: "max", sp.Min: "min"}
+            sp.Heaviside: "heaviside", sp.DiracDelta: "diracdelta", sp.erf: "erf",
+            sp.Max: "max", sp.Min: "min"}
 
 
-def to_tree(expr, symbols: dict) -> list:
-    """The tree of a SymPy expression; ``symbols`` maps each Symbol to its index."""
+def _opaque(node, symbols: dict) -> list:
+    """An in-memory node for a SymPy construct the table lacks (never cached): SymPy
+    itself evaluates it (see :mod:`.exact`)."""
+    missing = [s for s in node.free_symbols if s not in symbols]
+    if missing:
+        raise NotRepresentable(f"unknown symbol {missing[0]}")
+    return ["sympy", node, [(s, symbols[s]) for s in node.free_symbols]]
+
+
+def to_tree(expr, symbols: dict, opaque: bool = False) -> list:
+    """The tree of a SymPy expression; ``symbols`` maps each Symbol to its index.
+    With ``opaque``, a construct outside the table becomes a node SymPy evaluates
+    (for exact evaluation in this process), instead of NotRepresentable."""
     import sympy as sp
     names = _sympy_names()
     done: dict = {}
@@ -87,22 +104,19 @@ def to_tree(expr, symbols: dict) -> list:
         elif node.is_Rational:
             done[node] = ["num", int(node.p), int(node.q)]
         elif node.is_Float:
-            f = Fraction(float(node))
-            done[node] = ["num", f.numerator, f.denominator]
+            f = sp.Rational(node)                    # its binary value, exactly
+            done[node] = ["num", int(f.p), int(f.q)]
         elif node is sp.pi or node is sp.E:
             done[node] = ["const", str(node)]
         elif node in (sp.oo, -sp.oo, sp.nan, sp.zoo):
             done[node] = ["const", {sp.oo: "oo", -sp.oo: "-oo"}.get(node, "nan")]
+        elif node.func not in names or (node.func is sp.DiracDelta and len(node.args) > 1):
+            if not opaque:
+                raise NotRepresentable(f"{node.func.__name__} has no numpy counterpart here")
+            done[node] = _opaque(node, symbols)
         elif expanded:
-            func = node.func
-            if func is sp.Heaviside and len(node.args) == 2:   # Heaviside(x, H0)
-                args = node.args[:1]
-            else:
-                args = node.args
-            name = names.get(func)
-            if name is None:
-                raise NotRepresentable(f"{func.__name__} has no numpy counterpart here")
-            done[node] = [name] + [done[a] for a in args]
+            args = node.args[:1] if node.func is sp.Heaviside else node.args  # (x, H0)
+            done[node] = [names[node.func]] + [done[a] for a in args]
         else:
             stack.append((node, True))
             args = node.args[:1] if node.func is sp.Heaviside else node.args
@@ -137,25 +151,30 @@ def evaluate(tree: list, args: list):
     return values[id(tree)]
 
 
-def valid(tree) -> bool:
-    """Whether a tree (read back from a file) names only known operations."""
+_ARITY = {"pow": 3, "atan2": 3}          # list lengths, the name included
+_VARIADIC = frozenset(("add", "mul", "max", "min"))
+
+
+def valid(tree, arguments: int) -> bool:
+    """Whether a tree (read back from a file) names only known operations, on argument
+    indices below ``arguments``."""
     stack = [tree]
     while stack:
         node = stack.pop()
-        if not isinstance(node, list) or not node or not isinstance(node[0], str):
+        if type(node) is not list or not node or type(node[0]) is not str:
             return False
         head = node[0]
         if head == "sym":
-            if len(node) != 2 or not isinstance(node[1], int):
+            if len(node) != 2 or type(node[1]) is not int or not 0 <= node[1] < arguments:
                 return False
         elif head == "num":
-            if len(node) != 3 or not all(isinstance(v, int) for v in node[1:]) or \
-                    node[2] == 0:
+            if len(node) != 3 or not all(type(v) is int for v in node[1:]) or node[2] <= 0:
                 return False
         elif head == "const":
             if len(node) != 2 or node[1] not in CONSTANTS:
                 return False
-        elif head in FUNCTIONS:
+        elif head in FUNCTIONS and (len(node) == _ARITY.get(head, 2) or
+                                    (head in _VARIADIC and len(node) > 1)):
             stack.extend(node[1:])
         else:
             return False

@@ -8,7 +8,8 @@ import time
 
 import numpy as np
 
-from . import SYMBOLIC_LIMIT, Timeout, _compare, _summary, _tolerances, _value_at, time_limit
+from . import (SYMBOLIC_LIMIT, Timeout, _compare, _summary, _tolerances, dtype_limit, judged,
+               time_limit)
 from .numeric import EPS, _spread
 
 
@@ -16,7 +17,8 @@ def _flat_symbols(replay, found) -> list:
     return [s for name, _ in found for s in replay.variables[name][1].reshape(-1)]
 
 
-def _symbolic(result, kind, found, deadline):
+def _symbolic(result, kind, found, matrix, rtol, atol, deadline) -> dict:
+    """The entry of the matrix, each element judged exactly against SymPy's."""
     import sympy as sp
 
     from .symbolic import Replay
@@ -24,17 +26,19 @@ def _symbolic(result, kind, found, deadline):
     syms = _flat_symbols(replay, found)
     out = np.asarray(replay.value_of(result.output), dtype=object).reshape(-1)
     if kind == "hessian":
-        matrix = sp.hessian(out[0], syms)
+        expected = sp.hessian(out[0], syms) if syms else sp.zeros(0, 0)
     else:
-        matrix = sp.Matrix(list(out)).jacobian(syms)
-    expected = np.empty(matrix.shape)
+        expected = sp.Matrix(list(out)).jacobian(syms) if syms else sp.zeros(len(out), 0)
+    exprs = np.empty(matrix.shape, dtype=object)
+    kinks = np.empty(matrix.shape, dtype=object)
     for i in range(matrix.shape[0]):
         for j in range(matrix.shape[1]):
-            if time.monotonic() > deadline:
-                raise Timeout
-            expected[i, j] = _value_at(matrix[i, j], replay)
-    kinks = sorted({replay.kinks[s] for s in syms if s in replay.kinks})
-    return expected, None, kinks
+            exprs[i, j] = expected[i, j]
+            # a kink of either variable: no second derivative there (SPEC 5)
+            kinks[i, j] = replay.kinks.get(syms[j]) or \
+                (replay.kinks.get(syms[i]) if kind == "hessian" else None)
+    return judged(replay, exprs, matrix, rtol, atol, dtype_limit(result), deadline,
+                  list(kinks.reshape(-1)))
 
 
 def _evaluate_output(result, bindings) -> np.ndarray:
@@ -99,46 +103,50 @@ def check_matrix(result, kind: str, matrix: np.ndarray, *, rtol=1e-7, atol=1e-9,
     elements = sum(t.data.size for t in result.variables.values())
     start = time.monotonic()
     reason = None
-    method = "symbolic"
-    kinks = []
-    expected = bound = None
-    if elements <= SYMBOLIC_LIMIT:
-        try:
-            with time_limit(start + timeout):
-                expected, bound, kinks = _symbolic(result, kind, found, start + timeout)
-        except Timeout:
-            reason = f"the symbolic check took over {timeout:g} s"
-        except RecursionError:
-            reason = "the expression is too deep for SymPy"
-    else:
-        reason = f"{elements} tensor elements (over {SYMBOLIC_LIMIT})"
-    sampled = None
-    if expected is None:
-        from .numeric import kinks as numeric_kinks
-        method = "numeric"
-        rtol, atol = max(rtol, 1e-4), max(atol, 1e-5)
-        expected, bound = _numeric(result, kind, found, matrix.shape,
-                                   time.monotonic() + timeout)
-        reason += f"; central differences (rtol {rtol:g}, atol {atol:g})"
-        kinked = numeric_kinks(result)
-        kinks = sorted({kinked[name] for name, _ in found if name in kinked})
-        checked = int(np.count_nonzero(~np.isnan(expected)))
-        if checked < expected.size:
-            sampled = f"time budget reached: {checked} of {expected.size} entries checked"
-            reason += "; " + sampled
-    entry = _compare(matrix, expected, rtol, atol, slack=0.0 if bound is None else bound)
-    if method == "numeric":
-        entry.pop("ulp_err", None)
-        if sampled and not checked:
-            entry.update(status="skipped",
-                         reason="the time budget ran out before any entry was checked")
-        elif sampled and entry["status"] == "passed":
-            entry["reason"] = sampled
+    entry = None
+    try:
+        if elements <= SYMBOLIC_LIMIT:
+            try:
+                with time_limit(start + timeout):
+                    entry = _symbolic(result, kind, found, matrix, rtol, atol,
+                                      start + timeout)
+            except Timeout:
+                reason = f"the symbolic check took over {timeout:g} s"
+            except RecursionError:
+                reason = "the expression is too deep for SymPy"
+        else:
+            reason = f"{elements} tensor elements (over {SYMBOLIC_LIMIT})"
+        if entry is None:
+            body = _numeric_body(result, kind, found, matrix, rtol, atol, timeout, reason)
+        else:
+            body = {"method": "symbolic", "variables": {kind: entry}, "symbolic": {},
+                    "rtol": rtol, "atol": atol}
+    except (KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - nothing the check meets ends the run
+        body = {"method": "symbolic", "symbolic": {}, "rtol": rtol, "atol": atol,
+                "variables": {kind: {"status": "skipped", "expected": None, "actual": matrix,
+                                     "abs_err": None, "reason": "the check could not run "
+                                     f"here ({type(exc).__name__}: {str(exc)[:160]})"}}}
+    return _summary(body)
+
+
+def _numeric_body(result, kind, found, matrix, rtol, atol, timeout, reason) -> dict:
+    from .numeric import kinks as numeric_kinks
+    rtol, atol = max(rtol, 1e-4), max(atol, 1e-5)
+    expected, bound = _numeric(result, kind, found, matrix.shape, time.monotonic() + timeout)
+    reason += f"; central differences (rtol {rtol:g}, atol {atol:g})"
+    done = ~np.isnan(expected)
+    entry = _compare(matrix, expected, rtol, atol, slack=bound, unchecked=~done,
+                     what="entry")
+    entry.pop("ulp_err", None)
+    if not done.all():
+        reason += f"; time budget reached: {int(done.sum())} of {expected.size} entries " \
+            "checked"
+    kinked = numeric_kinks(result)
+    kinks = sorted({kinked[name] for name, _ in found if name in kinked})
     if kinks:
         # undefined at the point (SPEC 5): no reference for PyTorch's value there
-        entry.update(status="skipped", reason="; ".join(kinks))
-    body = {"method": method, "variables": {kind: entry}, "symbolic": {},
-            "rtol": rtol, "atol": atol}
-    if reason:
-        body["reason"] = reason
-    return _summary(body)
+        entry.update(status="skipped", reason="; ".join(kinks), checked=0)
+    return {"method": "numeric", "variables": {kind: entry}, "symbolic": {},
+            "rtol": rtol, "atol": atol, "reason": reason}

@@ -83,7 +83,7 @@ def kinks(result) -> dict:
 
 def expected_gradients(result, deadline: float) -> dict:
     """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
-    element, elements checked)."""
+    element, a mask of the elements checked)."""
     from ..lang.evaluator import evaluate
 
     events = result.events
@@ -113,7 +113,8 @@ def expected_gradients(result, deadline: float) -> dict:
         grad = np.full(x.shape, np.nan)
         bound = np.zeros(x.shape)
         flat, flat_bound = grad.reshape(-1), bound.reshape(-1)
-        checked = 0
+        done = np.zeros(x.shape, dtype=bool)
+        flat_done = done.reshape(-1)
         for k in _spread(x.size):
             if time.monotonic() > deadline:
                 break
@@ -131,6 +132,6 @@ def expected_gradients(result, deadline: float) -> dict:
             flat[k] = (values[0] - values[1]) / (2 * h)
             # each objective is rounded to ~eps relative: that error, divided by 2h
             flat_bound[k] = 8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
-            checked += 1
-        out[name] = (grad, bound, checked)
+            flat_done[k] = True
+        out[name] = (grad, bound, done)
     return out

@@ -9,7 +9,10 @@ Output keeps input order, one line per record, strict JSON.
 
 from __future__ import annotations
 
+import contextlib
+import signal
 import sys
+import threading
 import time
 from typing import Annotated, Optional
 
@@ -20,15 +23,15 @@ from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors
 
 HELP = """Differentiate many programs: JSON records in, one JSON line out per record, in order.
 
-Input is JSON Lines (one object a line; blank lines are skipped) or one JSON array, from FILE or stdin. A record: {"id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode", "graph"}. A bad record gives {"id", "ok": false, "error": {kind, message, line, column}} and the batch goes on.
+Input is JSON Lines (one object a line; blank lines are skipped) or one JSON array, from FILE or stdin. A record: {"id", "expr", "vars", "const", "wrt", "of", "upstream", "expect", "check", "mode", "graph", "dtype"}, at most 64 MiB. A bad record gives {"id", "ok": false, "error": {kind, message, line, column}} and the batch goes on. Each answer's check says "passed", "failed", "skipped" or "partial".
 
-Exit code: 0 every record ok and checked, 1 some record failed its check or was in error, 2 bad usage.
+Exit code: 0 every record ok and checked, 1 some record failed its check or was in error, 2 bad usage or an output that cannot be written, 130/143 interrupted (after the last whole line).
 
 [bold]Examples[/]
 
   echo '{"expr": "x**2 + 3*x + 1", "vars": {"x": 2}}' | gradcli batch
   gradcli batch jobs.jsonl > answers.jsonl
-  gradcli batch jobs.jsonl | jq -c 'select(.ok | not)'
+  gradcli batch jobs.jsonl | jq -c 'select((.ok | not) or .check.status == "failed")'
 """
 
 CHUNK = 8192          # records per chunk at most (SPEC: written before 10 000 more are read)
@@ -75,31 +78,110 @@ def batch(
     stats = {"records": 0, "ok": 0, "errors": 0, "failed": 0}
     start = time.perf_counter()
     progress = _Progress() if sys.stderr.isatty() and not quiet else None
-    out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    stopped = None
     try:
-        for chunk in read_records(stream, CHUNK):
-            lines = answerer.answer(chunk, stats)       # JSON Lines bytes
-            if out is not None:
-                out.write(lines)
-                out.flush()
-            else:                                  # a text-only stdout (tests, embedding)
-                sys.stdout.write(lines.decode())
-                sys.stdout.flush()
-            if progress is not None:
-                progress.update(stats["records"])
+        with _terminate_as_interrupt():
+            for chunk in read_records(stream, CHUNK):
+                _write(answerer.answer(chunk, stats))      # JSON Lines bytes, whole
+                if progress is not None:
+                    progress.update(stats["records"])
+    except KeyboardInterrupt as exc:
+        stopped = exc
     finally:
         if progress is not None:
             progress.stop()
         if stream is not sys.stdin.buffer:
             stream.close()
     elapsed = time.perf_counter() - start
-    if not quiet:
+    if not quiet or stopped is not None:
         rate = stats["records"] / elapsed if elapsed > 0 else 0.0
-        sys.stderr.write(f"records {stats['records']}, ok {stats['ok']}, errors "
+        sys.stderr.write(("interrupted: " if stopped is not None else "") +
+                         f"records {stats['records']}, ok {stats['ok']}, errors "
                          f"{stats['errors']}, check failures {stats['failed']}, "
                          f"{rate:,.0f} records/s\n")
+    if stopped is not None:
+        raise typer.Exit(128 + getattr(stopped, "signal", 2))
     bad = stats["errors"] or stats["failed"]
     raise typer.Exit(EXIT_CHECK_FAILED if bad else EXIT_OK)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as an interrupt: the lines written so far stay whole."""
+
+    signal = 15
+
+
+@contextlib.contextmanager
+def _terminate_as_interrupt():
+    """SIGTERM raises Terminated (in the main thread), so it ends a batch as Ctrl-C
+    does: with the summary, after the last whole line."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum, frame):
+        raise Terminated
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold SIGINT and SIGTERM while a chunk's lines are written: a signal that comes
+    in between is raised once the last line is complete (a second one is obeyed at
+    once: whoever sends it does not want to wait)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list = []
+    previous = {}
+
+    def hold(signum, frame):
+        if caught:
+            signal.signal(signum, previous[signum])
+            raise Terminated if signum == signal.SIGTERM else KeyboardInterrupt
+        caught.append(signum)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        previous[signum] = signal.signal(signum, hold)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    if caught:
+        raise Terminated if caught[0] == signal.SIGTERM else KeyboardInterrupt
+
+
+def _write(lines: bytes) -> None:
+    """Write and flush whole lines (held against interrupts); a full disk or an I/O
+    error is a clear WriteError."""
+    from .errors import WriteError, _quiet_broken_pipe
+    out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
+    try:
+        with _signals_held():
+            if out is not None:
+                # write() may return early when a signal interrupts it: loop to the end
+                view = memoryview(lines)
+                while view:
+                    written = out.write(view)
+                    if written is None:            # a non-blocking stdout that is full
+                        import select
+                        select.select([], [out], [], 1.0)
+                    view = view[written or 0:]
+                out.flush()
+            else:                                  # a text-only stdout (tests, embedding)
+                sys.stdout.write(lines.decode())
+                sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        _quiet_broken_pipe()
+        raise WriteError(exc.strerror or str(exc)) from None
 
 
 class _Progress:

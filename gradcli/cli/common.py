@@ -35,6 +35,19 @@ class Job:
                         upstream=self.upstream, dtype=self.dtype, **kw)
 
 
+PROGRAM_LIMIT = 1_000_000          # bytes of a program (the parser's limit, SPEC 2)
+
+
+def read_bounded(stream, where: str) -> str:
+    """A program from a text stream, reading at most a little past the limit: the
+    rest of a huge (or endless) input is never read."""
+    text = stream.read(PROGRAM_LIMIT + 1)
+    if len(text) > PROGRAM_LIMIT:
+        raise InputError(f"{where}: the program is longer than 1 MB, the limit of a "
+                         "program")
+    return text
+
+
 def read_program(program: Optional[str], file: Optional[str]) -> str:
     if file is None:
         if program is None:
@@ -45,10 +58,15 @@ def read_program(program: Optional[str], file: Optional[str]) -> str:
         raise InputError(f"give the program either as an argument or with -f, not both "
                          f"(got {program!r} and -f {file})")
     if file == "-":
-        return sys.stdin.read()
+        if sys.stdin is None:
+            raise InputError("-f -: standard input is closed")
+        try:
+            return read_bounded(sys.stdin, "-f -")
+        except UnicodeDecodeError:
+            raise InputError("-f -: standard input is not UTF-8 text") from None
     try:
         with open(file, encoding="utf-8") as fh:
-            return fh.read(1_000_001 + 4)
+            return read_bounded(fh, f"-f {file}")
     except OSError as exc:
         raise InputError(f"-f: cannot read '{file}': {exc.strerror or exc}") from None
     except UnicodeDecodeError:

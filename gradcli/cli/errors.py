@@ -26,14 +26,23 @@ def _quiet_broken_pipe() -> None:
         pass
 
 
+class WriteError(Exception):
+    """The output could not be written (a full disk, an I/O error)."""
+
+
 @contextlib.contextmanager
 def stdout_may_close():
     """Printing a result: if the reader closed stdout (``| head``), stop printing quietly
-    and let the command still exit with its own status (check passed or failed)."""
+    and let the command still exit with its own status (check passed or failed); if
+    it cannot be written (a full disk), say so (WriteError)."""
     try:
         yield
+        sys.stdout.flush()                  # now, not at exit, where no one would hear
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except OSError as exc:
+        _quiet_broken_pipe()                # (so that the exit's own flush is silent)
+        raise WriteError(exc.strerror or str(exc)) from None
 
 
 def handle_errors(func):
@@ -53,6 +62,9 @@ def handle_errors(func):
         except BrokenPipeError:
             _quiet_broken_pipe()
             raise typer.Exit(EXIT_OK) from None
+        except WriteError as exc:
+            sys.stderr.write(f"error: cannot write the output: {exc}\n")
+            raise typer.Exit(EXIT_USAGE) from None
         except KeyboardInterrupt:
             sys.stderr.write("interrupted\n")
             raise typer.Exit(130) from None

@@ -71,18 +71,19 @@ def grad(
         explainer = Explainer()
     result = job.evaluate(retain_grad=retain_grad,
                           on_node=explainer.on_node if explainer else None)
+    if expectations:
+        from ..check.expect import require_known
+        require_known(result.grads, expectations, "--expect")
     if check:
         report = run_check(result, rtol=rtol, atol=atol, timeout=check_timeout)
     else:
         report = {"status": "skipped", "method": "none", "max_abs_err": None,
                   "symbolic": {}, "failed": [], "variables": {}, "reason": "--no-check"}
     if expectations:
-        report["expect"] = check_expectations(result.grads, expectations, rtol, atol)
-        report["failed"] = report["failed"] + [
-            n for n, e in report["expect"].items() if e["status"] == "failed"
-            and n not in report["failed"]]
-    failed = report["status"] == "failed" or any(
-        e["status"] == "failed" for e in report.get("expect", {}).values())
+        from ..check.report import fold_expectations
+        report = fold_expectations(report, check_expectations(result.grads, expectations,
+                                                              rtol, atol))
+    failed = report["status"] == "failed"
     if not quiet:
         with stdout_may_close():
             _print(result, report, job.text, output_format, full_graph, explainer)
@@ -105,9 +106,12 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     if output_format == "plain":
         if result.printed:                  # stdout holds NAME VALUE lines only
             sys.stderr.write(result.printed)
+        from ..check import grad_results
         from .common import plain_value
         sys.stdout.write("".join(f"{name} {plain_value(g)}\n"
                                  for name, g in result.grads.items()))
+        sys.stdout.write("".join(f"{name} {plain_value(v)}\n"
+                                 for name, v in grad_results(result)))
         if explainer:
             sys.stdout.write("".join(f"{line}\n" for line in
                                      explainer.plain_lines(steps, limit)))

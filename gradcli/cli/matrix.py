@@ -38,7 +38,10 @@ def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: f
     from ..lang import derivatives
     from .jsonout import array, check_object
     result = job.evaluate(implicit_backward=False)
-    if kind == "hessian":
+    constant = _constant_output(result, kind)
+    if constant is not None:
+        matrix, rows, labels = constant
+    elif kind == "hessian":
         matrix, labels = derivatives.hessian(result)
         rows = labels
     else:
@@ -55,6 +58,33 @@ def compute(job, kind: str, *, check: bool, rtol: float, atol: float, timeout: f
     if kind == "jacobian":
         obj["outputs"] = rows
     return obj, matrix, rows, labels, report
+
+
+def _constant_output(result, kind: str):
+    """An output that uses no variable requiring grad has zero derivatives, as
+    torch.autograd.functional.hessian/jacobian give (SPEC 4.3: zero rows); None when
+    the output does use one."""
+    import numpy as np
+
+    from ..autograd.tensor import Tensor
+    from ..errors import AutogradError
+    from ..lang import derivatives
+    out = result.output
+    if isinstance(out, Tensor) and out.requires_grad:
+        return None
+    if result.value is None:
+        raise AutogradError("the program has no output to differentiate")
+    found = derivatives.variables(result)
+    labels = derivatives.labels(found)
+    size = int(np.size(result.value))
+    if kind == "hessian":
+        if size != 1:
+            raise AutogradError(f"the Hessian needs a scalar output; this one has shape "
+                                f"{list(np.shape(result.value))} (use jacobian, or sum() it)")
+        return np.zeros((len(labels), len(labels))), labels, labels
+    outputs = ["out"] if np.ndim(result.value) == 0 else [
+        f"out[{','.join(map(str, idx))}]" for idx in np.ndindex(np.shape(result.value))]
+    return np.zeros((size, len(labels))), outputs, labels
 
 
 def _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,

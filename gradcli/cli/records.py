@@ -179,13 +179,13 @@ def parse_record(obj, default_id, default_check: bool = True) -> Record:
 
 
 def expect_object(record: Record, grads: dict, report: dict, rtol, atol) -> dict:
-    """Fold the record's expectations into its check report."""
+    """Fold the record's expectations into its check report (a failed one fails it);
+    an expectation naming no gradient is the record's error (InputError)."""
     from ..check import check_expectations
-    report["expect"] = check_expectations(grads, record.expect, rtol, atol)
-    report["failed"] = report["failed"] + [n for n, e in report["expect"].items()
-                                           if e["status"] == "failed"
-                                           and n not in report["failed"]]
-    return report
+    from ..check.expect import require_known
+    from ..check.report import fold_expectations
+    require_known(grads, record.expect, "expect")
+    return fold_expectations(report, check_expectations(grads, record.expect, rtol, atol))
 
 
 def answer_alone(record: Record, rtol: float, atol: float, timeout: float,
@@ -215,15 +215,16 @@ def check_record(result, record: Record, rtol, atol, timeout, compiled=None) -> 
     if not record.check:
         return skipped_report(record.skip_reason)
     if compiled is not None:
-        # The compiled formulas answer a clean pass; a failure, an undefined point or a
-        # kink (skipped, with its reason) is the full check's to report.
+        # The compiled formulas answer a certain pass; a failure, an undefined point or
+        # a kink (skipped, with its reason) is the full check's to report.
+        from ..check import dtype_limit
         from ..check.compiled import tolerances
         from ..check.numeric import kinks
-        if not kinks(result):
+        values = {n: d for n, (d, _) in result.bound.items()}
+        if not kinks(result) and compiled.clean(result, values).all():
             r, a = tolerances(result, rtol, atol)
-            values = {n: d for n, (d, _) in result.bound.items()}
-            report = compiled.report(result.grads, compiled.expected(values), r, a)
-            if report["status"] == "passed":
+            report = compiled.report(result.grads, values, r, a, dtype_limit(result))
+            if report is not None:
                 return report
     return run_check(result, rtol=rtol, atol=atol, timeout=timeout)
 
@@ -238,9 +239,11 @@ def _trim(report: dict) -> dict:
     was skipped keeps its reason (SPEC 5), also when the rest passed (abs(x)*y at x = 0:
     y passed, x sits on a kink), so a line never says more was verified than was."""
     out = {k: v for k, v in report.items() if k not in ("variables", "values")}
+    if out.get("reason") or out.get("status") not in ("skipped", "partial"):
+        return out
     reasons = [f"{name}: {entry['reason']}" for part in ("variables", "values")
                for name, entry in (report.get(part) or {}).items()
-               if entry.get("status") == "skipped" and entry.get("reason")]
-    if reasons and (out.get("status") != "skipped" or not out.get("reason")):
-        out["reason"] = "; ".join(([out["reason"]] if out.get("reason") else []) + reasons)
+               if entry.get("status") in ("skipped", "partial") and entry.get("reason")]
+    if reasons:
+        out["reason"] = "; ".join(reasons)
     return out

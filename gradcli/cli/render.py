@@ -64,7 +64,8 @@ def console(stderr: bool = False):
 
 
 def _status_text(status: str) -> str:
-    style = {"passed": "green", "failed": "bold red", "skipped": "yellow"}.get(status, "")
+    style = {"passed": "green", "failed": "bold red", "skipped": "yellow",
+             "partial": "yellow"}.get(status, "")
     return f"[{style}]{status}[/]" if style else status
 
 
@@ -273,12 +274,15 @@ def check_lines(check: dict) -> list:
 
 
 def print_error(exc) -> None:
-    """One clear message on stderr, with the source line and a caret when known."""
+    """One clear message on stderr, with the source line and a caret when known; user
+    text in it shows its control characters as escapes (never raw to the terminal)."""
+    from ..errors import visible
     where = exc.where()
+    text = visible(exc.message)
     if where and exc.message.rstrip().endswith((".", "?", "!")):
         # a full sentence (PyTorch's own wording, "did you mean ...?"): place first
-        message = f"error at {where}: {exc.message}"
+        message = f"error at {where}: {text}"
     else:
-        message = f"error: {exc.message}" + (f" at {where}" if where else "")
+        message = f"error: {text}" + (f" at {where}" if where else "")
     context = exc.context()
     sys.stderr.write(message + ("\n" + context if context else "") + "\n")

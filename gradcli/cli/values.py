@@ -5,6 +5,7 @@ Also the ``--NAME VALUE`` bindings that typer passes through as extra arguments.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import re
@@ -73,31 +74,99 @@ def parse_value(text: str, what: str):
 
 
 def load_file(path: str, what: str):
-    import numpy as np
-
     p = Path(path)
     suffix = p.suffix.lower()
     if suffix not in (".npy", ".json", ".csv"):
         raise BindError(f"{what}: unsupported file type {suffix or '(none)'!r} for "
                         f"'{path}' (use .npy, .json or .csv)")
     try:
-        if p.stat().st_size > MAX_FILE_BYTES:
-            raise BindError(f"{what}: '{path}' is larger than 2 GiB")
-        if suffix == ".npy":
-            array = np.load(p, allow_pickle=False)
-            if array.dtype.kind not in "biuf":
-                raise BindError(f"{what}: '{path}' holds {array.dtype} data, not numbers")
-            return array
+        with open(p, "rb") as fh:
+            data = _read_limited(fh, path, what, suffix)
+            if suffix == ".npy":
+                return _npy(data, path, what)
+            text = data.read().decode("utf-8")
         if suffix == ".csv":
-            return np.loadtxt(p, delimiter=",", dtype=float, ndmin=0)
-        with open(p, encoding="utf-8") as fh:
-            value = json.load(fh, parse_constant=_json_constant)
+            import numpy as np
+            return np.loadtxt(io.StringIO(text), delimiter=",", dtype=float, ndmin=0)
+        value = json.loads(text, parse_constant=_json_constant)
         return _strings_to_floats(value, what)
     except BindError:
         raise
-    except (OSError, ValueError) as exc:
+    except UnicodeDecodeError:
+        raise BindError(f"{what}: '{path}' is not UTF-8 text") from None
+    except (OSError, ValueError, RecursionError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        if isinstance(exc, RecursionError):
+            reason = "nested too deeply"
         raise BindError(f"{what}: cannot read '{path}': {reason}") from None
+
+
+def _read_limited(fh, path: str, what: str, suffix: str):
+    """The open file itself when it is a regular file within MAX_FILE_BYTES; else (a
+    FIFO, a device) its bytes, at most MAX_FILE_BYTES of them: a text file with a NUL
+    byte, or a .npy file whose header does not parse, is refused at its first block,
+    not after reading gigabytes."""
+    import os
+    import stat
+    info = os.fstat(fh.fileno())
+    if stat.S_ISDIR(info.st_mode):
+        raise BindError(f"{what}: '{path}' is a directory")
+    if stat.S_ISREG(info.st_mode):
+        if info.st_size > MAX_FILE_BYTES:
+            raise BindError(f"{what}: '{path}' is larger than {_size(MAX_FILE_BYTES)}")
+        return fh
+    out = io.BytesIO()
+    need = None                        # a .npy file's whole length, once its header is read
+    while True:
+        block = fh.read(1 << 20)
+        if not block:
+            break
+        if out.tell() == 0 and suffix != ".npy" and b"\0" in block:
+            raise BindError(f"{what}: '{path}' is not a text file (it holds NUL bytes)")
+        out.write(block)
+        if suffix == ".npy" and need is None and out.tell() >= 16:
+            need = _npy_length(out, path, what)
+        if out.tell() > MAX_FILE_BYTES or (need is not None and out.tell() >= need):
+            break
+    if out.tell() > MAX_FILE_BYTES:
+        raise BindError(f"{what}: '{path}' is larger than {_size(MAX_FILE_BYTES)}")
+    out.seek(0)
+    return out
+
+
+def _size(n: int) -> str:
+    return f"{n / 1024 ** 3:g} GiB" if n >= 1024 ** 3 else f"{n / 1024 ** 2:g} MiB"
+
+
+def _npy_length(buffer: io.BytesIO, path: str, what: str):
+    """The length a .npy file must have, from its header (None: header not complete
+    yet); raises BindError for a header that is not one."""
+    import numpy as np
+    from numpy.lib import format as npy
+    view = io.BytesIO(buffer.getvalue())
+    try:
+        version = npy.read_magic(view)
+        reader = npy.read_array_header_1_0 if version == (1, 0) else \
+            npy.read_array_header_2_0
+        shape, _, dtype = reader(view)
+    except ValueError as exc:
+        if "EOF" in str(exc) and len(view.getvalue()) < 1 << 20:
+            return None                              # the header goes on: read more
+        raise BindError(f"{what}: cannot read '{path}': {exc}") from None
+    if dtype.hasobject:
+        raise BindError(f"{what}: '{path}' holds Python objects (pickles are never loaded)")
+    count = 1
+    for n in shape:
+        count *= n
+    return view.tell() + count * dtype.itemsize if np.dtype(dtype).itemsize else None
+
+
+def _npy(data, path: str, what: str):
+    import numpy as np
+    array = np.load(data, allow_pickle=False)
+    if array.dtype.kind not in "biuf":
+        raise BindError(f"{what}: '{path}' holds {array.dtype} data, not numbers")
+    return array
 
 
 def parse_assignment(text: str, option: str) -> tuple:

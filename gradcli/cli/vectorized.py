@@ -83,6 +83,8 @@ class Answerer:
         job = record.job
         key = (job.text, tuple(job.bindings), tuple(job.const),
                None if job.wrt is None else tuple(job.wrt), job.of)
+        if job.dtype != "float64":
+            key += (job.dtype,)
         if not record.scalar:
             key += (tuple(_shape(v) for v in job.bindings.values()),
                     tuple(_shape(v) for v in job.const.values()))
@@ -218,10 +220,10 @@ class Answerer:
         try:
             report = check_record(result, record, self.rtol, self.atol, self.timeout,
                                   compiled)
+            if record.expect:
+                report = expect_object(record, result.grads, report, self.rtol, self.atol)
         except GradcliError as exc:
             return {"id": record.id, "ok": False, "error": exc.to_dict()}
-        if record.expect:
-            report = expect_object(record, result.grads, report, self.rtol, self.atol)
         obj = result_object(result, graph=record.graph, check=check_object(_trim(report)))
         return {"id": record.id, **obj}
 
@@ -237,12 +239,15 @@ class Answerer:
         passed = np.zeros(batch, dtype=bool)
         compiled = info.compiled or None
         if compiled is not None and rows.check.any():
+            from ..check import dtype_limit
             from ..check.compiled import tolerances
             rtol, atol = tolerances(result, self.rtol, self.atol)
-            expected = compiled.expected({**rows.columns, **rows.const}, batch=batch)
+            point = {**rows.columns, **rows.const}
+            expected = compiled.expected(point, batch=batch)
             clean, abs_err, ulp_err = _vector_compare(grads, expected, compiled.names,
-                                                      rtol, atol)
-            passed = rows.check & clean & ~_at_kinks(result, batch)
+                                                      rtol, atol, dtype_limit(result))
+            passed = rows.check & clean & ~_at_kinks(result, batch) & \
+                compiled.clean(result, point, batch)
         for k in np.flatnonzero(rows.check & ~passed).tolist():
             out[rows.positions[k]] = self._alone(info, rows.record(k))   # the full check
         answered = passed | ~rows.check
@@ -286,9 +291,12 @@ class Answerer:
         """The object of a record with expectations (as answering it alone gives)."""
         from .jsonout import check_object, number
         record = rows.record(k)
-        report = expect_object(record, {n: (None if g is None else np.asarray(g[k]))
-                                        for n, g in grads.items()},
-                               report, self.rtol, self.atol)
+        try:
+            report = expect_object(record, {n: (None if g is None else np.asarray(g[k]))
+                                            for n, g in grads.items()},
+                                   report, self.rtol, self.atol)
+        except GradcliError as exc:
+            return {"id": record.id, "ok": False, "error": exc.to_dict()}
         return {"id": record.id, "ok": True, "value": number(values[k]), "shape": [],
                 "grad_fn": result.grad_fn,
                 "grads": {n: (None if g is None else number(g[k]))
@@ -361,9 +369,9 @@ def _compile(result, timeout: float):
         compiled = CompiledCheck.for_result(result, timeout)
     except (NotCacheable, Timeout, RecursionError):
         return False
-    try:        # a formula may name what numpy cannot evaluate (DiracDelta, from sign'):
+    try:        # a formula numpy cannot evaluate: the full check answers, record by record
         compiled.expected({n: d for n, (d, _) in result.bound.items()})    # try it once
-    except Exception:  # noqa: BLE001 - then the full check answers, record by record
+    except Exception:  # noqa: BLE001
         return False
     return compiled
 
@@ -389,22 +397,24 @@ def _at_kinks(result, batch: int) -> np.ndarray:
     return hit
 
 
-def _vector_compare(grads, expected, names, rtol, atol):
-    """Per record: passes cleanly?, max abs error, max ulp error (as the full check)."""
-    batch = len(next(iter(expected.values()))) if expected else 0
+def _vector_compare(grads, expected, names, rtol, atol, limit):
+    """Per record: passes for certain (within the formulas' error bound)?, max abs
+    error, max ulp error (as the compiled check of one record computes them)."""
+    from ..check.bounds import decide
+    batch = len(next(iter(expected.values()))[0]) if expected else 0
     clean = np.ones(batch, dtype=bool)
     abs_err = np.zeros(batch)
     ulp_err = np.zeros(batch)
     with np.errstate(all="ignore"):
         for name in names:
-            e = np.asarray(expected[name], dtype=np.float64)
+            e, bound = expected[name]
             a = grads.get(name)
             if a is None:
                 clean &= False
                 continue
             a = np.asarray(a, dtype=np.float64)
+            ok, _ = decide(a, e, bound, rtol, atol, limit)
             err = np.abs(a - e)
-            ok = np.isfinite(e) & np.isfinite(a) & (err <= atol + rtol * np.abs(e))
             clean &= ok
             abs_err = np.maximum(abs_err, np.where(ok, err, 0.0))
             ulp_err = np.maximum(ulp_err, np.where(ok, err / np.spacing(np.abs(e)), 0.0))

@@ -388,6 +388,8 @@ class ExprParser:
         """``a`` or a tuple without brackets ``a, b`` (statements, return, for ... in)."""
         first = self.star_or_test()
         if self.tok.kind != ",":
+            if isinstance(first, ast.Starred) and self.tok.kind != "=":
+                raise self.error("can't use starred expression here", first)
             return first
         items = [first]
         while self.tok.kind == ",":

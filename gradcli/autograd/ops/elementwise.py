@@ -370,14 +370,19 @@ register(name="atan2", grad_fn="Atan2Backward0", forward=np.arctan2, broadcasts=
          saves="ab", vjps=(None, None), joint=_atan2_vjps, vjp_order=OTHER_FIRST,
          sympy=lambda sp, a, b: sp.atan2(a, b), elementwise=True,
          derivative=("b/(a**2 + b**2)", "-a/(a**2 + b**2)"), syntax="atan2(a, b)",
-         dtype_rule="float")
+         dtype_rule="float",
+         undefined=lambda a, b, out: where_any((a == 0) & (b == 0),
+                                               "atan2 has no derivative at (0, 0) "
+                                               "(PyTorch uses 0)"))
 register(name="hypot", grad_fn="HypotBackward0", forward=np.hypot, broadcasts=True,
          vjp_order=OTHER_FIRST,
          saves="abo", needs=("a", "b"),
          vjps=(lambda F, g, a, b, out: g * a / out, lambda F, g, a, b, out: g * b / out),
          sympy=lambda sp, a, b: sp.sqrt(a ** 2 + b ** 2), elementwise=True,
          derivative=("a/hypot(a, b)", "b/hypot(a, b)"), syntax="hypot(a, b)",
-         dtype_rule="float")
+         dtype_rule="float",
+         undefined=lambda a, b, out: where_any((a == 0) & (b == 0),
+                                               "hypot has a kink at (0, 0)"))
 
 # ---- used by VJPs ----------------------------------------------------------------------
 
