@@ -120,6 +120,19 @@ def test_explain_shows_each_backward():
         "tensor(5.)"]
 
 
+def test_explain_shows_each_grad_call_under_its_line():
+    script = ("import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x**3\n"
+              "g, = torch.autograd.grad(y, x)   # 3x^2\nprint(g)\n")
+    r = invoke(["run", "-", "--explain"], stdin=script)
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [
+        "[chain rule of line 4: g, = torch.autograd.grad(y, x)]",
+        "1. PowBackward0  y = x**3",
+        "   upstream gradient 1",
+        "   d/d x (x**3) = 3*x**2 = 3*2**2 = 12  -> x gets 1 * 12 = 12",
+        "tensor(12.)"]
+
+
 def test_the_python_api():
     assert gradcli.run(SEED) == "tensor(4.)\ntensor(5.)\n"
     with pytest.raises(GradcliError) as info:

@@ -68,7 +68,7 @@ class ScriptChecker:
         if reason:
             self.unchecked[reason] = self.unchecked.get(reason, 0) + 1
             return
-        code = run.source.splitlines()[line - 1].strip() if line else f"{kind}()"
+        code = run.code_at(line) or f"{kind}()"
         result = self._program(run, first)
         start = time.monotonic()
         left = min(self.timeout, self.deadline - start)

@@ -82,25 +82,27 @@ def run(
 
 
 class _Tracer:
-    """--explain: after each backward() of the script, the chain rule of that call."""
+    """--explain: after each backward() or grad() call of the script, its chain rule."""
 
     def __init__(self, term):
         from .explain import Explainer
         self.term = term
         self.explainer = Explainer()
         self.on_node = self.explainer.on_node
-        self.calls = 0
+        self.backward_calls = 0
+        self.steps_before = 0           # steps the explainer recorded before this call
 
     def before_call(self, run, kind: str, roots) -> None:
-        """Nothing to do before: the explainer watches the nodes as they run."""
+        self.steps_before = len(self.explainer._raw)
 
     def after_call(self, run, kind: str, first: int, line: int) -> None:
-        if kind != "backward":
-            return
         from ..lang.result import build_result
         result = build_result(run, None, None)
-        self.calls += 1
-        steps = [s for s in self.explainer.steps(result) if s["call"] == self.calls]
-        text = self.explainer._call_text.get(self.calls, "backward()")
+        steps = [s for s in self.explainer.steps(result) if s["index"] > self.steps_before]
+        if kind == "backward":
+            self.backward_calls += 1
+            text = self.explainer._call_text.get(self.backward_calls, "backward()")
+        else:
+            text = f"line {line}: {run.code_at(line) or 'grad()'}"
         lines = [f"[chain rule of {text}]"] + self.explainer.plain_lines(steps, limit=None)
         self.term.out("\n".join(lines) + "\n")

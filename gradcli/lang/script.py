@@ -165,6 +165,16 @@ class ScriptRun(Interpreter):
         for watcher in self.watchers:
             watcher.after_call(self, kind, first, line)
 
+    def code_at(self, line: int) -> str:
+        """The script's line ``line`` as written, without indentation or a trailing
+        comment (for reports about the call on it)."""
+        lines = self.source.splitlines()
+        text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        hash_at = text.find("#")
+        if hash_at > 0 and not any(q in text[:hash_at] for q in "'\""):
+            text = text[:hash_at].rstrip()
+        return text
+
     def _on_node(self, node, grad, input_grads) -> None:
         for watcher in self.watchers:
             watcher.on_node(node, grad, input_grads)
