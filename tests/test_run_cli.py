@@ -152,3 +152,32 @@ def test_a_missing_file_is_a_clear_error():
     r = invoke(["run", "no/such/script.py"])
     assert r.exit_code == 2
     assert "cannot read 'no/such/script.py'" in r.stderr
+
+
+def test_a_0d_tensor_formats_as_its_item_in_f_strings():
+    # PyTorch's Tensor.__format__ (outputs written once by PyTorch 2.13)
+    script = ('import torch\nx = torch.tensor(3.0, requires_grad=True)\n'
+              'y = 2 * x ** 2\ny.backward()\n'
+              'print(f"{x.grad}", f"{x}", "{}".format(x.grad), f"{x!r}", '
+              'f"{torch.tensor(2)}", f"{torch.ones(2)}", f"{x.grad:.3f}")\n'
+              'print(f"{torch.ones(2):.2f}")\n')
+    r = invoke(["run", "-"], stdin=script)
+    assert r.stdout == "12.0 3.0 12.0 tensor(3., requires_grad=True) 2 tensor([1., 1.]) " \
+        "12.000\n"
+    assert r.stderr.splitlines()[-1] == \
+        "TypeError: unsupported format string passed to Tensor.__format__"
+
+
+@pytest.mark.parametrize("data, error", [
+    ("[[1, 2], [3]]", "ValueError: expected sequence of length 2 at dim 1 (got 1)"),
+    ("[[1], [2, 3]]", "ValueError: expected sequence of length 1 at dim 1 (got 2)"),
+    ("[[[1], [2]], [[3], [4, 5]]]",
+     "ValueError: expected sequence of length 1 at dim 2 (got 2)"),
+    ("[[1, 2], 3]", "TypeError: not a sequence"),
+    ("[1, [2]]", "TypeError: 'list' object cannot be interpreted as an integer"),
+    ("[1.5, [2]]", "TypeError: must be real number, not list"),
+])
+def test_ragged_data_is_pytorchs_error(data, error):
+    r = invoke(["run", "-"], stdin=f"import torch\nt = torch.tensor({data})\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == error

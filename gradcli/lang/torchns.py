@@ -115,10 +115,35 @@ def _array_of(data) -> np.ndarray:
     try:
         return np.array(plain, dtype={"f": np.float64, "i": np.int64, "b": np.bool_}[kind])
     except ValueError:
-        raise ScriptError("ValueError", "expected a sequence of equal-length rows "
-                          "(the data is ragged)") from None
+        raise _ragged(plain) from None
     except OverflowError:
         raise ScriptError("RuntimeError", "Overflow when unpacking long") from None
+
+
+def _ragged(data) -> ScriptError:
+    """PyTorch's error for nested lists that are not a rectangle: the first place, in
+    order, where a sequence's length differs from the first one's at its depth."""
+    shape, probe = [], data
+    while isinstance(probe, (list, tuple)):
+        shape.append(len(probe))
+        probe = probe[0] if probe else None
+    stack = [(data, 0)]
+    while stack:
+        item, dim = stack.pop()
+        if dim >= len(shape):
+            if isinstance(item, (list, tuple)):       # a sequence where a number was
+                kind = type(item).__name__
+                return ScriptError("TypeError", f"must be real number, not {kind}"
+                                   if isinstance(probe, float) else
+                                   f"'{kind}' object cannot be interpreted as an integer")
+            continue
+        if not isinstance(item, (list, tuple)):
+            return ScriptError("TypeError", "not a sequence")
+        if len(item) != shape[dim]:
+            return ScriptError("ValueError", f"expected sequence of length {shape[dim]} "
+                               f"at dim {dim} (got {len(item)})")
+        stack.extend((x, dim + 1) for x in reversed(item))
+    return ScriptError("ValueError", "expected a sequence of equal-length rows")
 
 
 def _plain(data):
