@@ -186,6 +186,10 @@ def narrow(x, dim, start, length) -> Tensor:
 # ---- indexing -----------------------------------------------------------------------
 
 def _int_index(i) -> int:
+    if isinstance(i, (list, tuple, np.ndarray)) or (isinstance(i, Tensor) and i.ndim):
+        raise InputError("indexing with a list, a mask or a tensor of indices (advanced "
+                         "indexing) is not supported: use integers and slices, or "
+                         "index_select/gather/where")
     if isinstance(i, Tensor):
         i = i.item()
     if isinstance(i, (bool, np.bool_)) or float(i) != int(i):
@@ -222,10 +226,10 @@ def _slice(x, dim, key: slice, always: bool):
 def _expand_ellipsis(items: tuple, ndim: int) -> tuple:
     if sum(1 for i in items if i is Ellipsis) > 1:
         raise InputError("an index can only have a single ellipsis ('...')")
-    if Ellipsis not in items:
+    if not any(i is Ellipsis for i in items):      # (not `in`: tensors compare by ==)
         return items
     used = sum(1 for i in items if i is not None and i is not Ellipsis)
-    at = items.index(Ellipsis)
+    at = next(k for k, i in enumerate(items) if i is Ellipsis)
     return items[:at] + (slice(None),) * max(ndim - used, 0) + items[at + 1:]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
@@ -58,7 +59,7 @@ def run(
         from ..errors import InputError
         raise InputError(f"--check-budget must be a number >= 0, got {check_budget:g}")
     text = read_program(None, script)
-    filename = "<stdin>" if script == "-" else script
+    filename = "<stdin>" if script == "-" else os.path.abspath(script)   # as Python shows it
     term = Terminal()
     watchers = []
     if explain:

@@ -177,7 +177,7 @@ def _number_attribute(interp, value, name):
 
 def _node_attribute(interp, value, name):
     if name == "name":
-        return BoundMethod(value, Builtin("name", lambda node: node.name))
+        return BoundMethod(value, Builtin("name", lambda node: node.qualified_name))
     if name == "next_functions":
         return value.next_functions
     if name == "variable" and isinstance(value, AccumulateGrad):

@@ -29,7 +29,9 @@ NON_LEAF_GRAD = (
     ".grad attribute won't be populated during autograd.backward(). If you indeed want the "
     ".grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
     "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
-    "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+    "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. "
+    "(Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/"
+    "TensorBody.h:493.)")                # PyTorch 2.13's wheel says where, too
 MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statements
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
                      "torch.autograd", "numpy")
@@ -81,7 +83,12 @@ class ScriptRun(Interpreter):
         if (line, message) in self.warned:       # Python warns once per place
             return
         self.warned.add((line, message))
-        self.warn_line(f"{self.filename}:{line}: {category}: {message}\n")
+        text = f"{self.filename}:{line}: {category}: {message}\n"
+        lines = self.source.splitlines()
+        if not self.filename.startswith("<") and 0 < line <= len(lines) and \
+                lines[line - 1].strip():       # Python shows the line of a file, as typed
+            text += f"  {lines[line - 1].strip()}\n"
+        self.warn_line(text)
 
     def read_grad(self, tensor: Tensor, node):
         if tensor.grad_fn is not None and not tensor.retains_grad:

@@ -215,9 +215,58 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     _shape((steps,))
-    target = _engine_dtype(dtype, default_dtype())
-    return _leaf(np.linspace(float(start), float(end), int(steps)).astype(target),
-                 bool(requires_grad))
+    target = np.dtype(_engine_dtype(dtype, default_dtype()))
+    return _leaf(_linspace(start, end, int(steps), target), bool(requires_grad))
+
+
+def _linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's CPU linspace kernel, in the tensor's own type: one rounded step; the
+    first half is start + step*k, the second end - step*(steps-1-k), each a fused
+    multiply-add (rounded once: exact arithmetic here, up to 20 000 steps; above that
+    float64 arithmetic, which can differ in the last bit)."""
+    work = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    first, last = work.type(start), work.type(end)
+    if steps == 1:
+        return np.array([first], dtype=work).astype(dtype)
+    with np.errstate(all="ignore"):
+        step = (last - first) / work.type(steps - 1)
+        k = np.arange(steps)
+        if steps <= 20_000 and np.isfinite(step) and np.isfinite([first, last]).all():
+            values = _fused(first, last, step, steps, work)
+        else:
+            wide = np.float64
+            values = np.where(k < steps // 2, wide(first) + wide(step) * k,
+                              wide(last) - wide(step) * (steps - 1 - k)).astype(work)
+    if dtype.kind != "f":
+        values = np.trunc(values)
+    return values.astype(dtype)
+
+
+def _fused(first, last, step, steps: int, work: np.dtype) -> np.ndarray:
+    from fractions import Fraction
+    a, b, d = Fraction(float(first)), Fraction(float(last)), Fraction(float(step))
+    half = steps // 2
+    exact = [a + d * k if k < half else b - d * (steps - 1 - k) for k in range(steps)]
+    if work == np.float64:
+        return np.array([float(x) for x in exact], dtype=np.float64)
+    return np.array([_nearest_float32(x) for x in exact], dtype=np.float32)
+
+
+def _nearest_float32(x) -> np.float32:
+    """The float32 nearest the exact rational x (ties to even), without the double
+    rounding of going through float64."""
+    from fractions import Fraction
+    guess = np.float32(float(x))
+    best = guess
+    for other in (np.nextafter(guess, np.float32(np.inf)),
+                  np.nextafter(guess, np.float32(-np.inf))):
+        if not np.isfinite(other):
+            continue
+        gap_best, gap_other = abs(Fraction(float(best)) - x), abs(Fraction(float(other)) - x)
+        if gap_other < gap_best or (gap_other == gap_best and
+                                    int(other.view(np.uint32)) % 2 == 0):
+            best = other
+    return best
 
 
 def from_numpy(array) -> Tensor:
@@ -263,6 +312,20 @@ class set_grad_enabled:
         return False
 
 
+COPY_CONSTRUCT = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach()"
+    ".clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+    "torch.tensor(sourceTensor).")
+
+
+def _script_tensor(interp, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """torch.tensor as a script calls it: PyTorch warns when ``data`` is a tensor."""
+    warn = getattr(interp, "warn", None)
+    if isinstance(data, Tensor) and warn is not None:
+        warn(COPY_CONSTRUCT, interp.stmt)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 # -- the namespaces ----------------------------------------------------------------------
 
 _CONSTRUCTORS = {f.__name__: f for f in (
@@ -305,6 +368,7 @@ def build(interpreter_hooks: dict) -> dict:
     members = {**_wrap(ops), **_wrap(functional.members_of("relu", "sigmoid", "tanh",
                                                             "softmax", "log_softmax")),
                **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
+               "tensor": Builtin("tensor", _script_tensor, needs_interpreter=True),
                "no_grad": Builtin("no_grad", grad_mode.no_grad),
                "enable_grad": Builtin("enable_grad", grad_mode.enable_grad),
                "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
