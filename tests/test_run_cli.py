@@ -181,3 +181,18 @@ def test_ragged_data_is_pytorchs_error(data, error):
     r = invoke(["run", "-"], stdin=f"import torch\nt = torch.tensor({data})\n")
     assert r.exit_code == 2
     assert r.stderr.splitlines()[-1] == error
+
+
+def test_legacy_constructors_torch_Tensor_and_Variable():
+    # outputs written once by PyTorch 2.13
+    script = ("import torch\nfrom torch.autograd import Variable\n"
+              "print(torch.Tensor([1,2,3]), torch.Tensor(2,3).shape, "
+              "torch.Tensor([[1,2]]).dtype, torch.Tensor())\n"
+              "t = torch.ones(2); v = Variable(t, requires_grad=True)\n"
+              "print(v is t, t.requires_grad, v.is_leaf, v)\n"
+              "v.data[0] = 5; print(t)\nprint(isinstance(t, torch.Tensor))\n")
+    r = invoke(["run", "-"], stdin=script)
+    assert (r.exit_code, r.stdout) == (0, (
+        "tensor([1., 2., 3.]) torch.Size([2, 3]) torch.float32 tensor([])\n"
+        "False False True tensor([1., 1.], requires_grad=True)\n"
+        "tensor([5., 1.])\nTrue\n"))

@@ -18,7 +18,7 @@ from ..autograd import dtypes, grad_mode
 from ..autograd.tensor import Tensor
 from ..errors import LimitError, ShapeError
 from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
-from .objects import Builtin, Namespace
+from .objects import Builtin, Namespace, ScriptCallable
 from .pyops import ScriptError
 
 MAX_ELEMENTS = 10 ** 8
@@ -353,7 +353,8 @@ def build(interpreter_hooks: dict) -> dict:
     ops.pop("Tensor", None)
     functional = _load_functional(ops)
     autograd = Namespace("torch.autograd", _wrap({
-        "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"]}))
+        "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"],
+        "Variable": variable}))
     nn_members = _load("gradcli.autograd.nn", (
         "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
         "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
@@ -414,13 +415,40 @@ def _wrap(functions: dict) -> dict:
             for name, fn in functions.items()}
 
 
-class _TensorType:
-    """``torch.Tensor``, for isinstance(x, torch.Tensor)."""
+class _TensorType(ScriptCallable):
+    """``torch.Tensor``: for isinstance(x, torch.Tensor), and the legacy constructor
+    ``torch.Tensor(data)`` (a tensor of the default float type) or ``torch.Tensor(2, 3)``
+    (PyTorch leaves its memory uninitialised; here it is zeros)."""
 
+    __slots__ = ()
     python_name = "type"
 
     def __repr__(self) -> str:
         return "<class 'torch.Tensor'>"
+
+    def call(self, interp, args: list, kwargs: dict):
+        if kwargs:
+            raise ScriptError("TypeError", f"Tensor(): unexpected keyword argument "
+                              f"'{next(iter(kwargs))}'")
+        if not args:
+            return tensor([], dtype=DTYPES[default_dtype().name])
+        if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*args)
+        if len(args) == 1:
+            return tensor(args[0], dtype=DTYPES[default_dtype().name])
+        raise ScriptError("TypeError", "Tensor(): expected a sequence of numbers or "
+                          "sizes (ints)")
+
+
+def variable(data, requires_grad=False, volatile=False) -> Tensor:
+    """torch.autograd.Variable (legacy): the tensor, detached, sharing its storage."""
+    if not isinstance(data, Tensor):
+        raise ScriptError("TypeError", f"Variable data has to be a tensor, but got "
+                          f"{type(data).__name__}")
+    out = F.detach(data)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
 
 
 TENSOR_TYPE = _TensorType()
