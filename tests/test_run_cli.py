@@ -196,3 +196,23 @@ def test_legacy_constructors_torch_Tensor_and_Variable():
         "tensor([1., 2., 3.]) torch.Size([2, 3]) torch.float32 tensor([])\n"
         "False False True tensor([1., 1.], requires_grad=True)\n"
         "tensor([5., 1.])\nTrue\n"))
+
+
+@pytest.mark.parametrize("script, out, error", [
+    # outputs and errors written once by PyTorch 2.13
+    ("x = torch.zeros(2, 3)\nprint(x.shape[-1], x.shape[:1], len(x.shape), "
+     "x.shape.numel())\nprint(torch.Size([2, 3]))\n",
+     "3 torch.Size([2]) 2 6\ntorch.Size([2, 3])\n", None),
+    ("a = torch.ones(2, 3)\nb = torch.ones(3, 2)\nprint(a + b)\n", "",
+     "RuntimeError: The size of tensor a (3) must match the size of tensor b (2) at "
+     "non-singleton dimension 1"),
+    ("x = torch.tensor([1.0], requires_gradient=True)\n", "",
+     "TypeError: tensor() got an unexpected keyword argument 'requires_gradient'"),
+])
+def test_pytorchs_words_for_sizes_and_mistakes(script, out, error):
+    r = invoke(["run", "-"], stdin="import torch\n" + script)
+    assert r.stdout == out
+    if error is None:
+        assert r.exit_code == 0
+    else:
+        assert (r.exit_code, r.stderr.splitlines()[-1]) == (2, error)

@@ -241,5 +241,5 @@ def format_error(exc: GradcliError, filename: str) -> str:
     if kind is None:
         lines.append(f"gradcli: limit: {exc.message}")
     else:
-        lines.append(f"{kind}: {exc.message}")
+        lines.append(f"{kind}: {exc.python_message or exc.message}")
     return "\n".join(lines) + "\n"

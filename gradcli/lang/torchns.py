@@ -18,7 +18,7 @@ from ..autograd import dtypes, grad_mode
 from ..autograd.tensor import Tensor
 from ..errors import LimitError, ShapeError
 from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
-from .objects import Builtin, Namespace, ScriptCallable
+from .objects import Builtin, Namespace, ScriptCallable, Size
 from .pyops import ScriptError
 
 MAX_ELEMENTS = 10 ** 8
@@ -370,6 +370,7 @@ def build(interpreter_hooks: dict) -> dict:
                                                             "softmax", "log_softmax")),
                **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
                "tensor": Builtin("tensor", _script_tensor, needs_interpreter=True),
+               "Size": Builtin("Size", _size),
                "no_grad": Builtin("no_grad", grad_mode.no_grad),
                "enable_grad": Builtin("enable_grad", grad_mode.enable_grad),
                "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
@@ -438,6 +439,17 @@ class _TensorType(ScriptCallable):
             return tensor(args[0], dtype=DTYPES[default_dtype().name])
         raise ScriptError("TypeError", "Tensor(): expected a sequence of numbers or "
                           "sizes (ints)")
+
+
+def _size(sizes=()) -> Size:
+    """torch.Size(sequence of ints)."""
+    out = []
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ScriptError("TypeError", f"torch.Size() takes an iterable of 'int' "
+                              f"(item {len(out)} is '{type(n).__name__}')")
+        out.append(int(n))
+    return Size(out)
 
 
 def variable(data, requires_grad=False, volatile=False) -> Tensor:
