@@ -216,3 +216,35 @@ def test_pytorchs_words_for_sizes_and_mistakes(script, out, error):
         assert r.exit_code == 0
     else:
         assert (r.exit_code, r.stderr.splitlines()[-1]) == (2, error)
+
+
+@pytest.mark.parametrize("script, out", [
+    # outputs written once by PyTorch 2.13 (CPU build)
+    ("x = torch.ones(2)\nprint(x.to('cpu'), x.cpu(), torch.device('cpu'))\n"
+     "print(torch.all(x > 0), (x > 0).all(), torch.cuda.is_available())\n"
+     "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
+     "print(device, repr(device), x.to(device, torch.float64), x.device == 'cpu')\n"
+     "with torch.inference_mode():\n    y = x * 2\nprint(y.requires_grad)\n",
+     "tensor([1., 1.]) tensor([1., 1.]) cpu\ntensor(True) tensor(True) False\n"
+     "cpu device(type='cpu') tensor([1., 1.], dtype=torch.float64) True\nFalse\n"),
+    ("x = torch.tensor([1, 2])\nprint(x.to(torch.float32), x.type(), "
+     "x.type(torch.float64), x.float().type())\n",
+     "tensor([1., 2.]) torch.LongTensor tensor([1., 2.], dtype=torch.float64) "
+     "torch.FloatTensor\n"),
+    ("x = torch.arange(5)\ntry:\n    x[10]\nexcept IndexError as e:\n    print('caught:', e)\n",
+     "caught: index 10 is out of bounds for dimension 0 with size 5\n"),
+])
+def test_devices_dtypes_and_index_errors_as_pytorch(script, out):
+    r = invoke(["run", "-"], stdin="import torch\n" + script)
+    assert (r.exit_code, r.stdout) == (0, out), r.stderr
+
+
+@pytest.mark.parametrize("script, error", [
+    ("torch.ones(2).to('cuda')\n", "AssertionError: Torch not compiled with CUDA enabled"),
+    ("for i in range(2):\nprint(i)\n",
+     "IndentationError: expected an indented block after 'for' statement on line 2"),
+    ("x = 1\n    y = 2\n", "IndentationError: unexpected indent"),
+])
+def test_pytorch_and_python_error_types(script, error):
+    r = invoke(["run", "-"], stdin="import torch\n" + script)
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (2, error)

@@ -205,7 +205,8 @@ def select(x, dim: int, index: int, *, shown_dim: int | None = None) -> Tensor:
     size = x.shape[dim]
     if not -size <= index < size:
         where = dim if shown_dim is None else shown_dim
-        raise ShapeError(f"index {index} is out of bounds for dimension {where} with size {size}")
+        raise ShapeError(f"index {index} is out of bounds for dimension {where} with size "
+                         f"{size}", python_type="IndexError")
     return apply(OPS["select"], x, dim=dim, index=index % size)
 
 
@@ -213,7 +214,7 @@ def _slice(x, dim, key: slice, always: bool):
     start, stop, step = (None if v is None else _int_index(v)
                          for v in (key.start, key.stop, key.step))
     if step is not None and step <= 0:
-        raise InputError("step must be greater than zero")
+        raise InputError("step must be greater than zero", python_type="ValueError")
     size = x.shape[dim]
     if not always and (start is None or start == 0) and (stop is None or stop >= size) \
             and step in (None, 1):

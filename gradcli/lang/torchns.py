@@ -15,6 +15,7 @@ import numpy as np
 
 from ..autograd import functional as F
 from ..autograd import dtypes, grad_mode
+from ..autograd.copies import Device
 from ..autograd.tensor import Tensor
 from ..errors import LimitError, ShapeError
 from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
@@ -371,6 +372,12 @@ def build(interpreter_hooks: dict) -> dict:
                **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
                "tensor": Builtin("tensor", _script_tensor, needs_interpreter=True),
                "Size": Builtin("Size", _size),
+               "device": Builtin("device", Device),
+               "cuda": Namespace("torch.cuda", {
+                   "is_available": Builtin("is_available", lambda: False),
+                   "device_count": Builtin("device_count", lambda: 0)}),
+               "all": Builtin("all", F.all_), "any": Builtin("any", F.any_),
+               "inference_mode": Builtin("inference_mode", _inference_mode),
                "no_grad": Builtin("no_grad", grad_mode.no_grad),
                "enable_grad": Builtin("enable_grad", grad_mode.enable_grad),
                "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
@@ -439,6 +446,11 @@ class _TensorType(ScriptCallable):
             return tensor(args[0], dtype=DTYPES[default_dtype().name])
         raise ScriptError("TypeError", "Tensor(): expected a sequence of numbers or "
                           "sizes (ints)")
+
+
+def _inference_mode(mode: bool = True):
+    """torch.inference_mode(): as no_grad here (what a script can see of it)."""
+    return grad_mode.no_grad() if mode else grad_mode.enable_grad()
 
 
 def _size(sizes=()) -> Size:
