@@ -248,3 +248,26 @@ def test_devices_dtypes_and_index_errors_as_pytorch(script, out):
 def test_pytorch_and_python_error_types(script, error):
     r = invoke(["run", "-"], stdin="import torch\n" + script)
     assert (r.exit_code, r.stderr.splitlines()[-1]) == (2, error)
+
+
+def test_a_main_guard_math_getattr_and_state_dict_keys():
+    # outputs written once by PyTorch 2.13
+    script = ("import math\nimport torch\nimport torch.nn as nn\n\ndef main():\n"
+              "    x = torch.tensor(math.pi / 2, requires_grad=True)\n"
+              "    torch.sin(x).backward()\n    print(x.grad)\n\n"
+              "if __name__ == '__main__':\n    main()\n"
+              "x = torch.ones(2, 2)\nfor name in ['clone', 't', 'sum']:\n"
+              "    print(name, getattr(x, name)().shape)\n"
+              "print(hasattr(x, 'grad'), hasattr(x, 'nope'), getattr(x, 'nope', 5))\n"
+              "print(list(nn.Linear(2, 1).state_dict().keys()))\n")
+    r = invoke(["run", "-"], stdin=script)
+    assert (r.exit_code, r.stdout) == (0, (
+        "tensor(-4.3711e-08)\nclone torch.Size([2, 2])\nt torch.Size([2, 2])\n"
+        "sum torch.Size([])\nTrue False 5\n['weight', 'bias']\n")), r.stderr
+
+
+def test_getattr_cannot_reach_private_names():
+    r = invoke(["run", "-"], stdin="x = 1\ngetattr(x, '__class__')\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1].startswith("AttributeError: 'int' object has no "
+                                                "attribute '__class__'")

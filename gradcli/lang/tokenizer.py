@@ -204,7 +204,7 @@ class _Lexer:
 
     def on_name(self, start: int, end: int):
         text = self.source[start:end]
-        if text.startswith("__"):
+        if text.startswith("__") and text != "__name__":     # (`if __name__ == ...`)
             raise self.error("names starting with '__' are not allowed", start)
         return self.token(text if text in KEYWORDS else NAME, text, start)
 

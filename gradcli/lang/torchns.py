@@ -387,7 +387,8 @@ def build(interpreter_hooks: dict) -> dict:
     torch = Namespace("torch", members)
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
             "torch.nn.init": init,
-            "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy()}
+            "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy(),
+            "math": _math()}
 
 
 class _Functional(Namespace):
@@ -476,6 +477,17 @@ def variable(data, requires_grad=False, volatile=False) -> Tensor:
 
 
 TENSOR_TYPE = _TensorType()
+
+
+def _math() -> Namespace:
+    """Python's math module: its numeric functions and constants (nothing else)."""
+    names = ("sqrt exp log log2 log10 log1p expm1 sin cos tan asin acos atan atan2 sinh "
+             "cosh tanh asinh acosh atanh floor ceil trunc fabs pow hypot isclose isnan "
+             "isinf isfinite erf erfc gamma lgamma degrees radians copysign fmod "
+             "gcd fsum").split()       # (no factorial, comb, prod: unbounded integers)
+    members = {n: Builtin(n, getattr(math, n)) for n in names}
+    members.update(pi=math.pi, e=math.e, tau=math.tau, inf=math.inf, nan=math.nan)
+    return Namespace("math", members)
 
 
 def _numpy() -> Namespace:
