@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -271,3 +272,10 @@ def test_getattr_cannot_reach_private_names():
     assert r.exit_code == 2
     assert r.stderr.splitlines()[-1].startswith("AttributeError: 'int' object has no "
                                                 "attribute '__class__'")
+
+
+def test_autograd_functional_jacobian_and_hessian():
+    """tests/data/torch/functional_jh.out is what PyTorch 2.13 printed for the script."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "functional_jh.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "functional_jh.out").read_text())

@@ -34,7 +34,7 @@ NON_LEAF_GRAD = (
     "TensorBody.h:493.)")                # PyTorch 2.13's wheel says where, too
 MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statements
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
-                     "torch.autograd", "numpy", "math")
+                     "torch.autograd", "torch.autograd.functional", "numpy", "math")
 
 
 class ScriptRun(Interpreter):

@@ -18,6 +18,7 @@ from ..autograd import dtypes, grad_mode
 from ..autograd.copies import Device
 from ..autograd.tensor import Tensor
 from ..errors import LimitError, ShapeError
+from . import autograd_functional
 from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
 from .objects import Builtin, Namespace, ScriptCallable, Size
 from .pyops import ScriptError
@@ -355,7 +356,7 @@ def build(interpreter_hooks: dict) -> dict:
     functional = _load_functional(ops)
     autograd = Namespace("torch.autograd", _wrap({
         "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"],
-        "Variable": variable}))
+        "Variable": variable, "functional": autograd_functional.namespace()}))
     nn_members = _load("gradcli.autograd.nn", (
         "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
         "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
@@ -388,6 +389,7 @@ def build(interpreter_hooks: dict) -> dict:
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
             "torch.nn.init": init,
             "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy(),
+            "torch.autograd.functional": autograd.members["functional"],
             "math": _math()}
 
 
