@@ -106,14 +106,40 @@ def build_job(program, extra_args, *, file=None, var=(), const=(), wrt=None, of=
     return Job(text, bindings, consts, wrt_list, of, up, dtype)
 
 
+UPSTREAM_LINES = 8          # the header lists this many backward()/grad() calls at most
+
+
 def upstream_text(result) -> str:
+    """The gradient each backward()/grad() call of the run started from, a line each."""
     from .render import fmt_value
     if result.upstream is not None:
         return fmt_value(result.upstream)
-    if any(e[0] == "backward" and not e[4] for e in result.events) or \
-            any(e[0] == "grad" for e in result.events):
-        return "none: the program runs its own backward()/grad()"
-    return "1 (implicit: scalar output)"
+    calls = [e for e in result.events if e[0] in ("backward", "grad") and
+             not (e[0] == "backward" and e[4])]
+    if not calls:
+        if not any(e[0] == "backward" for e in result.events):
+            return "none: no backward() ran"
+        return "1 (implicit: scalar output)"
+    names = {}
+    for row in result.graph:
+        names.setdefault(id(row.tensor), row.name.split("@")[0])
+
+    def gradient(tensor) -> str:
+        if tensor is None:
+            return "1 (scalar output)"
+        name = names.get(id(tensor))
+        value = fmt_value(tensor.data)
+        return value if name is None or name.startswith("%") else f"{name} = {value}"
+
+    lines = []
+    for e in calls[:UPSTREAM_LINES]:
+        root = names.get(id(e[1]), "?")
+        what = f"backward from {root}" if e[0] == "backward" else \
+            f"grad({root}, {names.get(id(e[2]), '?')})"
+        lines.append(f"{what}: {gradient(e[2] if e[0] == 'backward' else e[3])}")
+    if len(calls) > UPSTREAM_LINES:
+        lines.append(f"… ({len(calls) - UPSTREAM_LINES:,} more backward()/grad() calls)")
+    return "\n".join(lines)
 
 
 def plain_value(value) -> str:
