@@ -71,6 +71,7 @@ def grad(
         explainer = Explainer()
     result = job.evaluate(retain_grad=retain_grad,
                           on_node=explainer.on_node if explainer else None)
+    job.warn(result, quiet)
     if expectations:
         from ..check.expect import require_known
         require_known(result.grads, expectations, "--expect")
@@ -108,8 +109,9 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
             sys.stderr.write(result.printed)
         from ..check import grad_results
         from .common import plain_value
+        unused = set(result.unused or ())       # (warned about on stderr)
         sys.stdout.write("".join(f"{name} {plain_value(g)}\n"
-                                 for name, g in result.grads.items()))
+                                 for name, g in result.grads.items() if name not in unused))
         sys.stdout.write("".join(f"{name} {plain_value(v)}\n"
                                  for name, v in grad_results(result)))
         if explainer:

@@ -75,6 +75,7 @@ def graph(
     # --no-backward: the graph as the forward pass left it (a program's own backward()
     # calls still run: they are statements of the program)
     result = job.evaluate(retain_grad=retain_grad, implicit_backward=not no_backward)
+    job.warn(result)
 
     from . import graphview
     structure = graphview.Structure(result)

@@ -95,6 +95,7 @@ def _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol
                     dtype=dtype)
     obj, matrix, rows, labels, report = compute(job, kind, check=check, rtol=rtol, atol=atol,
                                                 timeout=check_timeout)
+    job.warn(None, quiet)               # (an unused variable is a documented zero row)
     if not quiet:
         with stdout_may_close():
             _print(job.text, kind, output_format, obj, matrix, rows, labels, report)
