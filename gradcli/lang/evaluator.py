@@ -381,7 +381,7 @@ class GradRun(Interpreter):
             return self.none_grads[id(node)]
         if isinstance(node, ast.Attr) and node.name == "grad_fn" and \
                 isinstance(node.value, ast.Name):
-            return (f"{node.value.name}.grad_fn is None: {node.value.name} is a leaf (no op "
+            return (f"{node.value.id}.grad_fn is None: {node.value.id} is a leaf (no op "
                     "made it, so no node computes its gradient)")
         return "the last statement's value is None" if stmt is not None else None
 
