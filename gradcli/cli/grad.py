@@ -9,15 +9,13 @@ import typer
 from . import options
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors, stdout_may_close
 
-EXAMPLES = """[bold]Examples[/]
-
-  gradcli grad "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1
-  gradcli grad "x**2" --x "[1, 2, 3]" --upstream ones
-  gradcli grad "y = x**2; z = x; backward(y); backward(z)" --x 2
-  gradcli grad "y = x**3; dy = grad(y, x, create_graph=True); grad(dy, x)" --x 2
-  gradcli grad "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy
-  gradcli grad "x**2 + 3*x + 1" --x 2 --expect x=7 -q && echo ok
-"""
+EXAMPLES = options.examples(
+    'gradcli grad "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1',
+    'gradcli grad "x**2" --x "[1, 2, 3]" --upstream ones',
+    'gradcli grad "y = x**2; z = x; backward(y); backward(z)" --x 2',
+    'gradcli grad "dy = grad(x**3, x, create_graph=True); grad(dy, x)" --x 2',
+    'gradcli grad "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy',
+    'gradcli grad "x**2 + 3*x + 1" --x 2 --expect x=7 -q && echo ok')
 
 HELP = f"""Differentiate PROGRAM at a point and check the result against SymPy.
 

@@ -10,19 +10,17 @@ from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors, stdout_may_close
 
 HESSIAN_HELP = """The Hessian of a scalar PROGRAM over every variable that requires grad (binding order, tensors flattened), by double backward (create_graph), checked against sympy.hessian. A variable the output does not use gives zero rows.
 
-[bold]Examples[/]
+Exit code: 0 passed, 1 the check failed, 2 bad input.
 
-  gradcli hessian "x**2*y + sin(x*y)" --x 1 --y 2
-  gradcli hessian "sum(w**3)" --w "[1, 2]" --format json
-"""
+""" + options.examples('gradcli hessian "x**2*y + sin(x*y)" --x 1 --y 2',
+                       'gradcli hessian "sum(w**3)" --w "[1, 2]" --format json')
 
 JACOBIAN_HELP = """The Jacobian of PROGRAM's output (any shape, flattened) over every variable that requires grad, one vector-Jacobian product per output element, checked against SymPy's Jacobian.
 
-[bold]Examples[/]
+Exit code: 0 passed, 1 the check failed, 2 bad input.
 
-  gradcli jacobian "w @ v" --w "[[1, 2], [3, 4]]" --v "[5, 6]"
-  gradcli jacobian "stack([x*y, x + y])" --x 2 --y 3 --format plain
-"""
+""" + options.examples('gradcli jacobian "w @ v" --w "[[1, 2], [3, 4]]" --v "[5, 6]"',
+                       'gradcli jacobian "stack([x*y, x + y])" --x 2 --y 3 --format plain')
 
 
 def register(app: typer.Typer) -> None:

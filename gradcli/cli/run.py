@@ -6,14 +6,11 @@ from typing import Annotated
 
 import typer
 
+from . import options
 from .errors import EXIT_OK, EXIT_USAGE, handle_errors
 
-EXAMPLES = """[bold]Examples[/]
-
-  gradcli run tutorial.py
-  cat snippet.py | gradcli run -
-  gradcli run examples/torch/01_accumulate.py --explain
-"""
+EXAMPLES = options.examples("gradcli run tutorial.py", "cat snippet.py | gradcli run -",
+                            "gradcli run examples/torch/01_accumulate.py --explain")
 
 HELP = f"""Run SCRIPT, a PyTorch autograd script, without PyTorch: it prints what `python SCRIPT` prints with PyTorch 2.13.
 
