@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -39,6 +40,8 @@ def header(out: str) -> dict:
 def table(out: str, title: str) -> list:
     """Rows (lists of cells split at 2+ spaces) of the table titled ``title``."""
     block = out.split(f"\n{title}\n", 1)[1].split("\n\n", 1)[0].splitlines()[2:]
+    block = block[:next((i for i, line in enumerate(block)
+                         if line.startswith("not leaves:")), len(block))]
     return [re.split(r"\s{2,}", line.strip()) for line in block]
 
 
@@ -103,6 +106,8 @@ def test_leaves_note_in_the_table_for_the_puzzle():
               "--z", "[5, 6]").stdout
     rows = table(out, "Leaves")
     assert [r[0] for r in rows] == ["x", "y", "z"]          # t is not a leaf: not listed
+    assert "\nnot leaves: t (a non-leaf's .grad stays None unless retain_grad() was called " \
+           "on it)\n" in out
     assert rows[0] == ["x", "True", "True", "None", "None", "grad is None: backward() "
                        "started from z, whose graph does not contain x"]
     grads = table(out, "Gradients")
@@ -224,3 +229,23 @@ def test_constant_leaves_are_not_in_the_leaves_table():
     out = run("grad", "y = x * [1, 2]; sum(y)", "--x", "[3, 4]").stdout
     assert [r[0] for r in table(out, "Leaves")] == ["x"]         # not %1, not y
     assert "%1" in out.split("\nLeaves\n")[0]                     # (the Graph shows it)
+
+
+def test_a_method_on_a_none_grad_says_why_it_is_none():
+    r = run("grad", "x.grad.zero_()", "--x", "1", code=2)
+    assert r.stderr.splitlines()[0] == (
+        "error: 'NoneType' object has no attribute 'zero_' (x.grad is None: no backward() "
+        "had run when x.grad was read) at column 8")
+    r = run("grad", "y = x*2; backward(y); y.grad + 1", "--x", "1", code=2)
+    assert r.stderr.splitlines()[0] == (
+        "error: None cannot be used as a value here (a .grad is None until a backward pass "
+        "reaches its tensor, and a non-leaf's stays None unless retain_grad() was called on "
+        "it) at column 30")
+
+
+def test_non_leaves_are_named_below_the_leaves_table():
+    example = Path(__file__).resolve().parent.parent / "examples" / "07b_non_leaves.grad"
+    out = run("grad", "-f", str(example), "--x", "[[1, 1], [1, 1]]").stdout
+    assert [r[0] for r in table(out, "Leaves")] == ["x", "[-170, -170]]"]   # (a 2x2 grad)
+    assert "not leaves: x1, w1, w2, y, L (a non-leaf's .grad stays None unless " \
+           "retain_grad() was called on it)" in " ".join(out.split())

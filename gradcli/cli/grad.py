@@ -140,6 +140,8 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     con.print(render.graph_table(result.graph, full=full_graph), crop=False)
     con.print()
     con.print(render.leaves_table(result.leaves, full=full_graph), crop=False)
+    if render.non_leaves_line(result.leaves):
+        con.print(render.non_leaves_line(result.leaves))
     con.print()
     for line in render.check_lines(report):
         con.print(line)

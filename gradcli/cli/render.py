@@ -270,6 +270,18 @@ def leaves_table(leaves, full: bool = False):
     return _rich_table("Leaves", LEAF_COLUMNS, cells)
 
 
+def non_leaves_line(leaves):
+    """Below the Leaves table: the named tensors that are not leaves, and why their .grad
+    is None (the Graph table has their rows)."""
+    names = [leaf.name for leaf in leaves if not leaf.is_leaf and leaf.grad is None]
+    if not names:
+        return None
+    shown = ", ".join(names[:GRAPH_HEAD]) + (f", … ({len(names) - GRAPH_HEAD:,} more)"
+                                             if len(names) > GRAPH_HEAD else "")
+    return (f"[dim]not leaves: {_escape(shown)} (a non-leaf's .grad stays None unless "
+            f"retain_grad() was called on it)[/]")
+
+
 def check_lines(check: dict) -> list:
     if not check:
         return []

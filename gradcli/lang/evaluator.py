@@ -288,7 +288,8 @@ class GradRun(Interpreter):
             return value
         if value is None:
             raise InputError("None cannot be used as a value here (a .grad is None until a "
-                             "backward pass reaches its tensor)")
+                             "backward pass reaches its tensor, and a non-leaf's stays None "
+                             "unless retain_grad() was called on it)")
         if isinstance(value, bool):
             raise InputError(f"{value} cannot be used as a number here")
         if isinstance(value, list):
@@ -357,6 +358,20 @@ class GradRun(Interpreter):
             self.none_grads[id(node)] = self.why_no_grad(tensor)
         return grad
 
+    def attribute(self, value, node):
+        try:
+            return super().attribute(value, node)
+        except GradcliError as exc:
+            raise self._none_hint(exc, value, node.value) from None
+
+    def _none_hint(self, exc: GradcliError, value, receiver) -> GradcliError:
+        """``exc`` about a None .grad (x.grad.zero_() before any backward()) says why."""
+        why = self.none_grads.get(id(receiver)) if value is None else None
+        if why:
+            exc.message = f"{exc.message} ({why})"
+            exc.args = (exc.message,)
+        return exc
+
     def why_no_grad(self, tensor: Tensor) -> str:
         """Why ``tensor.grad`` is None as the program reads it, in a learner's words."""
         name = self.names.get(id(tensor), "the tensor")
@@ -398,7 +413,11 @@ class GradRun(Interpreter):
                 name in AUTOGRAD_METHODS or isinstance(receiver, (Tensor, list, float, int))):
             self.current_call = node
             return self.calls.call(node, name, [receiver, *args], kwargs)
-        return super().call_method(receiver, name, args, kwargs, node)
+        try:
+            return super().call_method(receiver, name, args, kwargs, node)
+        except GradcliError as exc:
+            raise self._none_hint(exc, receiver, node.args[0] if node.args else None) \
+                from None
 
     def tensor_hook(self, tensor: Tensor, name: str):
         if name in AUTOGRAD_METHODS and name in FUNCTIONS:
