@@ -249,3 +249,9 @@ def test_non_leaves_are_named_below_the_leaves_table():
     assert [r[0] for r in table(out, "Leaves")] == ["x", "[-170, -170]]"]   # (a 2x2 grad)
     assert "not leaves: x1, w1, w2, y, L (a non-leaf's .grad stays None unless " \
            "retain_grad() was called on it)" in " ".join(out.split())
+
+
+def test_hessian_of_a_none_value_says_why():
+    r = run("hessian", "y = x**2; x.grad", "--x", "2", code=2)
+    assert r.stderr == ("error: the program has no output to differentiate: its value is None "
+                        "(x.grad is None: no backward() had run when x.grad was read)\n")

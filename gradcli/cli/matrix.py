@@ -71,7 +71,9 @@ def _constant_output(result, kind: str):
     if isinstance(out, Tensor) and out.requires_grad:
         return None
     if result.value is None:
-        raise AutogradError("the program has no output to differentiate")
+        why = getattr(result, "none_reason", None)          # e.g. x.grad read too early
+        raise AutogradError("the program has no output to differentiate"
+                            + (f": its value is None ({why})" if why else ""))
     found = derivatives.variables(result)
     labels = derivatives.labels(found)
     size = int(np.size(result.value))

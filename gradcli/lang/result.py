@@ -200,7 +200,7 @@ class _GraphBuilder:
         row.sources, row.args, row.params = sources, (base, view), {}
 
 
-def _note(row: GraphRow, run, detached: set) -> str:
+def _note(row: GraphRow, run, detached: set, reach: dict) -> str:
     t = row.tensor
     if not row.is_leaf:
         if row.grad is not None:
@@ -208,7 +208,7 @@ def _note(row: GraphRow, run, detached: set) -> str:
         return "grad is None: not a leaf (call retain_grad() to keep its grad)"
     if row.requires_grad:
         if row.grad is None:
-            return "grad is None: " + _unreached(row, run)
+            return "grad is None: " + _unreached(row, run, reach)
         return "leaf: grads accumulate in .grad"
     reason = "a constant"
     base = row.name.split("@")[0]                   # w@v1: w after an in-place update
@@ -221,8 +221,9 @@ def _note(row: GraphRow, run, detached: set) -> str:
     return f"grad is None: requires_grad=False ({reason})"
 
 
-def _unreached(row: GraphRow, run) -> str:
-    """Why a leaf that requires grad has no .grad: what a learner should hear."""
+def _unreached(row: GraphRow, run, reach: dict) -> str:
+    """Why a leaf that requires grad has no .grad: what a learner should hear; ``reach``
+    caches the leaves each backward root reaches (one walk of its graph per root)."""
     t, name = row.tensor, row.name
     if name in run.leaves and t is run.leaves[name] and name not in run.used:
         return f"the program never uses {name}"
@@ -233,7 +234,9 @@ def _unreached(row: GraphRow, run) -> str:
         return "no backward() ran"
     roots, names = [], run.names
     for e in backwards:
-        if id(t) in reached_leaves(e[1]):
+        if id(e[1]) not in reach:
+            reach[id(e[1])] = reached_leaves(e[1])
+        if id(t) in reach[id(e[1])]:
             return "no backward() reached it"   # (it joined that graph after the backward)
         root = names.get(id(e[1])) or ("the output" if e[4] else "an unnamed tensor")
         if root not in roots:
@@ -266,8 +269,9 @@ def build_result(run, output, upstream) -> Result:
     builder = _GraphBuilder(run)
     rows = builder.build()
     named = set(run.names.values())
+    reach: dict = {}
     leaves = [LeafRow(r.name, r.requires_grad, r.is_leaf, r.grad_fn, r.grad,
-                      _note(r, run, builder.detached))
+                      _note(r, run, builder.detached, reach))
               for r in rows if r.is_leaf or (r.name in named and '@' not in r.name)]
     grads = {name: _grad_of(t) for name, t in run.leaves.items()
              if t.requires_grad and t.is_leaf}        # (an in-place update can end that)
