@@ -274,12 +274,9 @@ class GradRun(Interpreter):
         if self.frame.store is not self.globals:
             return BindError(f"name '{name}' is not defined")
         hint = ""
-        spare = [n for n in self.leaves if n not in self.used]
-        if spare:                   # --X 2 for x, --x1 for x_1: a bound name it never read
-            from .suggest import closest
-            near = closest(name, spare)
-            if near is not None:
-                hint = f" (--{near} is bound: did you mean --{name}? names are case-sensitive)"
+        near = [n for n in self.leaves if n.lower() == name.lower()]    # --X 2 for x
+        if near:
+            hint = f" (--{near[0]} is bound: did you mean --{name}? names are case-sensitive)"
         return BindError(f"unbound variable '{name}': pass --{name} VALUE{hint}")
 
     def operand(self, value):
