@@ -7,16 +7,13 @@ from typing import Annotated
 
 import typer
 
+from . import options
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, handle_errors
 from .options import Atol, Rtol
 
-EXAMPLES = """[bold]Examples[/]
-
-  gradcli run tutorial.py
-  cat snippet.py | gradcli run -
-  gradcli run examples/torch/01_accumulate.py --explain
-  gradcli run examples/torch/01_accumulate.py --check
-"""
+EXAMPLES = options.examples("gradcli run tutorial.py", "cat snippet.py | gradcli run -",
+                            "gradcli run examples/torch/01_accumulate.py --explain",
+                            "gradcli run examples/torch/01_accumulate.py --check")
 
 HELP = f"""Run SCRIPT, a PyTorch autograd script, without PyTorch: it prints what `python SCRIPT` prints with PyTorch 2.13.
 
