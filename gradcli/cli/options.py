@@ -34,6 +34,9 @@ CheckTimeout = Annotated[float, Opt("--check-timeout", metavar="SECONDS",
                                     "back to finite differences.")]
 Format = Annotated[str, Opt("--format", metavar="table|json|plain", help="Output format.")]
 Quiet = Annotated[bool, Opt("--quiet", "-q", help="Print nothing; only the exit code.")]
+Precision = Annotated[Optional[int], Opt("--precision", metavar="N", min=0, max=30,
+                                         help="Decimals of the numbers in tables (PyTorch's "
+                                         "print precision; default 4).")]
 FullGraph = Annotated[bool, Opt("--full-graph", help="Show every node of a long graph.")]
 
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
