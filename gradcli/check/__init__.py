@@ -176,7 +176,8 @@ def _element_formula(name: str, exprs, replay) -> tuple:
     text = None
     for idx in np.ndindex(shape):
         mapping = {replay.symbols[v][idx]: s for v, s in generic.items()}
-        this = str(sp.sympify(exprs[idx]).xreplace(mapping))
+        expr = exprs[idx]
+        this = str(expr.xreplace(mapping) if isinstance(expr, sp.Basic) else expr)
         if len(this) > FORMULA_LIMIT * 4:          # too long to show: compare no further
             return _first_element(name, exprs)
         if text is not None and this != text:
