@@ -59,8 +59,10 @@ def run_json(*args, code=0, **kw):
 
 
 def plain(*args, code=0, **kw) -> dict:
+    """NAME VALUE lines (a matrix's '# LABELS' header line left out)."""
     r = ok(*args, "--format", "plain", code=code, **kw)
-    return dict(line.split(" ", 1) for line in r.stdout.splitlines())
+    return dict(line.split(" ", 1) for line in r.stdout.splitlines()
+                if not line.startswith("# "))
 
 
 def usage_error(*args, **kw) -> str:
@@ -102,13 +104,14 @@ def test_headline_table_has_header_gradients_graph_leaves_and_check():
     assert "\x1b" not in out, "no ANSI codes when stdout is not a terminal"
     header = out.split("\n\n")[0]
     assert re.search(r"^program\s+\(x1\*x2\+x3\)\*\*2", header, re.M)
-    assert re.search(r"^output\s+49\s+shape \(\)\s+grad_fn PowBackward0", header, re.M)
+    # values as PyTorch prints them: tensor(49.) -> 49.
+    assert re.search(r"^output\s+49\.\s+shape \(\)\s+grad_fn PowBackward0", header, re.M)
     assert re.search(r"^upstream\s+1 \(implicit: scalar output\)", header, re.M)
     # Gradients: variable, value, gradient, SymPy formula, SymPy value, status
     assert section(out, "Gradients") == [
-        ["x1", "2", "42", "2*x2*(x1*x2 + x3)", "42", "passed"],
-        ["x2", "3", "28", "2*x1*(x1*x2 + x3)", "28", "passed"],
-        ["x3", "1", "14", "2*x1*x2 + 2*x3", "14", "passed"],
+        ["x1", "2.", "42.", "2*x2*(x1*x2 + x3)", "42.", "passed"],
+        ["x2", "3.", "28.", "2*x1*(x1*x2 + x3)", "28.", "passed"],
+        ["x3", "1.", "14.", "2*x1*x2 + 2*x3", "14.", "passed"],
     ]
     graph = section(out, "Graph")
     assert [row[:3] for row in graph[3:]] == [["3", "%1", "MulBackward0"],
@@ -436,8 +439,8 @@ def test_retain_grad_shows_intermediate_gradients():
     assert node(obj, "a")["grad"] == 2 and node(obj, "b")["grad"] == 1   # db/da = 2
     assert "retain_grad() was called" in leaf(obj, "a")["note"]
     graph = section(ok(*args, "--retain-grad").stdout, "Graph")
-    assert [(row[1], row[-1]) for row in graph] == [("x", "6"), ("y", "4"), ("a", "2"),
-                                                    ("b", "1")]
+    assert [(row[1], row[-1]) for row in graph] == [("x", "6."), ("y", "4."), ("a", "2."),
+                                                    ("b", "1.")]
 
 
 def test_long_graph_is_summarised_unless_full_graph():
@@ -460,8 +463,8 @@ def test_full_graph_of_a_long_chain_is_laid_out_in_one_pass():
              env={"COLUMNS": "60"}).stdout
     graph = section(out, "Graph")
     assert len(graph) == 2500
-    assert graph[0] == ["0", "x", "()", "1", "True", "True", "2500"]
-    assert graph[-1] == ["2499", "%2499", "AddBackward0", "%2498, x", "()", "2500", "True",
+    assert graph[0] == ["0", "x", "()", "1.", "True", "True", "2500."]
+    assert graph[-1] == ["2499", "%2499", "AddBackward0", "%2498, x", "()", "2500.", "True",
                          "False", "None"]                 # nothing cut at 60 columns
 
 
@@ -471,7 +474,7 @@ def test_a_hundred_thousand_node_graph_is_summarised(tmp_path):
     r = ok("grad", "-f", path, "--x", "1", "--no-check")
     assert "... 99,970 more nodes (--full-graph shows all)" in r.stdout
     assert len(r.stdout.splitlines()) < 80
-    assert section(r.stdout, "Gradients") == [["x", "1", "100000", "skipped"]]
+    assert section(r.stdout, "Gradients") == [["x", "1.", "100000.", "skipped"]]
 
 
 def test_long_program_header_is_cut_short():
@@ -676,12 +679,14 @@ def test_hessian_json():
 
 
 def test_hessian_table_and_plain():
-    r = ok(*H_ARGS)
+    r = ok(*H_ARGS, "--precision", "16")            # 16 decimals: the values to 1e-12
     assert "Hessian" in r.stdout and re.search(r"^check\s+passed", r.stdout, re.M)
     rows = section(r.stdout, "Hessian")
     assert [row[0] for row in rows] == ["x", "y"]
     assert np.allclose([[float(v) for v in row[1:]] for row in rows], HESSIAN, atol=1e-12)
     lines = ok(*H_ARGS, "--format", "plain").stdout.splitlines()
+    assert lines[0] == "# x y"                     # the columns' labels
+    lines = lines[1:]
     assert [line.split()[0] for line in lines] == ["x", "y"]
     assert np.allclose([[float(v) for v in line.split()[1:]] for line in lines], HESSIAN,
                        atol=1e-12)
@@ -724,15 +729,17 @@ def test_jacobian_json():
 
 def test_jacobian_table_of_a_vector_output():
     out = ok(*J_ARGS).stdout
-    assert re.search(r"^output\s+\[17, 39\]\s+shape \(2,\)\s+grad_fn MvBackward0", out, re.M)
+    # as PyTorch prints tensor([17., 39.]) and the Jacobian's elements
+    assert re.search(r"^output\s+\[17\., 39\.\]\s+shape \(2,\)\s+grad_fn MvBackward0", out,
+                     re.M)
     rows = section(out, "Jacobian")
-    assert rows == [["out[0]", "5", "6", "0", "0", "1", "2"],
-                    ["out[1]", "0", "0", "5", "6", "3", "4"]]
+    assert rows == [["out[0]", "5.", "6.", "0.", "0.", "1.", "2."],
+                    ["out[1]", "0.", "0.", "5.", "6.", "3.", "4."]]
 
 
 def test_jacobian_plain_and_scalar_output():
     r = ok("jacobian", "stack([x*y, x + y])", "--x", "2", "--y", "3", "--format", "plain")
-    assert r.stdout == "out[0] 3 2\nout[1] 1 1\n"
+    assert r.stdout == "# x y\nout[0] 3 2\nout[1] 1 1\n"        # labels, then rows
     obj = run_json("jacobian", "x*y", "--x", "2", "--y", "3")
     assert obj["jacobian"] == [[3, 2]]
 

@@ -65,7 +65,7 @@ def test_headline_table_without_escape_codes():
     p = gradcli_run("grad", "(x1*x2+x3)**2", "--x1", "2", "--x2", "3", "--x3", "1")
     assert p.returncode == 0
     assert ESC not in p.stdout
-    assert re.search(r"^x1\s+2\s+42\s+2\*x2\*\(x1\*x2 \+ x3\)\s+42\s+passed", p.stdout, re.M)
+    assert re.search(r"^x1\s+2\.\s+42\.\s+2\*x2\*\(x1\*x2 \+ x3\)\s+42\.\s+passed", p.stdout, re.M)
 
 
 def test_module_entry_point_and_version():

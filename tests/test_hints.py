@@ -111,7 +111,7 @@ def test_leaves_note_in_the_table_for_the_puzzle():
     assert rows[0] == ["x", "True", "True", "None", "None", "grad is None: backward() "
                        "started from z, whose graph does not contain x"]
     grads = table(out, "Gradients")
-    assert grads[:2] == [["x", "[1, 2]", "None", "[0, 0]", "passed"],
+    assert grads[:2] == [["x", "[1., 2.]", "None", "x[i]: 0", "[0., 0.]", "passed"],
                          ["grad is None: backward() started from z, whose graph does not "
                           "contain x"]]
 
@@ -121,11 +121,12 @@ def test_leaves_note_in_the_table_for_the_puzzle():
 def test_gradients_table_after_grad_only_says_what_is_true():
     out = run("grad", "y = x**3; grad(y, x)", "--x", "2").stdout
     rows = table(out, "Gradients")
-    assert rows[0] == ["x", "2", "None", "passed"]           # no formula 0, no SymPy value 0
+    assert rows[0] == ["x", "2.", "None", "passed"]          # no formula 0, no SymPy value 0
     assert "grad is None: only grad() ran, which returns its result and leaves .grad " \
            "untouched" in " ".join(" ".join(r) for r in rows)
     assert "(derivative 0)" not in out
-    assert table(out, "grad() results")[0] == ["grad(y, x)", "12", "3*x**2", "12", "passed"]
+    assert table(out, "grad() results")[0] == ["grad(y, x)", "12.", "3*x**2", "12.",
+                                                "passed"]
 
 
 # -- a program whose value is None ---------------------------------------------------------
@@ -143,7 +144,7 @@ def test_a_non_leaf_grad_as_last_value_keeps_the_output_row():
     assert header(r.stdout)["output"] == (
         "None   (y.grad is None: y is not a leaf, and a non-leaf keeps no .grad unless "
         "retain_grad() was called on it before backward())")
-    assert table(r.stdout, "Gradients")[0] == ["x", "2", "4", "2*x", "4", "passed"]
+    assert table(r.stdout, "Gradients")[0] == ["x", "2.", "4.", "2*x", "4.", "passed"]
 
 
 def test_none_value_in_json_and_plain():
@@ -246,7 +247,7 @@ def test_a_method_on_a_none_grad_says_why_it_is_none():
 def test_non_leaves_are_named_below_the_leaves_table():
     example = Path(__file__).resolve().parent.parent / "examples" / "07b_non_leaves.grad"
     out = run("grad", "-f", str(example), "--x", "[[1, 1], [1, 1]]").stdout
-    assert [r[0] for r in table(out, "Leaves")] == ["x", "[-170, -170]]"]   # (a 2x2 grad)
+    assert [r[0] for r in table(out, "Leaves")] == ["x", "[-170., -170.]]"]  # (2x2 grad)
     assert "not leaves: x1, w1, w2, y, L (a non-leaf's .grad stays None unless " \
            "retain_grad() was called on it)" in " ".join(out.split())
 

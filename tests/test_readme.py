@@ -137,8 +137,9 @@ def test_readme_output_is_what_the_command_prints(command, expected, tmp_path):
     import sys
     if "| jq" in command and not shutil.which("jq"):
         pytest.skip("needs jq")
-    seed = next(out for cmd, out in RUNS if cmd == "cat seed.py")
-    (tmp_path / "seed.py").write_text("\n".join(seed) + "\n")
+    for cmd, out in RUNS:                 # files the README shows with `$ cat FILE`
+        if re.fullmatch(r"cat [\w.]+", cmd):
+            (tmp_path / cmd[4:]).write_text("\n".join(out) + "\n")
     here = os.path.dirname(shutil.which("gradcli", path=os.path.dirname(sys.executable))
                            or sys.executable)
     env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}

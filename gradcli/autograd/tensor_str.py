@@ -35,7 +35,7 @@ import math
 
 import numpy as np
 
-__all__ = ["PrintOptions", "tensor_repr", "format_body", "DTYPES"]
+__all__ = ["PrintOptions", "tensor_repr", "format_body", "format_elements", "DTYPES"]
 
 
 @dataclasses.dataclass
@@ -299,3 +299,12 @@ def format_body(
     if array.size == 0:
         return "[]"
     return _body(array, DTYPES[name], indent, opts)
+
+
+def format_elements(data: np.ndarray, *, options: PrintOptions | None = None) -> list[str]:
+    """Each element of ``data`` (flattened) as PyTorch prints it inside the tensor's
+    body: one width and mode for all (``[' 6.0000', '-0.4161']``), no summarising."""
+    opts = _check_options(options)
+    array = np.asarray(data)
+    formatter = _Formatter(array, opts)
+    return [formatter.format(value) for value in array.ravel().tolist()]

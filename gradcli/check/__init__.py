@@ -162,6 +162,35 @@ def _formula(expr) -> str:
     return text if len(text) <= FORMULA_LIMIT else text[:FORMULA_LIMIT] + "…"
 
 
+def _element_formula(name: str, exprs, replay) -> tuple:
+    """(element, formula) for a tensor variable: with ``x[i]`` for the element's own
+    index (in every variable of the same shape) when every element's formula reads the
+    same that way; else the first element's own formula (``x[0,0]``)."""
+    import sympy as sp
+    shape = exprs.shape
+    letters = "ijklmn"[:len(shape)]
+    if len(shape) > len("ijklmn"):
+        return _first_element(name, exprs)
+    generic = {v: sp.Symbol(f"{v}[{','.join(letters)}]", real=True)
+               for v, syms in replay.symbols.items() if np.shape(syms) == shape}
+    text = None
+    for idx in np.ndindex(shape):
+        mapping = {replay.symbols[v][idx]: s for v, s in generic.items()}
+        expr = exprs[idx]
+        this = str(expr.xreplace(mapping) if isinstance(expr, sp.Basic) else expr)
+        if len(this) > FORMULA_LIMIT * 4:          # too long to show: compare no further
+            return _first_element(name, exprs)
+        if text is not None and this != text:
+            return _first_element(name, exprs)
+        text = this
+    return f"{name}[{','.join(letters)}]", _formula(text)
+
+
+def _first_element(name: str, exprs) -> tuple:
+    first = (0,) * exprs.ndim
+    return f"{name}[{','.join(map(str, first))}]", _formula(exprs[first])
+
+
 def _kinks_of(replay, syms) -> list:
     return [replay.kinks.get(s) for s in np.asarray(syms, dtype=object).reshape(-1)]
 
@@ -182,6 +211,8 @@ def _symbolic(result, rtol, atol, deadline) -> dict:
                        _kinks_of(replay, syms))
         if exprs.ndim == 0:
             entry["formula"] = formulas[name] = _formula(exprs[()])
+        elif exprs.size:
+            entry["element"], entry["formula"] = _element_formula(name, exprs, replay)
         details[name] = entry
     values = {}
     for tensor, derivative in replay.values:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, List
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -52,6 +52,10 @@ def grad(
     explain: Annotated[bool, typer.Option("--explain", help="Show the chain rule node by "
                                           "node in backward order.")] = False,
     full_graph: options.FullGraph = False,
+    precision: options.Precision = None,
+    save_grads: Annotated[Optional[str], typer.Option(
+        "--save-grads", metavar="DIR", help="Also write each gradient as DIR/NAME.npy "
+        "(created if missing).")] = None,
     quiet: options.Quiet = False,
     dtype: options.Dtype = "float64",
 ) -> None:
@@ -60,6 +64,8 @@ def grad(
     from .values import parse_assignment
 
     check_options(rtol, atol, check_timeout, output_format)
+    from .layout import set_precision
+    set_precision(precision)
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
                     upstream=upstream, dtype=dtype)
     expectations = dict(parse_assignment(e, "--expect") for e in expect)
@@ -83,6 +89,9 @@ def grad(
         report = fold_expectations(report, check_expectations(result.grads, expectations,
                                                               rtol, atol))
     failed = report["status"] == "failed"
+    if save_grads is not None:
+        from .outputs import save_grads as save
+        save(result.grads, save_grads)
     if not quiet:
         with stdout_may_close():
             _print(result, report, job.text, output_format, full_graph, explainer)
@@ -94,13 +103,12 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     limit = None if full_graph or output_format == "json" else 10
     steps = explainer.steps(result, limit) if explainer else None
     if output_format == "json":
-        from .jsonout import check_object, dumps, result_object
+        from .jsonout import check_object, result_object, write
         from .outputs import outputs_json
         extra = {"outputs": outputs_json(result), "printed": result.printed}
         if explainer:
             extra["explain"] = steps
-        sys.stdout.write(dumps(result_object(result, check=check_object(report),
-                                             extra=extra)) + "\n")
+        write(result_object(result, check=check_object(report), extra=extra))
         return
     if output_format == "plain":
         if result.printed:                  # stdout holds NAME VALUE lines only
@@ -123,23 +131,24 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     if result.printed:
         sys.stdout.write(result.printed)
         sys.stdout.flush()
-    for line in render.header_lines(text, result, upstream_text(result)):
+    for line in render.header_lines(text, result, upstream_text(result), width=con.width):
         con.print(line)
     con.print()
     if wanted(result):
         con.print(outputs_table(result))
         con.print()
     if result.grads:
-        con.print(render.gradients_table(result, report))
+        con.print(render.gradients_table(result, report, width=con.width))
         con.print()
     if report.get("values"):
-        con.print(render.values_table(report))
+        con.print(render.values_table(report, width=con.width))
         con.print()
     if explainer:
         explainer.render(con, steps, limit)
-    con.print(render.graph_table(result.graph, full=full_graph), crop=False)
+    con.print(render.graph_table(result.graph, full=full_graph, width=con.width), crop=False)
     con.print()
-    con.print(render.leaves_table(result.leaves, full=full_graph), crop=False)
+    con.print(render.leaves_table(result.leaves, full=full_graph, width=con.width),
+              crop=False)
     if render.non_leaves_line(result.leaves):
         con.print(render.non_leaves_line(result.leaves))
     con.print()

@@ -1,5 +1,6 @@
 """`gradcli hessian` and `gradcli jacobian`: second derivatives by double backward and
-Jacobians by one VJP per output element, each checked against SymPy."""
+Jacobians by batched VJPs (one backward per chunk of output elements), each checked
+against SymPy."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ Exit code: 0 passed, 1 the check failed, 2 bad input.
 """ + options.examples('gradcli hessian "x**2*y + sin(x*y)" --x 1 --y 2',
                        'gradcli hessian "sum(w**3)" --w "[1, 2]" --format json')
 
-JACOBIAN_HELP = """The Jacobian of PROGRAM's output (any shape, flattened) over every variable that requires grad, one vector-Jacobian product per output element, checked against SymPy's Jacobian.
+JACOBIAN_HELP = """The Jacobian of PROGRAM's output (any shape, flattened) over every variable that requires grad, by vector-Jacobian products of one-hot upstreams batched into one backward pass (chunked), checked against SymPy's Jacobian.
 
 Exit code: 0 passed, 1 the check failed, 2 bad input.
 
@@ -109,35 +110,97 @@ def _print(text, kind, output_format, obj, matrix, rows, labels, report) -> None
         sys.stdout.write(dumps(obj) + "\n")
     elif output_format == "plain":
         from .common import plain_value
+        # a header line labels the columns; '#' in the row labels' column (a comment
+        # line to awk, numpy.loadtxt and gnuplot)
+        sys.stdout.write("# " + " ".join(labels) + "\n" if labels else "#\n")
         sys.stdout.write("".join(f"{r} " + " ".join(plain_value(v) for v in row) + "\n"
                                  for r, row in zip(rows, matrix)))
     else:
         _table(text, kind, obj, matrix, rows, labels, report)
 
 
+EDGE = 6        # a long side of the matrix shows its first and last EDGE entries
+
+
+def _shown(n: int) -> list:
+    """Indices shown along a side of length n (None: the gap)."""
+    return list(range(n)) if n <= 2 * EDGE else \
+        [*range(EDGE), None, *range(n - EDGE, n)]
+
+
 def _table(text, kind, obj, matrix, rows, labels, report) -> None:
     import numpy as np
 
-    from . import render
+    from ..autograd.tensor_str import PrintOptions, format_elements
+    from . import layout, render
     con = render.console()
+    width = con.width
     value = np.asarray(obj["value"], dtype=float)   # JSON data ("NaN" strings read back)
     con.print(render.header([
         ("program", render.program_text(text)),
-        ("output", f"{render._escape(render.fmt_value(value))}   "
-                   f"shape {render.fmt_shape(obj['shape'])}   grad_fn {obj['grad_fn']}")]))
+        ("output", render.output_text(value, obj["shape"], obj["grad_fn"], width))]))
     con.print()
-    limit = 12
-    table = render._table(kind.capitalize(), "", *[render._escape(c) for c in labels[:limit]],
-                          *(["…"] if len(labels) > limit else []))
-    for name, row in list(zip(rows, matrix))[:limit]:
-        cells = [render.fmt_number(v) for v in row[:limit]]
-        table.add_row(render._escape(name), *cells, *(["…"] if len(labels) > limit else []))
-    if len(rows) > limit:
-        table.add_row(f"… {len(rows) - limit} more rows", *[""] * min(len(labels), limit))
-    con.print(table)
-    con.print()
+    matrix = np.asarray(matrix)
+    row_ids, col_ids = _shown(matrix.shape[0]), _shown(matrix.shape[1])
+    shown = matrix[np.ix_([i for i in row_ids if i is not None],
+                          [j for j in col_ids if j is not None])]
+    texts = np.array(format_elements(shown, options=PrintOptions(
+        precision=layout._precision[0])), dtype=object).reshape(shown.shape) \
+        if shown.size else np.zeros(shown.shape, dtype=object)
+    first = max([1] + [len(rows[i]) for i in row_ids if i is not None])
+    widths = [1 if j is None else max(len(labels[j]), max(
+        (len(t) for t in texts[:, _col_index(col_ids, j)]), default=1)) for j in col_ids]
+    for chunk in _chunks(widths, width - first):
+        cols = [col_ids[k] for k in chunk]
+        title = kind.capitalize()
+        if len(chunk) < len(col_ids):
+            named = [labels[j] for j in cols if j is not None]
+            title += f" (columns {named[0]} to {named[-1]})" if named else ""
+        table = render._table(title, ("", {"no_wrap": True}),
+                              *[("…" if j is None else render._escape(labels[j]),
+                                 {"justify": "right", "no_wrap": True}) for j in cols])
+        r = 0
+        for i in row_ids:
+            if i is None:
+                table.add_row("⋮", *["⋮"] * len(cols))
+                continue
+            table.add_row(render._escape(rows[i]),
+                          *["…" if j is None else texts[r, _col_index(col_ids, j)]
+                            for j in cols])
+            r += 1
+        con.print(table, crop=False)
+        con.print()
+    if None in row_ids or None in col_ids:
+        con.print(f"[dim]{matrix.shape[0]}x{matrix.shape[1]}: the first and last {EDGE} rows "
+                  f"and columns shown; --format json has every entry[/]")
+        con.print()
     for line in render.check_lines(report):
         con.print(line)
+
+
+def _col_index(ids: list, j: int) -> int:
+    """Position of column j among the shown ones (the gap not counted)."""
+    return [i for i in ids if i is not None].index(j)
+
+
+def layout_gap() -> int:
+    from .layout import GAP
+    return GAP
+
+
+def _chunks(widths: list, room: int) -> list:
+    """Consecutive column positions, as many to a chunk as fit ``room`` (at least one)."""
+    chunks, current, used = [], [], 0
+    for k, w in enumerate(widths):
+        need = w + layout_gap()
+        if current and used + need > room:
+            chunks.append(current)
+            current, used = [], 0
+        current.append(k)
+        used += need
+    if current:
+        chunks.append(current)
+    return chunks
 
 
 def _command(kind: str):
@@ -151,7 +214,10 @@ def _command(kind: str):
                 rtol: options.Rtol = 1e-7, atol: options.Atol = 1e-9,
                 check_timeout: options.CheckTimeout = 5.0,
                 output_format: options.Format = "table",
+                precision: options.Precision = None,
                 quiet: options.Quiet = False) -> None:
+        from .layout import set_precision
+        set_precision(precision)
         _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
              check_timeout, output_format, quiet)
     command.__name__ = command.__qualname__ = kind

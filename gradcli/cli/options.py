@@ -38,6 +38,9 @@ CheckTimeout = Annotated[float, Opt("--check-timeout", metavar="SECONDS",
 Format = Annotated[str, Opt("--format", metavar="FORMAT", autocompletion=lambda: FORMATS,
                             help="Output format: table, json or plain.")]
 Quiet = Annotated[bool, Opt("--quiet", "-q", help="Print nothing; only the exit code.")]
+Precision = Annotated[Optional[int], Opt("--precision", metavar="N",
+                                         help="Decimals of the numbers in tables, 0 to 30 "
+                                         "(PyTorch's print precision; default 4).")]
 FullGraph = Annotated[bool, Opt("--full-graph", help="Show every node of a long graph.")]
 
 _MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")     # what rich would read as a tag

@@ -51,13 +51,13 @@ def wanted(result) -> bool:
 
 
 def outputs_json(result) -> list:
-    from .jsonout import array
+    from .jsonout import array, complete
     out = []
     for stmt, value in result.outputs or ():
         entry = {"line": stmt.line, "column": stmt.col,
                  "statement": statement_text(result.program.source, stmt)}
         if isinstance(value, Tensor):
-            entry.update(value=array(value.data), shape=list(value.shape),
+            entry.update(value=complete(value.data), shape=list(value.shape),
                          dtype=str(value.data.dtype))
         elif value is None or isinstance(value, (bool, int, float, np.number)):
             entry["value"] = value if value is None or isinstance(value, bool) else \
@@ -77,3 +77,20 @@ def outputs_table(result):
             text = text[:MAX_STATEMENT - 1] + "…"
         table.add_row(str(stmt.line), _escape(text), _escape(shown(value)))
     return table
+
+
+def save_grads(grads: dict, directory: str) -> None:
+    """``--save-grads DIR``: each gradient as DIR/NAME.npy (a gradient that is None,
+    never reached by backward, is not written)."""
+    import os
+
+    from ..errors import InputError
+    try:
+        os.makedirs(directory, exist_ok=True)
+        for name, grad in grads.items():
+            if grad is not None:
+                np.save(os.path.join(directory, f"{name}.npy"), np.asarray(grad),
+                        allow_pickle=False)
+    except OSError as exc:
+        raise InputError(f"--save-grads: cannot write to '{directory}': "
+                         f"{exc.strerror or exc}") from None

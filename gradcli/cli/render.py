@@ -125,25 +125,41 @@ def header(rows):
     return grid
 
 
-def header_lines(program: str, result, upstream_text: str) -> list:
+def output_text(value, shape, grad_fn, width: int) -> str:
+    """The header's output line: the value as PyTorch prints it, then shape and grad_fn
+    (below the value when it takes more than a line)."""
+    from .layout import fitted
+    text = fitted(value, width - 10)          # the header's label column: 10 wide
+    tail = f"shape {fmt_shape(shape)}   grad_fn {grad_fn}"
+    return _escape(text + ("\n" if "\n" in text else "   ") + tail)
+
+
+def header_lines(program: str, result, upstream_text: str, width: int | None = None) -> list:
     rows = [("program", program_text(program))]
     if result.value is not None:
-        rows.append(("output", f"{_escape(fmt_value(result.value))}   "
-                     f"shape {fmt_shape(result.shape)}   grad_fn {result.grad_fn}"))
+        rows.append(("output", output_text(result.value, result.shape, result.grad_fn,
+                                           width or console().width)))
     elif getattr(result, "none_reason", None):
         rows.append(("output", f"None   ({_escape(result.none_reason)})"))
     rows.append(("upstream", _escape(upstream_text)))
     return [header(rows)]
 
 
-def gradients_table(result, check: dict):
+def _status_cell(status: str, reason) -> str:
+    return _status_text(status) + (f"\n[dim]{_escape(reason)}[/]" if reason else "")
+
+
+def gradients_table(result, check: dict, width: int | None = None):
+    """Gradients: a row per variable, or (tensors too wide for a row) a block each."""
+    from . import layout
+    width = width or console().width
     numeric = bool(check) and check.get("method") == "numeric"
-    table = _table("Gradients", "variable", "value", "gradient", "SymPy formula",
-                   "numeric value" if numeric else "SymPy value", "status")
+    expected_title = "numeric value" if numeric else "SymPy value"
     details = check.get("variables", {}) if check else {}
     made = {r.name: r.value for r in result.graph if r.is_leaf}   # requires_grad_() leaves
     notes = {leaf.name: leaf.note for leaf in result.leaves if leaf.is_leaf}
     backward = any(e[0] == "backward" for e in result.events)
+    rows = []
     for name, grad in result.grads.items():
         value = result.bound[name][0] if name in result.bound else made.get(name)
         d = details.get(name, {})
@@ -153,25 +169,62 @@ def gradients_table(result, check: dict):
             reason = notes[name]                # why .grad is None, in the Leaves' words
             if not backward:                    # nothing was differentiated into .grad:
                 d = {}                          # no formula "0" that reads as d/dx = 0
-        table.add_row(_escape(name), _escape(fmt_value(value)), _escape(fmt_value(grad)),
-                      _escape(d.get("formula") or ""), _escape(fmt_value(d["expected"]))
-                      if d.get("expected") is not None else "",
-                      _status_text(status) + (f"\n[dim]{_escape(reason)}[/]" if reason else ""))
-    return table
+        expected = d.get("expected")
+        formula = d.get("formula") or ""
+        if formula and d.get("element"):
+            formula = f"{d['element']}: {formula}"
+        rows.append((name, value, grad, formula, expected, status, reason))
+    tensors = [[layout.natural(v) for v in (r[1], r[2])] +
+               [layout.natural(r[4]) if r[4] is not None else ""] for r in rows]
+    short = [[c, *(r[0] for r in rows)] for c in ("variable",)] + \
+        [[c, *(t[i] for t in tensors)] for i, c in enumerate(("value", "gradient"))] + \
+        [["SymPy formula", *(r[3][:24] for r in rows)],
+         [expected_title, *(t[2] for t in tensors)],
+         ["status", *(r[5] for r in rows)]]
+    if layout.fits(short, width):
+        table = _table("Gradients", "variable", ("value", {"no_wrap": True}),
+                       ("gradient", {"no_wrap": True}), ("SymPy formula", {"overflow": "fold"}),
+                       (expected_title, {"no_wrap": True}), "status")
+        for (name, _, _, formula, _, status, reason), (v, g, e) in zip(rows, tensors):
+            table.add_row(_escape(name), _escape(v), _escape(g), _escape(formula),
+                          _escape(e), _status_cell(status, reason))
+        return table
+    first = max([len("variable")] + [len(r[0]) for r in rows])
+    labels = ["value", "gradient", "SymPy formula", expected_title, "note"]
+    room = layout.part_width(width, first, labels)
+    items = []
+    for name, value, grad, formula, expected, status, reason in rows:
+        parts = [("value", layout.placed(value, room, width)),
+                 ("gradient", layout.placed(grad, room, width))]
+        if formula:
+            parts.append(("SymPy formula", _folded(formula, room)))
+        if expected is not None:
+            parts.append((expected_title, layout.placed(expected, room, width)))
+        if reason:
+            parts.append(("note", _folded(reason, room)))
+        items.append(([_escape(name), _status_text(status)], parts))
+    return layout.Blocks("Gradients", ["variable", "status"], items)
 
 
-def values_table(check: dict):
+def _folded(text: str, width: int) -> str:
+    """Text in lines of at most ``width``, broken at spaces where it can be."""
+    import textwrap
+    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=False)) or text
+
+
+def values_table(check: dict, width: int | None = None):
     """grad() results the program computed, each checked like a gradient."""
-    table = _table("grad() results", "value of", "autograd", "SymPy formula", "SymPy value",
+    from . import layout
+    table = _table("grad() results", "value of", ("autograd", {"no_wrap": True}),
+                   ("SymPy formula", {"overflow": "fold"}), ("SymPy value", {"no_wrap": True}),
                    "status")
+    room = max(20, (width or console().width) // 3)
     for name, d in check.get("values", {}).items():
-        reason = d.get("reason")
-        table.add_row(_escape(name), _escape(fmt_value(d.get("actual"))),
+        table.add_row(_escape(name), _escape(layout.fitted(d.get("actual"), room)),
                       _escape(d.get("formula") or ""),
-                      _escape(fmt_value(d["expected"])) if d.get("expected") is not None
-                      else "",
-                      _status_text(d["status"]) + (f"\n[dim]{_escape(reason)}[/]"
-                                                   if reason else ""))
+                      _escape(layout.fitted(d["expected"], room))
+                      if d.get("expected") is not None else "",
+                      _status_cell(d["status"], d.get("reason")))
     return table
 
 
@@ -234,40 +287,88 @@ GRAPH_COLUMNS = ["#", "node", "grad_fn", "inputs", "shape", "value", "requires_g
                  "is_leaf", "grad"]
 
 
-def graph_table(rows, full: bool = False):
-    shown = list(enumerate(rows))
-    if not full and len(rows) > GRAPH_LIMIT:
-        hidden = len(rows) - 2 * GRAPH_HEAD
-        shown = shown[:GRAPH_HEAD] + [(None, hidden)] + shown[-GRAPH_HEAD:]
+def _shown_rows(rows: list, full: bool, gap: str) -> list:
+    """The rows a table shows: all, or the first and last GRAPH_HEAD with a gap line."""
+    if full or len(rows) <= GRAPH_LIMIT:
+        return list(rows)
+    return rows[:GRAPH_HEAD] + [gap.format(f"{len(rows) - 2 * GRAPH_HEAD:,}")] + \
+        rows[-GRAPH_HEAD:]
+
+
+def _table_or_blocks(title: str, columns: list, cells: list, long: tuple, width,
+                     right: tuple = (), dim_first: bool = False, fast_right=(0,)):
+    """A rich table when every cell fits on its natural lines within ``width``; else
+    blocks, with the ``long`` columns (tensors, notes) under each row."""
+    from . import layout
+    if len(cells) > FAST_ROWS:
+        return _PlainTable(title, columns, [[c] + [""] * (len(columns) - 1)
+                                            if isinstance(c, str) else c for c in cells],
+                           right=fast_right)
+    width = width or console().width
+    body = [c for c in cells if not isinstance(c, str)]
+    if layout.fits([[h, *(row[i] for row in body)] for i, h in enumerate(columns)], width):
+        return _rich_table(title, columns, cells, dim_first=dim_first)
+    short = [i for i in range(len(columns)) if i not in long]
+    long = list(long)
+    while len(short) > 2 and not layout.fits(
+            [[columns[i], *(row[i] for row in body)] for i in short], width):
+        long.insert(0, short.pop())            # the line too wide: its last cell goes below
+    first = max([len(columns[0])] + [len(row[0]) for row in body])
+    room = layout.part_width(width, first, [columns[i] for i in long])
+    items = []
+    for row in cells:
+        if isinstance(row, str):
+            items.append((row, []))
+            continue
+        items.append(([_escape(row[i]) for i in short],
+                      [(columns[i], _long_cell(row[i], room, width)) for i in long]))
+    return layout.Blocks(title, [columns[i] for i in short], items, right=right)
+
+
+class _Tensor(str):
+    """A cell holding a tensor's natural body, and the value to lay out again."""
+
+    def __new__(cls, value):
+        from .layout import natural
+        self = super().__new__(cls, natural(value))
+        self.value = value
+        return self
+
+
+def _long_cell(cell, room: int, width: int) -> str:
+    from .layout import placed
+    if isinstance(cell, _Tensor):
+        return placed(cell.value, room, width)
+    return _folded(cell, room)
+
+
+def graph_table(rows, full: bool = False, width: int | None = None):
     cells = []
-    for index, row in shown:
-        if index is None:
-            cells.append(f"... {row:,} more nodes (--full-graph shows all)")
+    for item in _shown_rows(list(enumerate(rows)), full,
+                            "... {} more nodes (--full-graph shows all)"):
+        index, row = (None, item) if isinstance(item, str) else item
+        if isinstance(row, str):
+            cells.append(row)
             continue
         cells.append([str(index), row.name, row.grad_fn or "", ", ".join(row.inputs),
-                      fmt_shape(row.shape), fmt_value(row.value, threshold=6, with_shape=False),
-                      str(row.requires_grad), str(row.is_leaf),
-                      fmt_value(row.grad, threshold=6, with_shape=False)])
-    if len(cells) > FAST_ROWS:
-        return _PlainTable("Graph", GRAPH_COLUMNS, cells)
-    return _rich_table("Graph", GRAPH_COLUMNS, cells, dim_first=True)
+                      fmt_shape(row.shape), _Tensor(row.value), str(row.requires_grad),
+                      str(row.is_leaf), _Tensor(row.grad)])
+    return _table_or_blocks("Graph", GRAPH_COLUMNS, cells, (5, 8), width, right=(0,),
+                            dim_first=True)
 
 
 LEAF_COLUMNS = ["tensor", "requires_grad", "is_leaf", "grad_fn", "grad", "note"]
 
 
-def leaves_table(leaves, full: bool = False):
+def leaves_table(leaves, full: bool = False, width: int | None = None):
     # leaves only, and those the program names: a non-leaf's or a literal's (%1) row
     # is in the Graph table
     leaves = [leaf for leaf in leaves if leaf.is_leaf and not leaf.name.startswith("%")]
-    rows = leaves if full or len(leaves) <= GRAPH_LIMIT else \
-        leaves[:GRAPH_HEAD] + [None] + leaves[-GRAPH_HEAD:]
-    cells = [f"... {len(leaves) - 2 * GRAPH_HEAD:,} more" if leaf is None else
+    cells = [leaf if isinstance(leaf, str) else
              [leaf.name, str(leaf.requires_grad), str(leaf.is_leaf), str(leaf.grad_fn),
-              fmt_value(leaf.grad, threshold=6), leaf.note] for leaf in rows]
-    if len(cells) > FAST_ROWS:
-        return _PlainTable("Leaves", LEAF_COLUMNS, cells, right=())
-    return _rich_table("Leaves", LEAF_COLUMNS, cells)
+              _Tensor(leaf.grad), leaf.note]
+             for leaf in _shown_rows(leaves, full, "... {} more")]
+    return _table_or_blocks("Leaves", LEAF_COLUMNS, cells, (4, 5), width, fast_right=())
 
 
 def non_leaves_line(leaves):

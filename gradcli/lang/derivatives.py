@@ -1,8 +1,9 @@
 """Hessians and Jacobians of a program's output, by repeated backward passes.
 
 The Hessian is built by double backward (``create_graph``): the gradient of the output
-is itself a graph, and each of its elements is differentiated again.  The Jacobian
-takes one vector-Jacobian product per output element.  Variables are every leaf that
+is itself a graph, whose Jacobian is then taken.  A Jacobian is one backward pass per
+chunk of output elements, with a batch of one-hot upstream gradients (batched VJPs, as
+``torch.func.jacrev`` does).  Variables are every leaf that
 requires grad, in binding order, tensors flattened (``w[0,1]``).
 """
 
@@ -11,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import engine
-from ..autograd import functional as F
 from ..autograd.tensor import Tensor
 from ..errors import AutogradError, LimitError
 
@@ -51,8 +51,48 @@ def _output(result) -> Tensor:
     return out
 
 
+CHUNK_ELEMENTS = 1 << 23      # a chunk's batched gradients: at most this many elements each
+
+
+def _rows(outputs: list, tensors: list, found, row_sizes: list) -> np.ndarray:
+    """The m x n matrix of d(outputs' elements)/d(tensors' elements): one backward per
+    chunk of one-hot upstream rows (batched VJPs, :mod:`gradcli.autograd.batched`).
+    ``row_sizes``: the rows of each output (an output that is None, or does not require
+    grad, keeps zero rows)."""
+    from ..autograd import batched
+    n = sum(t.data.size for _, t in found)
+    m = sum(row_sizes)
+    matrix = np.zeros((m, n))
+    live = [(k, o) for k, o in enumerate(outputs) if o is not None and o.requires_grad]
+    if not live or n == 0:
+        return matrix
+    offsets = np.cumsum([0] + list(row_sizes))
+    chunk = max(1, min(m, CHUNK_ELEMENTS // batched.flowing_size([o for _, o in live],
+                                                                   tensors)))
+    sizes = [o.data.size for _, o in live]
+    total = sum(sizes)
+    # rows of the live outputs, in the order vjp_batch reads its upstream columns
+    row_of = np.concatenate([np.arange(offsets[k], offsets[k] + o.data.size)
+                             for k, o in live])
+    columns = np.cumsum([0] + [t.data.size for _, t in found])
+    dtype = live[0][1].data.dtype
+    for start in range(0, total, chunk):
+        stop = min(total, start + chunk)
+        upstream = np.zeros((stop - start, total), dtype=dtype)
+        upstream[np.arange(stop - start), np.arange(start, stop)] = 1
+        grads = batched.vjp_batch([o for _, o in live], tensors, upstream)
+        rows = row_of[start:stop]
+        if rows[-1] - rows[0] == stop - start - 1:        # consecutive: write in place
+            rows = slice(rows[0], rows[-1] + 1)
+        for j, g in enumerate(grads):
+            if g is not None:
+                matrix[rows, columns[j]:columns[j + 1]] = g.reshape(stop - start, -1)
+    return matrix
+
+
 def hessian(result) -> tuple:
-    """(H, labels): the Hessian of a scalar output over every grad-requiring variable."""
+    """(H, labels): the Hessian of a scalar output over every grad-requiring variable:
+    the gradient by double backward (create_graph), then its Jacobian by batched VJPs."""
     out = _output(result)
     if out.data.size != 1:
         raise AutogradError(f"the Hessian needs a scalar output; this one has shape "
@@ -63,24 +103,11 @@ def hessian(result) -> tuple:
         raise LimitError(f"the Hessian would have {n}x{n} entries; the limit is {MAX_ENTRIES}")
     tensors = [t for _, t in found]
     first = engine.grad(out, tensors, create_graph=True, allow_unused=True)
-    flat_first = [g.reshape(-1) if g is not None else None for g in first]
-    rows = []
-    for g, (_, t) in zip(flat_first, found):
-        for j in range(t.data.size):
-            if g is None or not g.requires_grad:
-                rows.append(np.zeros(n))
-                continue
-            element = F.index(g, j)
-            if not element.requires_grad:
-                rows.append(np.zeros(n))
-                continue
-            second = engine.grad(element, tensors, retain_graph=True, allow_unused=True)
-            rows.append(_flat(second, found))
-    return (np.array(rows).reshape(n, n) if rows else np.zeros((0, 0))), labels(found)
+    return _rows(list(first), tensors, found, [t.data.size for t in tensors]), labels(found)
 
 
 def jacobian(result) -> tuple:
-    """(J, output labels, variable labels): one VJP per output element."""
+    """(J, output labels, variable labels), by batched VJPs of one-hot upstreams."""
     out = _output(result)
     found = variables(result)
     n = sum(t.data.size for _, t in found)
@@ -88,14 +115,6 @@ def jacobian(result) -> tuple:
     if m * n > MAX_ENTRIES:
         raise LimitError(f"the Jacobian would have {m}x{n} entries; the limit is {MAX_ENTRIES}")
     tensors = [t for _, t in found]
-    rows = []
-    for i in range(m):
-        basis = np.zeros(m, dtype=out.data.dtype)
-        basis[i] = 1.0
-        grads = engine.grad(out, tensors, grad_outputs=Tensor._make(basis.reshape(out.shape),
-                                                                     None),
-                            retain_graph=True, allow_unused=True)
-        rows.append(_flat(grads, found))
     outputs = ["out"] if out.ndim == 0 else [
         f"out[{','.join(map(str, idx))}]" for idx in np.ndindex(out.shape)]
-    return (np.array(rows).reshape(m, n) if rows else np.zeros((m, n))), outputs, labels(found)
+    return _rows([out], tensors, found, [m]), outputs, labels(found)
