@@ -4,6 +4,7 @@ the shell-level ones, the installed command in a subprocess."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -256,3 +257,14 @@ def test_hessian_of_a_none_value_says_why():
     r = run("hessian", "y = x**2; x.grad", "--x", "2", code=2)
     assert r.stderr == ("error: the program has no output to differentiate: its value is None "
                         "(x.grad is None: no backward() had run when x.grad was read)\n")
+
+
+def test_json_check_after_grad_only_has_no_derivative_0():
+    r = run("grad", "y = x**3; grad(y, x)", "--x", "2", "--format", "json")
+    check = json.loads(r.stdout)["check"]
+    assert check["variables"]["x"]["expected"] is None
+    assert "formula" not in check["variables"]["x"] and "x" not in check["symbolic"]
+    assert check["variables"]["x"]["reason"] == ("grad is None: only grad() ran, which "
+                                                 "returns its result and leaves .grad "
+                                                 "untouched")
+    assert check["values"]["grad(y, x)"]["expected"] == 12.0

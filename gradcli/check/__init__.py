@@ -284,8 +284,22 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
         raise
     except Exception as exc:  # noqa: BLE001 - nothing the check meets ends the run
         body = _failed_route(result, exc)
+    if not any(e[0] == "backward" for e in result.events):
+        _only_grad_calls(body)
     body["rtol"], body["atol"] = rtol, atol
     return _summary(body)
+
+
+def _only_grad_calls(body: dict) -> None:
+    """No backward() ran: a variable's .grad is None because grad() leaves it alone, not
+    because its derivative is 0 (no formula "0" that reads as d/dx = 0)."""
+    for name, entry in body.get("variables", {}).items():
+        if entry.get("actual") is None and entry.get("status") == "passed":
+            entry.pop("formula", None)
+            entry["expected"] = None
+            entry["reason"] = ("grad is None: only grad() ran, which returns its result "
+                               "and leaves .grad untouched")
+            body.get("symbolic", {}).pop(name, None)
 
 
 def _route(result, rtol, atol, timeout, elements, start, fallback) -> dict:
