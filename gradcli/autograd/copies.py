@@ -41,18 +41,18 @@ def copy(x, src) -> Tensor:
 
 # ---- copies and conversions ------------------------------------------------------------
 
-def clone(x) -> Tensor:
-    return apply(OPS["clone"], as_tensor(x))
+def clone(input) -> Tensor:
+    return apply(OPS["clone"], as_tensor(input))
 
 
-def to(x, dtype) -> Tensor:
+def to(input, dtype) -> Tensor:
     """``x.to(dtype)``: ``x`` itself when it has that dtype already, else a copy
     (ToCopyBackward0 between float dtypes; no history for integer and bool results)."""
-    x = as_tensor(x)
+    input = as_tensor(input)
     dtype = as_dtype(dtype)
-    if x.data.dtype == dtype:
-        return x
-    return apply(OPS["to_copy"], x, dtype=dtype)
+    if input.data.dtype == dtype:
+        return input
+    return apply(OPS["to_copy"], input, dtype=dtype)
 
 
 def to_float(x) -> Tensor:

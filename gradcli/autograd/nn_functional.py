@@ -106,13 +106,13 @@ def _expand_error(target: tuple, shape: tuple, dtype) -> ShapeError:
     return ShapeError(f"cannot expand {list(shape)} to {list(target)}")
 
 
-def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     """bias + mat1 @ mat2 (AddmmBackward0), with PyTorch's checks."""
     if mat1.ndim != 2:
         raise ShapeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
     if mat2.ndim != 2:
         raise ShapeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
-    for name, a, b in (("mat1", mat1, mat2), ("self", bias, mat2)):
+    for name, a, b in (("mat1", mat1, mat2), ("self", input, mat2)):
         if a.dtype != b.dtype:
             raise InputError(f"{name} and mat2 must have the same dtype, but got "
                              f"{dtype_name(a.dtype)} and {dtype_name(b.dtype)}")
@@ -121,11 +121,11 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
                          f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
     target = (mat1.shape[0], mat2.shape[1])
     try:
-        if np.broadcast_shapes(bias.shape, target) != target:
+        if np.broadcast_shapes(input.shape, target) != target:
             raise ValueError
     except ValueError:
-        raise _expand_error(target, bias.shape, bias.dtype) from None
-    return apply(OPS["addmm"], bias, mat1, mat2)
+        raise _expand_error(target, input.shape, input.dtype) from None
+    return apply(OPS["addmm"], input, mat1, mat2)
 
 
 def _matmul_t(x: Tensor, wt: Tensor) -> Tensor:

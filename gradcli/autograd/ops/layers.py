@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import STRUCTURAL, register
-from .losses import NOT_IN_PROGRAMS, exact
+from .core import STRUCTURAL, prose, register
+from .losses import exact
 
 
 def sum_to_size(F, g, shape: tuple):
@@ -32,36 +32,34 @@ def sum_to_size(F, g, shape: tuple):
     return F.reshape(g, shape=tuple(shape)) if lead else g
 
 
-register(name="addmm", grad_fn="AddmmBackward0",
-         forward=lambda bias, mat1, mat2: np.dot(mat1, mat2) + bias,
-         saves="bc", needs=("", "c", "b"),
-         vjps=(lambda F, g, bias, m1, m2, out: sum_to_size(F, g, bias.shape),
-               lambda F, g, bias, m1, m2, out: F.mm(g, F.t(m2)),
-               lambda F, g, bias, m1, m2, out: F.mm(F.t(m1), g)),
-         sympy=STRUCTURAL, derivative=("1 (summed over rows)", "g @ W.T", "X.T @ g"),
-         syntax="linear(x, w, b) with 2-D x: addmm(b, x, w.t())", internal=NOT_IN_PROGRAMS)
-register(name="nn_unsafe_view", grad_fn="UnsafeViewBackward0", internal=True,
-         forward=lambda x, shape: np.reshape(x, shape),
-         vjps=(lambda F, g, x, out, shape: F.reshape(g, shape=x.shape),),
-         sympy=STRUCTURAL, syntax="matmul(x, w) with 3-D x")
+register("addmm", "AddmmBackward0", lambda bias, mat1, mat2: np.dot(mat1, mat2) + bias,
+         (lambda F, g, bias, m1, m2, out: sum_to_size(F, g, bias.shape),
+          lambda F, g, bias, m1, m2, out: F.mm(g, F.t(m2)),
+          lambda F, g, bias, m1, m2, out: F.mm(F.t(m1), g)),
+         params="input, mat1, mat2", group="linear algebra",
+         function="nn_functional:addmm", sympy=STRUCTURAL,
+         derivative=(prose("1 (summed over rows)"), "g @ M2.T", "M1.T @ g"))
+register("nn_unsafe_view", "UnsafeViewBackward0", lambda x, shape: np.reshape(x, shape),
+         (lambda F, g, x, out, shape: F.reshape(g, shape=x.shape),), internal=True,
+         shown_as="reshape", sympy=STRUCTURAL, syntax="matmul(x, w) with 3-D x")
 
 # ---- tensor (op) number, as C++ records it ---------------------------------------------
 
-register(name="nn_mul_scalar", grad_fn="MulBackward1", internal=True, elementwise=True,
-         forward=lambda x, other: x * other,
-         vjps=(lambda F, g, x, out, other: F.nn_mul_scalar(g, other=other),),
+register("nn_mul_scalar", "MulBackward1", lambda x, other: x * other,
+         (lambda F, g, x, out, other: F.nn_mul_scalar(g, other=other),), internal=True,
+         elementwise=True, shown_as="mul",
          sympy=lambda sp, x, other: x * exact(sp, other), syntax="t * NUMBER (in C++)")
-register(name="nn_div_scalar", grad_fn="DivBackward1", internal=True, elementwise=True,
-         forward=lambda x, other: x / other,
-         vjps=(lambda F, g, x, out, other: F.nn_div_scalar(g, other=other),),
+register("nn_div_scalar", "DivBackward1", lambda x, other: x / other,
+         (lambda F, g, x, out, other: F.nn_div_scalar(g, other=other),), internal=True,
+         elementwise=True, shown_as="div",
          sympy=lambda sp, x, other: x / exact(sp, other), syntax="t / NUMBER (in C++)")
-register(name="nn_add_scalar", grad_fn="AddBackward1", internal=True, elementwise=True,
-         forward=lambda x, other: x + other,
-         vjps=(lambda F, g, x, out, other: g,),
+register("nn_add_scalar", "AddBackward1", lambda x, other: x + other,
+         (lambda F, g, x, out, other: g,), internal=True, elementwise=True, shown_as="add",
          sympy=lambda sp, x, other: x + exact(sp, other), syntax="t + NUMBER (in C++)")
-register(name="nn_masked_fill", grad_fn="MaskedFillBackward0", internal=True,
-         forward=lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
-         vjps=(lambda F, g, x, out, mask, value: F.nn_masked_fill(g, mask=mask, value=0.0),),
+register("nn_masked_fill", "MaskedFillBackward0",
+         lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
+         (lambda F, g, x, out, mask, value: F.nn_masked_fill(g, mask=mask, value=0.0),),
+         internal=True, shown_as="masked_fill",
          sympy=lambda sp, x, mask, value: np.where(mask, exact(sp, value),
                                                    np.asarray(x, dtype=object)),
          syntax="masked_fill(x, mask, value)")
