@@ -55,6 +55,10 @@ def _sign(x):
     return np.array(x, copy=True) if x.dtype == bool else np.sign(x)
 
 
+def _diracdelta(x):
+    return np.where(x == 0, np.nan, 0.0)
+
+
 # ---- exponentials and logarithms -----------------------------------------------------
 
 unary("exp", "ExpBackward0", np.exp, lambda F, g, x, out: g * out, group=EXP_LOG,
@@ -120,7 +124,8 @@ unary("abs", "AbsBackward0", lambda x: np.abs(_not_bool_abs(x)),
       derivative="sign(x)", dtype_rule="promote",
       undefined=lambda x, out: where_any(x == 0, "abs has a kink at 0 (PyTorch uses 0)"))
 unary("sign", "SignBackward0", _sign, lambda F, g, x, out: F.zeros_like(g),
-      group="elementwise", sympy=lambda sp, x: sp.sign(x), numeric={"sign": np.sign},
+      group="elementwise", sympy=lambda sp, x: sp.sign(x),
+      numeric={"sign": np.sign, "DiracDelta": _diracdelta},
       derivative="0", dtype_rule="promote",
       undefined=lambda x, out: where_any(x == 0, "sign jumps at 0 (PyTorch uses 0)"))
 unary("erf", "ErfBackward0", _erf,
@@ -172,7 +177,7 @@ def _min(*xs):
     return np.minimum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0]
 
 
-MAX_MIN = {"Max": _max, "Min": _min, "Heaviside": _heaviside}
+MAX_MIN = {"Max": _max, "Min": _min, "Heaviside": _heaviside, "DiracDelta": _diracdelta}
 
 register("clamp", "ClampBackward1", _clamp,
          (lambda F, g, x, out, min, max: F.where(_clamp_mask(F.value(x), min, max), g, 0.0),),
