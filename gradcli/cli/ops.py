@@ -39,7 +39,25 @@ def rows() -> list:
              "prose": [isinstance(d, Prose) for d in op.derivative if d is not None],
              "inputs": list(symbols_of(op)),
              "tensor_params": [p.name for p in op.tensor_params],
-             "torch": sorted(op.api)} for op in public]
+             "torch": sorted(op.api)} for op in public] + _statements()
+
+
+STATEMENTS_GROUP = "autograd statements and constructors"
+
+
+def _statements() -> list:
+    """The evaluator's own functions (SPEC 3.5): no graph node, a sentence each."""
+    from ..autograd.ops.params import signature_text
+    from ..lang.functions import FUNCTIONS, STATEMENT_SYNTAX, STATEMENT_TEXT
+    out = []
+    for name, text in STATEMENT_TEXT.items():
+        sig = FUNCTIONS[name]
+        syntax = STATEMENT_SYNTAX.get(name) or signature_text(
+            name, tuple(sig.kinds[p] for p in sig.params))
+        out.append({"name": name, "group": STATEMENTS_GROUP, "syntax": syntax,
+                    "grad_fn": "", "grad_fns": [], "derivative": [text], "prose": [True],
+                    "inputs": [], "tensor_params": [], "torch": []})
+    return out
 
 
 @handle_errors
@@ -57,7 +75,8 @@ def ops(output_format: Annotated[str, typer.Option("--format", metavar="table|js
         if not data:
             from ..autograd.ops.core import GROUPS
             from ..errors import InputError
-            raise InputError(f"no group {group!r}: the groups are {', '.join(GROUPS)}")
+            raise InputError(f"no group {group!r}: the groups are "
+                             f"{', '.join(GROUPS + (STATEMENTS_GROUP,))}")
     if output_format == "json":
         from .jsonout import dumps
         sys.stdout.write(dumps(data) + "\n")

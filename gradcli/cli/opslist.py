@@ -13,14 +13,18 @@ INDENT = "    "
 
 def entry_lines(row: dict, width: int = WIDTH) -> list:
     """(text, style) pairs of one function: the call and grad_fns, then the derivative."""
-    syntax, names = row["syntax"], ", ".join(row["grad_fns"]) or "(no graph node)"
+    syntax, names = row["syntax"], ", ".join(row["grad_fns"])
     out = []
-    if len(syntax) + 2 + len(names) <= width:
+    if not names:
+        names = "no graph node"
+        if len(syntax) + 2 + len(names) > width:
+            names = ""
+    if names and len(syntax) + 2 + len(names) <= width:
         out.append(((syntax.ljust(width - len(names)), names), "head"))
     else:
         for line in textwrap.wrap(syntax, width, subsequent_indent=INDENT):
             out.append((line, "call"))
-        for line in textwrap.wrap(names, width - len(INDENT)):
+        for line in textwrap.wrap(names, width - len(INDENT)) if names else ():
             out.append((line.rjust(width), "grad_fn"))
     derivative = "; ".join(_labelled(row))
     if derivative:
@@ -34,7 +38,7 @@ def _labelled(row: dict) -> list:
     """``d/dinput = other``: each derivative named after the parameter it is for, its
     inputs' symbols (``a``, ``b``, ``B``) written as the parameters' names."""
     texts, symbols, names = row["derivative"], row["inputs"], row["tensor_params"]
-    if not names:
+    if not names or not row["grad_fns"]:
         return texts
     rename = {**dict(zip(symbols, names)), **{s.upper(): n for s, n in zip(symbols, names)}}
 

@@ -44,6 +44,22 @@ STATEMENTS = {
 }
 
 
+# What each does, for `gradcli ops` (SPEC 3.5)
+STATEMENT_TEXT = {
+    "backward": "adds d(sum(tensor*gradient))/d(leaf) into every leaf's .grad",
+    "grad": "the gradients of outputs by inputs, .grad untouched",
+    "retain_grad": "keep .grad of a non-leaf at the next backward",
+    "requires_grad_": "turn gradient tracking of a leaf on (or off)",
+    "zero_grad": "set x.grad to zeros (x.grad.zero_())",
+    "no_grad": "evaluate expr with grad mode off (its result is a constant)",
+    "detach": "the same values, cut from the graph (a view: shared storage)",
+    "ones": "a tensor of ones of that shape (a constant)",
+    "zeros": "a tensor of zeros of that shape (a constant)",
+}
+STATEMENT_SYNTAX = {"backward": "backward(tensor, gradient=None, retain_graph=None, "
+                                "create_graph=False), t.backward(...)"}
+
+
 def _functions() -> dict:
     out: dict[str, Signature] = {}
     for op in REGISTRY.values():

@@ -126,6 +126,8 @@ class Op:
         self.same_float = self.dtype_rule in ("promote", "float", "float_only")
         self.syntax = syntax or (_params.signature_text(name, self.params)
                                  if self.params is not None else "")
+        if not syntax and isinstance(display, str) and self.params is not None:
+            self.syntax += ", " + display.format(*"abcdefgh")   # "mul(input, other), a*b"
 
     def __getattr__(self, attr: str):
         if attr in ("saves", "save_all", "save_mask", "save_out", "needs"):
@@ -158,7 +160,9 @@ class Op:
     @property
     def grad_fns(self) -> tuple:
         """Every grad_fn name its function may record (its own first)."""
-        own = (self.grad_fn,) if self.forward is not None and self.grad_fn else ()
+        differentiable = any(v is not None for v in self.vjps) or self.joint is not None
+        own = (self.grad_fn,) if self.forward is not None and self.grad_fn and \
+            differentiable else ()
         return own + tuple(r for r in self.records if r != self.grad_fn)
 
     def __repr__(self) -> str:
