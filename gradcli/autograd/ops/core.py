@@ -22,6 +22,7 @@ what its function calls (``records`` names it, for ``gradcli ops``).
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import numpy as np
@@ -224,6 +225,15 @@ def norm_dim(dim, ndim: int, what: str = "dim") -> int:
         raise ShapeError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
                          f"but got {dim})")
     return dim % ndim if ndim else 0
+
+
+def exact(sp, v):
+    """A constant as the symbolic check reads literals: integers exactly, others as the
+    decimal Python prints."""
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return sp.nan if math.isnan(v) else (sp.oo if v > 0 else -sp.oo)
+    return sp.Integer(int(v)) if v.is_integer() else sp.Rational(repr(v))
 
 
 def emap(fn, *arrays):

@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import STRUCTURAL, prose, register
-from .losses import exact
+from .core import STRUCTURAL, exact, prose, register
 
 
 def sum_to_size(F, g, shape: tuple):

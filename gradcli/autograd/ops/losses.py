@@ -20,7 +20,7 @@ import math
 import numpy as np
 
 from ...errors import InputError
-from .core import prose, register, where_any
+from .core import exact, prose, register, where_any
 from .elementwise import MAX_MIN
 
 _max = MAX_MIN["Max"]
@@ -60,15 +60,6 @@ def scale(reduction: str, n: int, factor: float, dtype):
 def numel(x) -> int:
     """Element count of an array, a Tensor or a Meta (all have ``shape``)."""
     return math.prod(x.shape)
-
-
-def exact(sp, v):
-    """A constant as the symbolic check reads literals: integers exactly, others as the
-    decimal Python prints."""
-    v = float(v)
-    if math.isnan(v) or math.isinf(v):
-        return sp.nan if math.isnan(v) else (sp.oo if v > 0 else -sp.oo)
-    return sp.Integer(int(v)) if v.is_integer() else sp.Rational(repr(v))
 
 
 def sym_reduce(sp, losses, reduction: str):
