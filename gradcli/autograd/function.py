@@ -216,6 +216,24 @@ def _by_dtype(op):
     return fn
 
 
+def _with_defaults(op, fn):
+    """``fn`` with the entry's defaults filled in for parameters a VJP leaves out
+    (``F.softplus(x)``): a default is written in the table only."""
+    if not op.params:
+        return fn
+    optional = [(k, p) for k, p in enumerate(op.params)
+                if not p.is_tensor and not p.required and not p.varargs]
+    if not optional:
+        return fn
+
+    def filled(*args, **params):
+        for k, p in optional:
+            if k >= len(args) and p.name not in params:
+                params[p.name] = p.default
+        return fn(*args, **params)
+    return filled
+
+
 class _Ops:
     """Every registered op by name; ``tensor_mode`` decides arrays vs recorded tensors."""
 
@@ -242,6 +260,7 @@ class _Ops:
             fn = _by_dtype(op)
         else:
             fn = op.forward
+        fn = _with_defaults(op, fn)
         setattr(self, name, fn)   # cache: later lookups skip __getattr__
         return fn
 
