@@ -303,8 +303,10 @@ __all__ = sorted(set(NAMESPACE) | {
     "as_tensor", "tensor", "Tensor", "is_number", "detach", "index", "ones", "ones_like",
     "transpose_all", "zeros", "zeros_like", "zero", "fill", "copy", "to_float", "to_double",
     "to_long", "to_bool"})
+# The Python API's Tensor has every op as a method (SPEC 6: x.softplus() too); scripts
+# see PyTorch's methods only (METHODS, lang.attributes).
 for _op in REGISTRY.values():
-    if not _op.internal and "method" in _op.api and not hasattr(Tensor, _op.name):
+    if not _op.internal and not hasattr(Tensor, _op.name):
         setattr(Tensor, _op.name, _op.method or NAMESPACE[_op.name])
 for _name, _fn in RENAMED.items():
     setattr(Tensor, _name, _fn)
