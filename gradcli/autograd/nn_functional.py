@@ -33,6 +33,8 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softp
 
 # ---- activations -----------------------------------------------------------------------
 
+softplus = _F.NAMESPACE["softplus"]          # the table's (beta, threshold)
+
 def relu(input, inplace: bool = False) -> Tensor:
     x = _F.as_tensor(input)
     if inplace:
@@ -53,12 +55,6 @@ def silu(input, inplace: bool = False) -> Tensor:
     if inplace:
         return apply_inplace(x, _F.silu)
     return _F.silu(x)
-
-
-def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
-    if beta != 1 or threshold != 20:
-        raise InputError("softplus: only beta=1 and threshold=20 are supported")
-    return _F.softplus(_F.as_tensor(input))
 
 
 def softmax_dim(name: str, ndim: int) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
-from .core import register, where_any
+from .core import exact, register, where_any
 from .elementwise import MAX_MIN
 from .float32 import silu_backward
 
@@ -22,13 +22,19 @@ def _not_bool_relu(x):
     return x
 
 
-def _softplus(x):
-    # PyTorch (beta=1, threshold=20): x itself above the threshold, log1p(exp(x)) below.
-    return np.where(x > 20, x, np.log1p(np.exp(np.minimum(x, 20))))
+def _softplus(x, beta, threshold):
+    # PyTorch: x itself where x*beta > threshold, log1p(exp(x*beta))/beta below.
+    bx = x * beta
+    return np.where(bx > threshold, x, np.log1p(np.exp(np.minimum(bx, threshold))) / beta)
 
 
-def _softplus_vjp(F, g, x, out):
-    return F.softplus_backward(g, x, 1.0, 20.0)
+def _softplus_vjp(F, g, x, out, beta, threshold):
+    return F.softplus_backward(g, x, beta, threshold)
+
+
+def _softplus_sympy(sp, x, beta, threshold):
+    beta, threshold = exact(sp, beta), exact(sp, threshold)
+    return sp.Piecewise((x, x * beta > threshold), (sp.log(1 + sp.exp(beta * x)) / beta, True))
 
 
 def _silu_vjp(F, g, x, out):
@@ -52,9 +58,12 @@ register("relu", "ReluBackward0", lambda x: np.maximum(_not_bool_relu(x), 0),
          sympy=lambda sp, x: sp.Max(x, 0), numeric=MAX_MIN,
          derivative=("1 if x > 0 else 0",),
          undefined=lambda x, out: where_any(x == 0, "relu has a kink at 0 (PyTorch uses 0)"))
-register("softplus", "SoftplusBackward0", _softplus, (_softplus_vjp,), params="input",
-         group=ACT, api="F", elementwise=True, dtype_rule="float",
-         sympy=lambda sp, x: sp.log(1 + sp.exp(x)), derivative=("sigmoid(x)",))
+register("softplus", "SoftplusBackward0", _softplus, (_softplus_vjp,),
+         params="input, beta: number = 1.0, threshold: number = 20.0", group=ACT, api="F",
+         elementwise=True, dtype_rule="float", sympy=_softplus_sympy,
+         derivative=("sigmoid(beta*x) if x*beta <= threshold else 1",),
+         undefined=lambda x, out, beta, threshold: where_any(
+             x * beta == threshold, "softplus jumps to slope 1 at its threshold"))
 register("silu", "SiluBackward0", lambda x: x / (1 + np.exp(-x)), (_silu_vjp,),
          params="input", group=ACT, api="F", elementwise=True, dtype_rule="float",
          sympy=lambda sp, x: x / (1 + sp.exp(-x)),

@@ -31,7 +31,7 @@ BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1, 3), (2, 3))]
 
 # name -> (where torch has it, domain of each tensor argument, other arguments)
 UNARY = {
-    "softplus": ("F", (-3, 3), [{}]),
+    "softplus": ("F", (-3, 3), [{}, {"beta": 2.0, "threshold": 1.5}, {"beta": 0.5}]),
 }
 BINARY: dict = {}
 
@@ -107,7 +107,9 @@ def main() -> None:
 
 
 # arguments exactly at a kink: (kwargs, point)
-KINKS: dict = {}
+KINKS = {
+    "softplus": [({"beta": 2.0, "threshold": 1.5}, [0.75, -1.0])],
+}
 
 if __name__ == "__main__":
     main()
