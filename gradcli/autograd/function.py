@@ -219,10 +219,16 @@ def _by_dtype(op):
 def _with_defaults(op, fn):
     """``fn`` with the entry's defaults filled in for parameters a VJP leaves out
     (``F.softplus(x)``): a default is written in the table only."""
-    if not op.params:
+    if not op.params or isinstance(op.forward, np.ufunc):
         return fn
+    try:
+        takes = inspect.signature(op.forward).parameters
+    except (TypeError, ValueError):
+        return fn
+    # parameters the forward takes without a default of its own
     optional = [(k, p) for k, p in enumerate(op.params)
-                if not p.is_tensor and not p.required and not p.varargs]
+                if not p.is_tensor and not p.required and not p.varargs and
+                p.name in takes and takes[p.name].default is inspect.Parameter.empty]
     if not optional:
         return fn
 
