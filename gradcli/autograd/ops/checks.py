@@ -13,6 +13,7 @@ _GRAD_FN = re.compile(r"^[A-Z][A-Za-z0-9]*(Backward\d+|Backwards)?$|^CopySlices$
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 VARKEYWORDS = 0x08        # CO_VARKEYWORDS
+NOT_NODE = frozenset(("inplace",))   # parameters of the function, not of the node
 # Words a derivative may use besides its inputs, its parameters and the table's op names.
 MATH_WORDS = frozenset(("pi", "if", "else", "and", "or", "not", "N", "g", "T", "inf",
                         "where", "sqrt", "exp", "log", "sign", "outer", "otherwise", "e",
@@ -79,7 +80,7 @@ def _check_vjps(op) -> None:
         _fail(op, f"{len(op.derivative)} derivative texts for {arity} inputs")
     node_params = None
     if op.params is not None and op.function is None:
-        node_params = {p.name for p in op.params if p.kind not in TENSOR_KINDS}
+        node_params = {p.name for p in op.params if p.kind not in TENSOR_KINDS} - NOT_NODE
     for k, fn in enumerate(op.vjps + ((op.joint,) if op.joint is not None else ())):
         if fn is None:
             continue
@@ -104,7 +105,7 @@ def _check_forward(op) -> None:
     if code is None or code.co_flags & VARKEYWORDS:
         return
     names = set(code.co_varnames[:code.co_argcount + code.co_kwonlyargcount])
-    missing = {p.name for p in op.params if not p.is_tensor} - names
+    missing = {p.name for p in op.params if not p.is_tensor} - names - NOT_NODE
     if missing:
         _fail(op, f"the forward does not take the parameter(s) {sorted(missing)}")
 

@@ -32,6 +32,20 @@ BINARY_SHAPES = [((), ()), ((3,), (3,)), ((2, 3), (3,)), ((2, 1, 3), (2, 3))]
 # name -> (where torch has it, domain of each tensor argument, other arguments)
 UNARY = {
     "softplus": ("F", (-3, 3), [{}, {"beta": 2.0, "threshold": 1.5}, {"beta": 0.5}]),
+    "gelu": ("F", (-3, 3), [{}, {"approximate": "tanh"}]),
+    "leaky_relu": ("F", (-2, 2), [{}, {"negative_slope": 0.2}]),
+    "elu": ("F", (-2, 2), [{}, {"alpha": 0.5}]),
+    "selu": ("F", (-2, 2), [{}]),
+    "celu": ("F", (-2, 2), [{}, {"alpha": 2.0}]),
+    "hardtanh": ("F", (-2, 2), [{}, {"min_val": -0.5, "max_val": 1.5}]),
+    "relu6": ("F", (-2, 8), [{}]),
+    "logsigmoid": ("F", (-4, 4), [{}]),
+    "mish": ("F", (-3, 3), [{}]),
+    "hardsigmoid": ("F", (-4, 4), [{}]),
+    "hardswish": ("F", (-4, 4), [{}]),
+    "softsign": ("F", (-3, 3), [{}]),
+    "tanhshrink": ("F", (-2, 2), [{}]),
+    "softmin": ("F", (-2, 2), [{"dim": 0}, {"dim": -1}]),
 }
 BINARY: dict = {}
 
@@ -109,6 +123,13 @@ def main() -> None:
 # arguments exactly at a kink: (kwargs, point)
 KINKS = {
     "softplus": [({"beta": 2.0, "threshold": 1.5}, [0.75, -1.0])],
+    "leaky_relu": [({}, [0.0, 1.0])],
+    "elu": [({"alpha": 0.5}, [0.0, -1.0])],
+    "selu": [({}, [0.0])],
+    "hardtanh": [({}, [-1.0, 0.5]), ({}, [1.0])],
+    "relu6": [({}, [6.0, 2.0]), ({}, [0.0])],
+    "hardsigmoid": [({}, [-3.0, 1.0]), ({}, [3.0])],
+    "hardswish": [({}, [-3.0]), ({}, [3.0, 0.0])],
 }
 
 if __name__ == "__main__":
