@@ -175,6 +175,7 @@ register("where", "WhereBackward0", lambda input, other, condition: np.where(
              condition, input, other),
          (lambda F, g, a, b, out, condition: F.where(condition, g, 0.0),
           lambda F, g, a, b, out, condition: F.where(condition, 0.0, g)),
-         internal=True, broadcasts=True, vjp_order=OTHER_FIRST, elementwise=True,
-         sympy=STRUCTURAL, syntax="where(condition, input, other)",
-         derivative=(prose("1 where the condition holds"), prose("1 where it does not")))
+         params="condition: mask, input, other", group="elementwise", api="torch",
+         broadcasts=True, vjp_order=OTHER_FIRST, elementwise=True, sympy=STRUCTURAL,
+         derivative=(prose("1 where the condition holds, else 0"),
+                     prose("1 where it does not, else 0")))

@@ -78,10 +78,12 @@ def function(where: str, name: str):
 
 
 def case(name, where, arrays, kwargs, kink=False) -> dict:
-    xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    """Float arrays are leaves that require grad; bool and integer ones are constants."""
+    xs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = function(where, name)(*xs, **kwargs)
     upstream = rng.uniform(-1, 1, tuple(out.shape))
-    grads = torch.autograd.grad(out, xs, torch.tensor(upstream), allow_unused=True)
+    leaves = [x for x in xs if x.requires_grad]
+    grads = torch.autograd.grad(out, leaves, torch.tensor(upstream), allow_unused=True)
     shapes = "/".join("x".join(map(str, a.shape)) or "0d" for a in arrays)
     extra = ",".join(f"{k}={v}" for k, v in kwargs.items())
     return {"id": f"{name}/{shapes}" + (f"/{extra}" if extra else "") + ("/kink" if kink
@@ -115,6 +117,11 @@ def main() -> None:
             for shapes in BINARY_SHAPES:
                 arrays = [draw(d, s) for d, s in zip(domains, shapes)]
                 cases.append(case(name, where, arrays, kwargs))
+    for name, where, make, kwargs in OTHERS:
+        rng = np.random.default_rng(zlib.crc32(name.encode()))
+        for shapes in make:
+            arrays = [shape() if callable(shape) else draw((-2, 2), shape) for shape in shapes]
+            cases.append(case(name, where, arrays, kwargs))
     (HERE / "ops.json").write_text(json.dumps({"torch": torch.__version__, "cases": cases},
                                               separators=(",", ":")) + "\n")
     print(f"{len(cases)} cases")
@@ -131,6 +138,16 @@ KINKS = {
     "hardsigmoid": [({}, [-3.0, 1.0]), ({}, [3.0])],
     "hardswish": [({}, [-3.0]), ({}, [3.0, 0.0])],
 }
+
+def mask(shape):
+    return lambda: rng.uniform(-1, 1, shape) > 0
+
+
+# ops whose arguments are not all floats: (name, where, [argument shapes or makers], kwargs)
+OTHERS = [
+    ("where", "torch", [[mask(()), (), ()], [mask((3,)), (3,), (3,)],
+                        [mask((2, 3)), (2, 3), (3,)], [mask((3,)), (2, 3), (2, 1)]], {}),
+]
 
 if __name__ == "__main__":
     main()
