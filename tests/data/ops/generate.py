@@ -46,8 +46,17 @@ UNARY = {
     "softsign": ("F", (-3, 3), [{}]),
     "tanhshrink": ("F", (-2, 2), [{}]),
     "softmin": ("F", (-2, 2), [{"dim": 0}, {"dim": -1}]),
+    "atanh": ("torch", (-0.9, 0.9), [{}]),
+    "acosh": ("torch", (1.1, 3), [{}]),
+    "erfc": ("torch", (-2, 2), [{}]),
+    "logit": ("torch", (0.05, 0.95), [{}, {"eps": 0.1}]),
+    "clamp_min": ("torch", (-1, 1), [{"min": 0.1}]),
+    "clamp_max": ("torch", (-1, 1), [{"max": 0.1}]),
 }
-BINARY: dict = {}
+BINARY = {
+    "xlogy": ("torch", ((-2, 2), (0.1, 3)), [{}]),
+    "logaddexp": ("torch", ((-3, 3), (-3, 3)), [{}]),
+}
 
 
 def enc(a) -> dict:
@@ -137,6 +146,9 @@ KINKS = {
     "relu6": [({}, [6.0, 2.0]), ({}, [0.0])],
     "hardsigmoid": [({}, [-3.0, 1.0]), ({}, [3.0])],
     "hardswish": [({}, [-3.0]), ({}, [3.0, 0.0])],
+    "logit": [({"eps": 0.1}, [0.1, 0.5])],
+    "clamp_min": [({"min": 0.1}, [0.1, -0.5])],
+    "clamp_max": [({"max": 0.1}, [0.1, 0.5])],
 }
 
 def mask(shape):
