@@ -62,3 +62,28 @@ register("nn_masked_fill", "MaskedFillBackward0",
          sympy=lambda sp, x, mask, value: np.where(mask, exact(sp, value),
                                                    np.asarray(x, dtype=object)),
          syntax="masked_fill(x, mask, value)")
+
+
+# ---- composites of torch.nn.functional: what they record is what their functions call ----
+
+LEGACY = "size_average: any = None, reduce: any = None, " \
+         "reduction: str{none|mean|sum|elementwise_mean} = 'mean'"
+
+register("linear", function="nn_functional:linear", params="input, weight, bias: tensor? = None",
+         group="layers", api="F",
+         records=("AddmmBackward0", "MmBackward0", "ViewBackward0", "UnsafeViewBackward0",
+                  "SqueezeBackward4", "TBackward0", "AddBackward0", "MvBackward0"),
+         derivative=(prose("g @ weight for input"), prose("g.T @ input for weight"),
+                     prose("g summed over the batch for bias")), grows="matmul")
+register("l1_loss", function="nn_losses:l1_loss",
+         params=f"input, target, {LEGACY}, weight: tensor? = None", group="losses", api="F",
+         records=("MeanBackward0", "SumBackward0", "AbsBackward0", "SubBackward0"),
+         derivative=("sign(input - target)/N", "-sign(input - target)/N"), grows="broadcast")
+register("cross_entropy", function="nn_classification:cross_entropy",
+         params="input, target: any, weight: const? = None, size_average: any = None, "
+                "ignore_index: int = -100, reduce: any = None, "
+                "reduction: str{none|mean|sum|elementwise_mean} = 'mean', "
+                "label_smoothing: number = 0.0", group="losses", api="F",
+         records=("NllLossBackward0", "LogSoftmaxBackward0", "DivBackward1", "NegBackward0",
+                  "SumBackward1", "MulBackward1", "AddBackward1", "MeanBackward0"),
+         derivative=(prose("softmax(input) - the target distribution, /N for a mean"),))

@@ -151,6 +151,17 @@ KINKS = {
     "clamp_max": [({"max": 0.1}, [0.1, 0.5])],
 }
 
+def classes(values):
+    return lambda: np.asarray(values, dtype=np.int64)
+
+
+def probabilities(shape):
+    def make():
+        e = np.exp(rng.normal(size=shape))
+        return e / e.sum(axis=-1, keepdims=True)
+    return make
+
+
 def mask(shape):
     return lambda: rng.uniform(-1, 1, shape) > 0
 
@@ -159,6 +170,14 @@ def mask(shape):
 OTHERS = [
     ("where", "torch", [[mask(()), (), ()], [mask((3,)), (3,), (3,)],
                         [mask((2, 3)), (2, 3), (3,)], [mask((3,)), (2, 3), (2, 1)]], {}),
+    *(("l1_loss", "F", [[(), ()], [(3,), (3,)], [(2, 3), (2, 3)], [(2, 2, 3), (2, 2, 3)]],
+       {"reduction": r}) for r in ("mean", "sum", "none")),
+    *(("cross_entropy", "F", [[(2, 3), classes([2, 0])], [(3,), classes(1)],
+                              [(4, 3), classes([0, 1, 2, 1])]], kw)
+      for kw in ({}, {"reduction": "sum"}, {"label_smoothing": 0.1})),
+    ("cross_entropy", "F", [[(2, 3), probabilities((2, 3))]], {}),
+    ("linear", "F", [[(2, 3), (4, 3), (4,)], [(3,), (4, 3), (4,)], [(2, 2, 3), (4, 3), (4,)],
+                     [(2, 3), (4, 3)], [(3,), (4, 3)]], {}),
 ]
 
 if __name__ == "__main__":
