@@ -140,25 +140,25 @@ def squeeze(input, dim=None) -> Tensor:
 
 def expand(input, *shape) -> Tensor:
     input = _as_tensor(input)
-    shape = _ints(shape, "sizes")
-    lead = len(shape) - input.ndim
+    sizes = _ints(shape, "sizes")
+    lead = len(sizes) - input.ndim
     if lead < 0:
-        raise ShapeError(f"expand(torch.DoubleTensor{{{list(input.shape)}}}, size={list(shape)}): "
+        raise ShapeError(f"expand(torch.DoubleTensor{{{list(input.shape)}}}, size={list(sizes)}): "
                          "the number of sizes provided "
-                         f"({len(shape)}) must be greater or equal to the number of dimensions "
+                         f"({len(sizes)}) must be greater or equal to the number of dimensions "
                          f"in the tensor ({input.ndim})")
-    shape = []
-    for i, size in enumerate(shape):
+    out = []
+    for i, size in enumerate(sizes):
         have = input.shape[i - lead] if i >= lead else None
         if size == -1 and have is not None:
             size = have
         elif have is not None and have != size and have != 1:
             raise ShapeError(
                 f"The expanded size of the tensor ({size}) must match the existing size "
-                f"({have}) at non-singleton dimension {i}.  Target sizes: {list(shape)}.  "
+                f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
                 f"Tensor sizes: {list(input.shape)}")
-        shape.append(size)
-    return apply(OPS["expand"], input, shape=tuple(shape))
+        out.append(size)
+    return apply(OPS["expand"], input, shape=tuple(out))
 
 
 def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
