@@ -69,9 +69,9 @@ class Result(_Record):
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check", "outputs", "printed", "unused")
+                 "row_of", "check", "outputs", "printed", "unused", "warnings")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of", "outputs", "printed", "unused")
+               "row_of", "outputs", "printed", "unused", "warnings")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)

@@ -173,7 +173,7 @@ def _fixed_elu(name, grad_fn, alpha, scale, input_scale, api, params, derivative
 
     def vjp(F, g, x, out, **p):
         a = p.get("alpha", alpha)
-        return _elu_vjp(F, g, x, out, a, scale, 1 / a if input_scale is None else input_scale)
+        return _elu_vjp(F, g, x, None, a, scale, 1 / a if input_scale is None else input_scale)
 
     def sympy(sp, x, **p):
         a = p.get("alpha", alpha)
@@ -215,7 +215,7 @@ register("hardtanh", "HardtanhBackward0", _hardtanh, (_hardtanh_vjp,),
                                                        exact(sp, max_val)),
          derivative=("1 if min_val < x < max_val else 0",), **_HARDTANH)
 register("relu6", "HardtanhBackward0", lambda x: _hardtanh(x, 0.0, 6.0),
-         (lambda F, g, x, out: _hardtanh_vjp(F, g, x, out, 0.0, 6.0),),
+         (lambda F, g, x, out: _hardtanh_vjp(F, g, x, None, 0.0, 6.0),),
          params="input, inplace: bool = False",
          sympy=lambda sp, x: sp.Min(sp.Max(x, 0), 6), derivative=("1 if 0 < x < 6 else 0",),
          **{**_HARDTANH, "undefined": lambda x, out: _hardtanh_kink(x, out, 0.0, 6.0)})

@@ -197,7 +197,9 @@ def _tie_vjp(sign):
 
 
 def _swap(vjp):
-    return lambda F, g, a, b, out: vjp(F, g, b, a, out)
+    # (out is not passed on: a VJP that hands ``out`` to another function reads it, as
+    # far as .reads can tell, and its node would save it)
+    return lambda F, g, a, b, out: vjp(F, g, b, a, None)
 
 
 for _name, _fn, _grad_fn, _sign, _sym in (
