@@ -126,3 +126,22 @@ def test_a_derivative_text_must_be_math_or_prose():
 
 def test_the_whole_table_is_consistent():
     check_table(REGISTRY)
+
+
+@pytest.mark.parametrize("program, bindings, want", [
+    ("cross_entropy(z, [2, 0], label_smoothing=0.1)", {"z": [[1, 2, 3], [0, 1, 0]]},
+     {"z": [[0.02834861991852355, 0.10569756886073216, -0.13404618877925578],
+            [-0.36069588785812395, 0.2713917757162479, 0.08930411214187606]]}),
+    ("sum(where(x > 0, gelu(x), leaky_relu(x, 0.2)))", {"x": [-1, 0.5, 2]},
+     {"x": [0.2, 0.8674951246561629, 1.085231801078197]}),
+])
+def test_the_help_examples_of_new_ops(program, bindings, want):
+    """`gradcli grad --help` shows these; gradients as PyTorch 2.13 computed them."""
+    import gradcli
+    from gradcli.cli.grad import EXAMPLES
+    assert program in EXAMPLES
+    result = gradcli.evaluate(program, {k: np.array(v, float) for k, v in bindings.items()},
+                              check=True)
+    for name, value in want.items():
+        np.testing.assert_allclose(result.grads[name], value, rtol=1e-12, atol=1e-15)
+    assert result.check["status"] == "passed"
