@@ -151,6 +151,8 @@ def _promote(op, flat, arrays):
 def _record(op, flat, params, out, same_dtypes: bool) -> Node:
     """The node for one op application: edges, input shapes and the saved inputs
     (``same_dtypes``: every input has the output's dtype)."""
+    if op.saves is None:
+        op.analysed()
     edges, shapes, keep = [], [], []
     versions = [] if op.saves else None
     save_all, mask = op.save_all, op.save_mask

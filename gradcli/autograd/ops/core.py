@@ -51,7 +51,9 @@ class Op:
     """One op-table entry (a plain slotted class: cheaper to import than a dataclass).
 
     The attributes ``saves``, ``save_all``, ``save_mask``, ``save_out`` and ``needs`` are
-    filled in on first use from the VJPs' bytecode (:mod:`.reads`)."""
+    filled in from the VJPs' bytecode (:mod:`.reads`) by :meth:`analysed`, when the first
+    node is recorded; until then ``saves`` is None.  (No ``__getattr__`` here: defining
+    one slows every attribute read of the class, and apply reads many.)"""
 
     __slots__ = ("name", "grad_fn", "forward", "vjps", "sympy", "elementwise", "derivative",
                  "broadcasts", "variadic", "syntax", "internal", "undefined", "view",
@@ -125,16 +127,18 @@ class Op:
         self.arity = len(vjps)        # inputs of a node (one list for a variadic op)
         # floating inputs of one dtype give that dtype (apply's fast path)
         self.same_float = self.dtype_rule in ("promote", "float", "float_only")
+        self.saves = self.save_all = self.save_mask = self.save_out = self.needs = None
         self.syntax = syntax or (_params.signature_text(name, self.params)
                                  if self.params is not None else "")
         if not syntax and isinstance(display, str) and self.params is not None:
             self.syntax += ", " + display.format(*"abcdefgh")   # "mul(input, other), a*b"
 
-    def __getattr__(self, attr: str):
-        if attr in ("saves", "save_all", "save_mask", "save_out", "needs"):
+    def analysed(self) -> "Op":
+        """The entry with what its nodes save filled in (done once, when its first node
+        is recorded: see :func:`..function._record`)."""
+        if self.saves is None:
             self._analyse()
-            return object.__getattribute__(self, attr)
-        raise AttributeError(attr)
+        return self
 
     def _analyse(self) -> None:
         """What a node keeps, from what the VJPs read (see :mod:`.reads`)."""
@@ -145,8 +149,10 @@ class Op:
             self.needs, self.save_mask = None, ()
         else:
             self.save_all = False
-            self.needs = needs
             self.save_mask = tuple(any(n[i] for n in needs) for i in range(len(needs)))
+            # per input only where the VJPs differ in what they read (mul: b for a, a
+            # for b); else the one mask serves every node (no per-node merging)
+            self.needs = needs if len(set(needs)) > 1 else None
         self.save_out = reads_out
         self.saves = self.save_all or reads_out or any(self.save_mask)
 
