@@ -226,7 +226,11 @@ def _logsigmoid(x):
 
 
 def _logsigmoid_vjp(F, g, x, out):
-    """PyTorch's log_sigmoid_backward: g * (max_deriv - sign * z/(1 + z)), z = exp(-|x|)."""
+    """PyTorch's log_sigmoid_backward: g * (max_deriv - sign * z/(1 + z)), z = exp(-|x|);
+    under create_graph g * sigmoid(-x), whose derivative is PyTorch's
+    log_sigmoid_double_backward (|x| would make it 0 at x = 0)."""
+    if F.tensor_mode:
+        return g * F.sigmoid(-x)
     negative = F.value(x) < 0
     z = F.exp(-F.abs(x))
     r = z / F.add_scalar(z, 1)
