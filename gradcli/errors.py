@@ -43,6 +43,7 @@ class GradcliError(Exception):
 
     kind = "input"
     python_type: str | None = None      # e.g. "TypeError"; None: PYTHON_TYPES[kind]
+    python_message: str | None = None   # PyTorch's words, where gradcli's say more
 
     def __init__(self, message: str, *, line: int | None = None, column: int | None = None,
                  source: str | None = None, kind: str | None = None,

@@ -149,10 +149,17 @@ def test_headline_plain_lines():
 
 
 def test_plain_arrays_are_json_and_none_is_null():
-    r = ok("grad", "sum(w*w)", "--w", "[[1, 2], [3, 4]]", "--u", "5", "--format", "plain")
+    r = ok("grad", "v = u*2; sum(w*w)", "--w", "[[1, 2], [3, 4]]", "--u", "5",
+           "--format", "plain")
     lines = dict(line.split(" ", 1) for line in r.stdout.splitlines())
     assert strict_json(lines["w"]) == [[2, 4], [6, 8]]        # d sum(w*w)/dw = 2w
-    assert lines["u"] == "null"                                 # bound, never reached
+    assert lines["u"] == "null"                                 # used, never reached
+
+
+def test_plain_leaves_out_a_bound_name_the_program_never_uses():
+    r = ok("grad", "sum(w*w)", "--w", "[1, 2]", "--u", "5", "--format", "plain")
+    assert r.stdout == "w [2.0,4.0]\n"                         # no "u null"
+    assert r.stderr == "warning: --u is bound but the program never uses u\n"
 
 
 def test_unknown_format_is_an_error():

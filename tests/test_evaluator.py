@@ -443,10 +443,13 @@ def test_program_without_output():
     assert e.message.startswith("the program has no output")
 
 
-def test_output_none_is_not_differentiable():
-    e = error("y = x*1; x.grad", {"x": 1.0}, InputError)
-    assert e.message.startswith("the output is None")
-    assert (e.line, e.column) == (1, 10)
+def test_output_none_is_a_value_with_its_reason():
+    # like print(x.grad) in PyTorch: None, not an error; no implicit backward from None
+    r = evaluate("y = x*1; x.grad", {"x": 1.0})
+    assert r.value is None and r.grads == {"x": None}
+    assert r.none_reason == "x.grad is None: no backward() had run when x.grad was read"
+    assert not [e for e in r.events if e[0] == "backward"]
+    assert leaf(r, "x").note == "grad is None: no backward() ran"
 
 
 def test_output_not_requiring_grad():
@@ -466,7 +469,7 @@ def test_backward_of_a_leaf():
 def test_grads_include_unreached_leaves_as_none():
     r = evaluate("x*2", {"x": 1.0, "unused": [1.0, 2.0]})
     assert r.grads["unused"] is None
-    assert "backward never reached it" in leaf(r, "unused").note
+    assert leaf(r, "unused").note == "grad is None: the program never uses unused"
 
 
 # == assignment and in-place updates ===========================================================

@@ -157,7 +157,8 @@ def test_duplicate_keyword_is_a_parse_error():
     ("v[::0]", InputError, "step must be greater than zero", 2),
     ("v[::-1]", InputError, "step must be greater than zero", 2),
     ("x.grad[0]", InputError, "None cannot be used as a value here (a .grad is None until "
-                              "a backward pass reaches its tensor)", 7),
+                              "a backward pass reaches its tensor, and a non-leaf's stays None "
+                              "unless retain_grad() was called on it)", 7),
 ])
 def test_index_errors(program, cls, message, column):
     e = error(program)

@@ -131,11 +131,11 @@ def test_the_whole_table_is_consistent():
 
 
 @pytest.mark.parametrize("program, bindings, want", [
-    ("cross_entropy(z, [2, 0], label_smoothing=0.1)", {"z": [[1, 2, 3], [0, 1, 0]]},
-     {"z": [[0.02834861991852355, 0.10569756886073216, -0.13404618877925578],
-            [-0.36069588785812395, 0.2713917757162479, 0.08930411214187606]]}),
-    ("sum(where(x > 0, gelu(x), leaky_relu(x, 0.2)))", {"x": [-1, 0.5, 2]},
-     {"x": [0.2, 0.8674951246561629, 1.085231801078197]}),
+    ("cross_entropy(z, [2, 0])", {"z": [[1, 2, 3], [0, 1, 0]]},
+     {"z": [[0.04501528658519022, 0.12236423552739882, -0.1673795221125891],
+            [-0.3940292211914573, 0.28805844238291456, 0.10597077880854272]]}),
+    ("sum(where(x > 0, gelu(x), leaky_relu(x)))", {"x": [-1, 0.5, 2]},
+     {"x": [0.01, 0.8674951246561629, 1.085231801078197]}),
 ])
 def test_the_help_examples_of_new_ops(program, bindings, want):
     """`gradcli grad --help` shows these; gradients as PyTorch 2.13 computed them."""

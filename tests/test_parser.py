@@ -8,7 +8,6 @@ from __future__ import annotations
 import pathlib
 import re
 import sys
-import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -432,16 +431,13 @@ def test_byte_limit():
 
 @pytest.mark.parametrize("op", ["+", "*", "/"])
 def test_flat_chain_of_100000_terms(op, default_recursion_limit):
-    source = op.join(["x"] * 100_000)
-    start = time.perf_counter()
+    source = op.join(["x"] * 100_000)          # (its speed: benchmarks, not a timed test)
     program = parse(source)
-    elapsed = time.perf_counter() - start
     nodes = list(ast.postorder(program))
     assert sum(isinstance(n, ast.BinOp) for n in nodes) == 99_999
     assert sum(isinstance(n, ast.Name) for n in nodes) == 100_000
     top = program.statements[0].value
     assert (top.op, top.col) == (op, 2 * 100_000 - 2)   # left-assoc: last operator on top
-    assert elapsed < 5, elapsed  # ~0.5 s on a normal machine; generous for slow CI
 
 
 def test_100000_statements(default_recursion_limit):

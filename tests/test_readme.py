@@ -68,3 +68,83 @@ def test_plain_outputs_shown_in_the_readme(command, expected):
 
 def test_the_tour_has_plain_examples():
     assert len(plain_examples()) >= 2
+
+
+# -- every shown run of the README, run for real -----------------------------------------
+
+def shown_runs() -> list:
+    """(command, expected output lines) of every "$ ..." line of the README's blocks; a
+    command may go on over lines ending in a backslash; "..." in the output stands for
+    any number of lines."""
+    runs = []
+    for block in code_blocks(README):
+        lines = block.splitlines()
+        i = 0
+        while i < len(lines):
+            if not lines[i].startswith("$ "):
+                i += 1
+                continue
+            command = lines[i][2:]
+            while command.endswith("\\"):
+                i += 1
+                command = command[:-1] + " " + lines[i].strip()
+            expected = []
+            i += 1
+            while i < len(lines) and not lines[i].startswith("$ "):
+                expected.append(lines[i])
+                i += 1
+            runs.append((command, expected))
+    return runs
+
+
+def _normal(line: str) -> str:
+    line = re.sub(r"\d+ records/s", "N records/s", line.rstrip())   # a rate varies
+    return line
+
+
+def matches(expected: list, actual: list) -> bool:
+    """Line for line; "..." matches any run of lines (iteratively, no recursion)."""
+    states = {(0, 0)}
+    while states:
+        e, a = states.pop()
+        if e == len(expected):
+            if a == len(actual):
+                return True
+            continue
+        if expected[e].strip() == "...":
+            states.add((e + 1, a))
+            if a < len(actual):
+                states.add((e, a + 1))
+        elif a < len(actual) and _normal(expected[e]) == _normal(actual[a]):
+            states.add((e + 1, a + 1))
+    return False
+
+
+RUNS = shown_runs()
+
+
+def test_the_readme_shows_runs():
+    assert len(RUNS) >= 15
+    assert sum(cmd.startswith("gradcli grad") for cmd, _ in RUNS) >= 8
+
+
+@pytest.mark.parametrize("command, expected", RUNS, ids=[c[:60] for c, _ in RUNS])
+def test_readme_output_is_what_the_command_prints(command, expected, tmp_path):
+    """The README's outputs are checked against real runs, so they cannot drift."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    if "| jq" in command and not shutil.which("jq"):
+        pytest.skip("needs jq")
+    seed = next(out for cmd, out in RUNS if cmd == "cat seed.py")
+    (tmp_path / "seed.py").write_text("\n".join(seed) + "\n")
+    here = os.path.dirname(shutil.which("gradcli", path=os.path.dirname(sys.executable))
+                           or sys.executable)
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "FORCE_COLOR")}
+    env.update(PATH=here + os.pathsep + env.get("PATH", ""), COLUMNS="80")
+    p = subprocess.run(["bash", "-c", command + " 2>&1"], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=300)
+    actual = p.stdout.splitlines()
+    assert matches(expected, actual), "\n".join(
+        ["README shows:", *expected, "", "the command prints:", *actual])

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -120,6 +121,19 @@ def test_explain_shows_each_backward():
         "tensor(5.)"]
 
 
+def test_explain_shows_each_grad_call_under_its_line():
+    script = ("import torch\nx = torch.tensor(2.0, requires_grad=True)\ny = x**3\n"
+              "g, = torch.autograd.grad(y, x)   # 3x^2\nprint(g)\n")
+    r = invoke(["run", "-", "--explain"], stdin=script)
+    assert r.exit_code == 0
+    assert r.stdout.splitlines() == [
+        "[chain rule of line 4: g, = torch.autograd.grad(y, x)]",
+        "1. PowBackward0  y = x**3",
+        "   upstream gradient 1",
+        "   d/d x (x**3) = 3*x**2 = 3*2**2 = 12  -> x gets 1 * 12 = 12",
+        "tensor(12.)"]
+
+
 def test_the_python_api():
     assert gradcli.run(SEED) == "tensor(4.)\ntensor(5.)\n"
     with pytest.raises(GradcliError) as info:
@@ -139,3 +153,129 @@ def test_a_missing_file_is_a_clear_error():
     r = invoke(["run", "no/such/script.py"])
     assert r.exit_code == 2
     assert "cannot read 'no/such/script.py'" in r.stderr
+
+
+def test_a_0d_tensor_formats_as_its_item_in_f_strings():
+    # PyTorch's Tensor.__format__ (outputs written once by PyTorch 2.13)
+    script = ('import torch\nx = torch.tensor(3.0, requires_grad=True)\n'
+              'y = 2 * x ** 2\ny.backward()\n'
+              'print(f"{x.grad}", f"{x}", "{}".format(x.grad), f"{x!r}", '
+              'f"{torch.tensor(2)}", f"{torch.ones(2)}", f"{x.grad:.3f}")\n'
+              'print(f"{torch.ones(2):.2f}")\n')
+    r = invoke(["run", "-"], stdin=script)
+    assert r.stdout == "12.0 3.0 12.0 tensor(3., requires_grad=True) 2 tensor([1., 1.]) " \
+        "12.000\n"
+    assert r.stderr.splitlines()[-1] == \
+        "TypeError: unsupported format string passed to Tensor.__format__"
+
+
+@pytest.mark.parametrize("data, error", [
+    ("[[1, 2], [3]]", "ValueError: expected sequence of length 2 at dim 1 (got 1)"),
+    ("[[1], [2, 3]]", "ValueError: expected sequence of length 1 at dim 1 (got 2)"),
+    ("[[[1], [2]], [[3], [4, 5]]]",
+     "ValueError: expected sequence of length 1 at dim 2 (got 2)"),
+    ("[[1, 2], 3]", "TypeError: not a sequence"),
+    ("[1, [2]]", "TypeError: 'list' object cannot be interpreted as an integer"),
+    ("[1.5, [2]]", "TypeError: must be real number, not list"),
+])
+def test_ragged_data_is_pytorchs_error(data, error):
+    r = invoke(["run", "-"], stdin=f"import torch\nt = torch.tensor({data})\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == error
+
+
+def test_legacy_constructors_torch_Tensor_and_Variable():
+    # outputs written once by PyTorch 2.13
+    script = ("import torch\nfrom torch.autograd import Variable\n"
+              "print(torch.Tensor([1,2,3]), torch.Tensor(2,3).shape, "
+              "torch.Tensor([[1,2]]).dtype, torch.Tensor())\n"
+              "t = torch.ones(2); v = Variable(t, requires_grad=True)\n"
+              "print(v is t, t.requires_grad, v.is_leaf, v)\n"
+              "v.data[0] = 5; print(t)\nprint(isinstance(t, torch.Tensor))\n")
+    r = invoke(["run", "-"], stdin=script)
+    assert (r.exit_code, r.stdout) == (0, (
+        "tensor([1., 2., 3.]) torch.Size([2, 3]) torch.float32 tensor([])\n"
+        "False False True tensor([1., 1.], requires_grad=True)\n"
+        "tensor([5., 1.])\nTrue\n"))
+
+
+@pytest.mark.parametrize("script, out, error", [
+    # outputs and errors written once by PyTorch 2.13
+    ("x = torch.zeros(2, 3)\nprint(x.shape[-1], x.shape[:1], len(x.shape), "
+     "x.shape.numel())\nprint(torch.Size([2, 3]))\n",
+     "3 torch.Size([2]) 2 6\ntorch.Size([2, 3])\n", None),
+    ("a = torch.ones(2, 3)\nb = torch.ones(3, 2)\nprint(a + b)\n", "",
+     "RuntimeError: The size of tensor a (3) must match the size of tensor b (2) at "
+     "non-singleton dimension 1"),
+    ("x = torch.tensor([1.0], requires_gradient=True)\n", "",
+     "TypeError: tensor() got an unexpected keyword argument 'requires_gradient'"),
+])
+def test_pytorchs_words_for_sizes_and_mistakes(script, out, error):
+    r = invoke(["run", "-"], stdin="import torch\n" + script)
+    assert r.stdout == out
+    if error is None:
+        assert r.exit_code == 0
+    else:
+        assert (r.exit_code, r.stderr.splitlines()[-1]) == (2, error)
+
+
+@pytest.mark.parametrize("script, out", [
+    # outputs written once by PyTorch 2.13 (CPU build)
+    ("x = torch.ones(2)\nprint(x.to('cpu'), x.cpu(), torch.device('cpu'))\n"
+     "print(torch.all(x > 0), (x > 0).all(), torch.cuda.is_available())\n"
+     "device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
+     "print(device, repr(device), x.to(device, torch.float64), x.device == 'cpu')\n"
+     "with torch.inference_mode():\n    y = x * 2\nprint(y.requires_grad)\n",
+     "tensor([1., 1.]) tensor([1., 1.]) cpu\ntensor(True) tensor(True) False\n"
+     "cpu device(type='cpu') tensor([1., 1.], dtype=torch.float64) True\nFalse\n"),
+    ("x = torch.tensor([1, 2])\nprint(x.to(torch.float32), x.type(), "
+     "x.type(torch.float64), x.float().type())\n",
+     "tensor([1., 2.]) torch.LongTensor tensor([1., 2.], dtype=torch.float64) "
+     "torch.FloatTensor\n"),
+    ("x = torch.arange(5)\ntry:\n    x[10]\nexcept IndexError as e:\n    print('caught:', e)\n",
+     "caught: index 10 is out of bounds for dimension 0 with size 5\n"),
+])
+def test_devices_dtypes_and_index_errors_as_pytorch(script, out):
+    r = invoke(["run", "-"], stdin="import torch\n" + script)
+    assert (r.exit_code, r.stdout) == (0, out), r.stderr
+
+
+@pytest.mark.parametrize("script, error", [
+    ("torch.ones(2).to('cuda')\n", "AssertionError: Torch not compiled with CUDA enabled"),
+    ("for i in range(2):\nprint(i)\n",
+     "IndentationError: expected an indented block after 'for' statement on line 2"),
+    ("x = 1\n    y = 2\n", "IndentationError: unexpected indent"),
+])
+def test_pytorch_and_python_error_types(script, error):
+    r = invoke(["run", "-"], stdin="import torch\n" + script)
+    assert (r.exit_code, r.stderr.splitlines()[-1]) == (2, error)
+
+
+def test_a_main_guard_math_getattr_and_state_dict_keys():
+    # outputs written once by PyTorch 2.13
+    script = ("import math\nimport torch\nimport torch.nn as nn\n\ndef main():\n"
+              "    x = torch.tensor(math.pi / 2, requires_grad=True)\n"
+              "    torch.sin(x).backward()\n    print(x.grad)\n\n"
+              "if __name__ == '__main__':\n    main()\n"
+              "x = torch.ones(2, 2)\nfor name in ['clone', 't', 'sum']:\n"
+              "    print(name, getattr(x, name)().shape)\n"
+              "print(hasattr(x, 'grad'), hasattr(x, 'nope'), getattr(x, 'nope', 5))\n"
+              "print(list(nn.Linear(2, 1).state_dict().keys()))\n")
+    r = invoke(["run", "-"], stdin=script)
+    assert (r.exit_code, r.stdout) == (0, (
+        "tensor(-4.3711e-08)\nclone torch.Size([2, 2])\nt torch.Size([2, 2])\n"
+        "sum torch.Size([])\nTrue False 5\n['weight', 'bias']\n")), r.stderr
+
+
+def test_getattr_cannot_reach_private_names():
+    r = invoke(["run", "-"], stdin="x = 1\ngetattr(x, '__class__')\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1].startswith("AttributeError: 'int' object has no "
+                                                "attribute '__class__'")
+
+
+def test_autograd_functional_jacobian_and_hessian():
+    """tests/data/torch/functional_jh.out is what PyTorch 2.13 printed for the script."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "functional_jh.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "functional_jh.out").read_text())

@@ -95,3 +95,20 @@ def test_the_pytorch_corpus_typed_into_scripts():
         assert out == case["repr"] + "\n", script
         checked += 1
     assert checked > 1000
+
+
+def test_linspace_gives_pytorchs_values_to_the_last_bit():
+    """torch.linspace rounds each value once (a fused multiply-add, counting up to the
+    middle and down after it); tests/data/torch/linspace.json was written by PyTorch."""
+    import json
+    from pathlib import Path
+    from gradcli.lang.script import run_script
+    cases = json.loads((Path(__file__).parent / "data" / "torch" /
+                        "linspace.json").read_text())
+    lines = ["import torch"] + [
+        f"print(torch.linspace({c['start']!r}, {c['end']!r}, {c['steps']}, "
+        f"dtype=torch.{c['dtype']}).tolist())" for c in cases]
+    printed, error = run_script("\n".join(lines) + "\n")
+    assert error is None
+    got = [json.loads(line) for line in printed.splitlines()]     # Python's float repr
+    assert got == [c["values"] for c in cases]

@@ -64,7 +64,6 @@ HOSTILE = [
     ("x == x", False),
     ("x.backward", False),
     ("x.requires_grad", False),
-    ("x.grad_fn", False),
     ("os.system", False),
     ("sum.x", False),
 ]
@@ -81,6 +80,16 @@ def test_hostile_programs_are_errors_and_run_nothing(program, parse_error, tmp_p
     assert info.value.message
     assert list(tmp_path.iterdir()) == []           # nothing was created
     assert not os.path.exists("pwned")
+
+
+def test_a_leaf_grad_fn_is_the_value_none_and_runs_nothing(tmp_path, monkeypatch):
+    # a program's value may be None (issue 16): x.grad_fn of a leaf, as PyTorch says
+    monkeypatch.chdir(tmp_path)
+    r = evaluate("x.grad_fn", {"x": 2.0, "y": 1.0})
+    assert r.value is None and r.grads == {"x": None, "y": None}
+    assert r.none_reason == ("x.grad_fn is None: x is a leaf (no op made it, so no node "
+                             "computes its gradient)")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_touch_command_is_not_run(tmp_path):

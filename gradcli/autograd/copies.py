@@ -45,14 +45,72 @@ def clone(input) -> Tensor:
     return apply(OPS["clone"], as_tensor(input))
 
 
-def to(input, dtype) -> Tensor:
-    """``x.to(dtype)``: ``x`` itself when it has that dtype already, else a copy
-    (ToCopyBackward0 between float dtypes; no history for integer and bool results)."""
+def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
+    """``x.to(dtype)``, ``x.to(device)``, ``x.to(other)``: ``x`` itself when nothing
+    changes, else a copy (ToCopyBackward0 between float dtypes; no history for integer
+    and bool results).  gradcli runs on the CPU: any other device is PyTorch's error
+    for a build without CUDA."""
     input = as_tensor(input)
-    dtype = as_dtype(dtype)
+    for arg in args:
+        if isinstance(arg, Tensor):
+            dtype = arg.data.dtype
+        elif isinstance(arg, Device) or (isinstance(arg, str) and
+                                         arg.partition(":")[0] in Device.KNOWN):
+            device = arg                      # (other strings: dtype names, "float32")
+        else:
+            dtype = arg
+    if device is not None:
+        Device(device).require_cpu()
+    dtype = input.data.dtype if dtype is None else as_dtype(dtype)
     if input.data.dtype == dtype:
-        return input
+        return clone(input) if copy else input
     return apply(OPS["to_copy"], input, dtype=dtype)
+
+
+class Device:
+    """torch.device: ``cpu`` (gradcli's only one), or a name PyTorch knows."""
+
+    __slots__ = ("type", "index")
+    python_name = "device"
+    KNOWN = ("cpu", "cuda", "mps", "xpu", "meta")
+
+    def __init__(self, spec, index=None):
+        if isinstance(spec, Device):
+            spec, index = spec.type, spec.index if index is None else index
+        if not isinstance(spec, str):
+            raise InputError(f"device(): expected a string, got {type(spec).__name__}",
+                             python_type="TypeError")
+        name, _, number = spec.partition(":")
+        if name not in self.KNOWN or (number and not number.isdigit()):
+            raise InputError(f"Expected one of {', '.join(self.KNOWN)} device type at "
+                             f"start of device string: {spec}")
+        self.type = name
+        self.index = int(number) if number else index
+
+    def require_cpu(self) -> None:
+        if self.type != "cpu":
+            raise InputError("Torch not compiled with CUDA enabled" if self.type == "cuda"
+                             else f"gradcli runs on the CPU only, not {self.type}",
+                             python_type="AssertionError")
+
+    def __repr__(self) -> str:
+        index = "" if self.index is None else f", index={self.index}"
+        return f"device(type='{self.type}'{index})"
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):            # torch.device("cpu") == "cpu"
+            try:
+                other = Device(other)
+            except InputError:
+                return False
+        return isinstance(other, Device) and (self.type, self.index) == \
+            (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
 
 
 def to_float(x) -> Tensor:

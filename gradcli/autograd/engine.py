@@ -74,6 +74,12 @@ def _discover(root_nodes):
     return deps, seen
 
 
+def reachable(tensors) -> set:
+    """Every node a backward from ``tensors`` would visit (their graph, leaves' sinks
+    included)."""
+    return _discover([n for n in map(edge_of, tensors) if n is not None])[1]
+
+
 def _needed(seen, deps, targets):
     """The nodes from which some target is reachable (only these run in grad())."""
     # Kahn order from the roots, then a sweep back from the leaves.

@@ -49,10 +49,12 @@ def broadcast_shape(op_name: str, shapes) -> tuple:
         pa, pb = (1,) * (ndim - len(a)) + tuple(a), (1,) * (ndim - len(b)) + tuple(b)
         for d in range(ndim - 1, -1, -1):
             if pa[d] != pb[d] and 1 not in (pa[d], pb[d]):
-                raise ShapeError(
-                    f"{op_name}: the size of tensor a ({pa[d]}) must match the size of tensor "
-                    f"b ({pb[d]}) at non-singleton dimension {d} (shapes {list(a)} and "
-                    f"{list(b)})") from None
+                torch_words = (f"the size of tensor a ({pa[d]}) must match the size of "
+                               f"tensor b ({pb[d]}) at non-singleton dimension {d}")
+                error = ShapeError(f"{op_name}: {torch_words} (shapes {list(a)} and "
+                                   f"{list(b)})")
+                error.python_message = torch_words[0].upper() + torch_words[1:]
+                raise error from None
         raise ShapeError(f"{op_name}: shapes {shapes} cannot be broadcast together") from None
 
 

@@ -186,6 +186,10 @@ def narrow(input, dim, start, length) -> Tensor:
 # ---- indexing -----------------------------------------------------------------------
 
 def _int_index(i) -> int:
+    if isinstance(i, (list, tuple, np.ndarray)) or (isinstance(i, Tensor) and i.ndim):
+        raise InputError("indexing with a list, a mask or a tensor of indices (advanced "
+                         "indexing) is not supported: use integers and slices, or "
+                         "index_select/gather/where")
     if isinstance(i, Tensor):
         i = i.item()
     if isinstance(i, (bool, np.bool_)) or float(i) != int(i):
@@ -201,7 +205,8 @@ def select(input, dim: int, index: int, *, _shown_dim: int | None = None) -> Ten
     size = input.shape[dim]
     if not -size <= index < size:
         where = dim if _shown_dim is None else _shown_dim
-        raise ShapeError(f"index {index} is out of bounds for dimension {where} with size {size}")
+        raise ShapeError(f"index {index} is out of bounds for dimension {where} with size "
+                         f"{size}", python_type="IndexError")
     return apply(OPS["select"], input, dim=dim, index=index % size)
 
 
@@ -209,7 +214,7 @@ def _slice(x, dim, key: slice, always: bool):
     start, stop, step = (None if v is None else _int_index(v)
                          for v in (key.start, key.stop, key.step))
     if step is not None and step <= 0:
-        raise InputError("step must be greater than zero")
+        raise InputError("step must be greater than zero", python_type="ValueError")
     size = x.shape[dim]
     if not always and (start is None or start == 0) and (stop is None or stop >= size) \
             and step in (None, 1):
@@ -222,10 +227,10 @@ def _slice(x, dim, key: slice, always: bool):
 def _expand_ellipsis(items: tuple, ndim: int) -> tuple:
     if sum(1 for i in items if i is Ellipsis) > 1:
         raise InputError("an index can only have a single ellipsis ('...')")
-    if Ellipsis not in items:
+    if not any(i is Ellipsis for i in items):      # (not `in`: tensors compare by ==)
         return items
     used = sum(1 for i in items if i is not None and i is not Ellipsis)
-    at = items.index(Ellipsis)
+    at = next(k for k, i in enumerate(items) if i is Ellipsis)
     return items[:at] + (slice(None),) * max(ndim - used, 0) + items[at + 1:]
 
 

@@ -291,10 +291,15 @@ def parameter_names(fn) -> tuple:
 
 def check_parameters(op, fn) -> None:
     """A hand-written function must take its entry's parameters, by the same names in
-    the same order (programs and scripts call it by them)."""
+    the same order (programs and scripts call it by them); beyond them, only private
+    (``_name``) or keyword-only ones (``x.to(..., copy=True)``)."""
     want = tuple(("*" if p.varargs else "") + p.name for p in op.params)
     have = parameter_names(fn)
-    if have[:len(want)] != want or any(not name.startswith("_") for name in have[len(want):]):
+    code = fn.__code__
+    keyword_only = set(code.co_varnames[code.co_argcount:
+                                        code.co_argcount + code.co_kwonlyargcount])
+    if have[:len(want)] != want or any(not name.startswith("_") and name not in keyword_only
+                                       for name in have[len(want):]):
         raise ValueError(f"op table entry {op.name!r}: its function {fn.__module__}."
                          f"{fn.__name__}{have} does not take the parameters {want}")
 

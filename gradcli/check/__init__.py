@@ -237,8 +237,9 @@ def _failed_route(result, exc) -> dict:
 
 
 def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
-              timeout: float = 5.0) -> dict:
-    """The check report of a result: symbolic when small enough, else numeric."""
+              timeout: float = 5.0, numeric: bool = True) -> dict:
+    """The check report of a result: symbolic when small enough, else numeric (or,
+    without ``numeric``, every variable skipped with the reason)."""
     rtol, atol = _tolerances(result, rtol, atol)
     if not result.grads and not any(e[0] == "grad" for e in result.events):
         return _summary({"method": "none", "variables": {}, "symbolic": {},
@@ -246,7 +247,8 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
     elements = sum(t.data.size for t in result.variables.values())
     start = time.monotonic()
     try:
-        body = _route(result, rtol, atol, timeout, elements, start)
+        body = _route(result, rtol, atol, timeout, elements, start,
+                      _numeric if numeric else _unchecked)
     except (KeyboardInterrupt, MemoryError):
         raise
     except Exception as exc:  # noqa: BLE001 - nothing the check meets ends the run
@@ -255,19 +257,27 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
     return _summary(body)
 
 
-def _route(result, rtol, atol, timeout, elements, start) -> dict:
+def _route(result, rtol, atol, timeout, elements, start, fallback) -> dict:
     if elements > SYMBOLIC_LIMIT:
-        return _numeric(result, rtol, atol, start + timeout,
+        return fallback(result, rtol, atol, start + timeout,
                         f"{elements} tensor elements (over {SYMBOLIC_LIMIT})")
     try:
         with time_limit(start + timeout):
             return _symbolic(result, rtol, atol, start + timeout)
     except Timeout:
-        return _numeric(result, rtol, atol, time.monotonic() + timeout,
+        return fallback(result, rtol, atol, time.monotonic() + timeout,
                         f"the symbolic check took over {timeout:g} s")
     except RecursionError:
-        return _numeric(result, rtol, atol, time.monotonic() + timeout,
+        return fallback(result, rtol, atol, time.monotonic() + timeout,
                         "the expression is too deep for SymPy")
+
+
+def _unchecked(result, rtol, atol, deadline, reason) -> dict:
+    """No fallback (a script cannot be re-run at a nudged point): all skipped."""
+    details = {name: {"status": "skipped", "reason": reason, "expected": None,
+                      "actual": actual, "abs_err": None}
+               for name, actual in result.grads.items()}
+    return {"method": "symbolic", "variables": details, "symbolic": {}, "reason": reason}
 
 
 def _summary(body: dict) -> dict:

@@ -481,7 +481,7 @@ class Replay:
         if target is not None:
             syms = self.variables[target][1]
         elif stand is not None:
-            syms, label = stand, self.name_of(inp)
+            syms = stand
         else:
             self.cacheable = False
             self.skipped_values.append((result, "grad() with respect to a tensor the "

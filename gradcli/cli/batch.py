@@ -27,12 +27,10 @@ Input is JSON Lines (one object a line; blank lines are skipped) or one JSON arr
 
 Exit code: 0 every record ok and checked, 1 some record failed its check or was in error, 2 bad usage or an output that cannot be written, 130/143 interrupted (after the last whole line).
 
-[bold]Examples[/]
-
-  echo '{"expr": "x**2 + 3*x + 1", "vars": {"x": 2}}' | gradcli batch
-  gradcli batch jobs.jsonl > answers.jsonl
-  gradcli batch jobs.jsonl | jq -c 'select((.ok | not) or .check.status == "failed")'
-"""
+""" + options.examples(
+    """echo '{"expr": "x**2 + 3*x + 1", "vars": {"x": 2}}' | gradcli batch""",
+    "gradcli batch jobs.jsonl > answers.jsonl",
+    """gradcli batch jobs.jsonl | jq -c 'select(.check.status != "passed")'""")
 
 CHUNK = 8192          # records per chunk at most (SPEC: written before 10 000 more are read)
 

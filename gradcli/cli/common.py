@@ -16,7 +16,7 @@ PROGRAM_HELP = "The program, e.g. \"(x1*x2+x3)**2\" or \"y = x**2; backward(y)\"
 class Job:
     """A program with its bindings and options, ready for gradcli.lang.evaluate."""
 
-    __slots__ = ("text", "bindings", "const", "wrt", "of", "upstream", "dtype")
+    __slots__ = ("text", "bindings", "const", "wrt", "of", "upstream", "dtype", "warnings")
 
     def __init__(self, text, bindings: dict, const: Optional[dict] = None,
                  wrt: Optional[list] = None, of: Optional[str] = None, upstream=None,
@@ -28,6 +28,17 @@ class Job:
         self.of = of
         self.upstream = upstream
         self.dtype = dtype
+        self.warnings: list = []          # for stderr: bindings the shell may have mangled
+
+    def warn(self, result, quiet: bool = False) -> None:
+        """The warnings of this run on stderr (none with -q): mangled-looking bindings,
+        and bound names the program never uses (a typo, --X for x, or a leftover)."""
+        texts = list(self.warnings)
+        for name in getattr(result, "unused", None) or ():
+            texts.append(f"--{name} is bound but the program never uses {name}")
+        if texts and not quiet:
+            from .terminal import Terminal
+            Terminal().err("".join(f"warning: {t}\n" for t in texts))
 
     def evaluate(self, **kw):
         from ..lang.evaluator import evaluate
@@ -103,17 +114,46 @@ def build_job(program, extra_args, *, file=None, var=(), const=(), wrt=None, of=
         up = "ones" if upstream.strip().lower() == "ones" else parse_value(upstream, "--upstream")
     if dtype not in ("float64", "float32"):
         raise InputError(f"--dtype must be float64 or float32, got {dtype!r}")
-    return Job(text, bindings, consts, wrt_list, of, up, dtype)
+    job = Job(text, bindings, consts, wrt_list, of, up, dtype)
+    from .values import glob_warnings
+    job.warnings = glob_warnings(extra_args)
+    return job
+
+
+UPSTREAM_LINES = 8          # the header lists this many backward()/grad() calls at most
 
 
 def upstream_text(result) -> str:
+    """The gradient each backward()/grad() call of the run started from, a line each."""
     from .render import fmt_value
     if result.upstream is not None:
         return fmt_value(result.upstream)
-    if any(e[0] == "backward" and not e[4] for e in result.events) or \
-            any(e[0] == "grad" for e in result.events):
-        return "none: the program runs its own backward()/grad()"
-    return "1 (implicit: scalar output)"
+    calls = [e for e in result.events if e[0] in ("backward", "grad") and
+             not (e[0] == "backward" and e[4])]
+    if not calls:
+        if not any(e[0] == "backward" for e in result.events):
+            return "none: no backward() ran"
+        return "1 (implicit: scalar output)"
+    names = {}
+    for row in result.graph:
+        names.setdefault(id(row.tensor), row.name.split("@")[0])
+
+    def gradient(tensor) -> str:
+        if tensor is None:
+            return "1 (scalar output)"
+        name = names.get(id(tensor))
+        value = fmt_value(tensor.data)
+        return value if name is None or name.startswith("%") else f"{name} = {value}"
+
+    lines = []
+    for e in calls[:UPSTREAM_LINES]:
+        root = names.get(id(e[1]), "?")
+        what = f"backward from {root}" if e[0] == "backward" else \
+            f"grad({root}, {names.get(id(e[2]), '?')})"
+        lines.append(f"{what}: {gradient(e[2] if e[0] == 'backward' else e[3])}")
+    if len(calls) > UPSTREAM_LINES:
+        lines.append(f"… ({len(calls) - UPSTREAM_LINES:,} more backward()/grad() calls)")
+    return "\n".join(lines)
 
 
 def plain_value(value) -> str:

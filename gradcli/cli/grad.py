@@ -9,17 +9,15 @@ import typer
 from . import options
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, handle_errors, stdout_may_close
 
-EXAMPLES = """[bold]Examples[/]
-
-  gradcli grad "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1
-  gradcli grad "x**2" --x "[1, 2, 3]" --upstream ones
-  gradcli grad "y = x**2; z = x; backward(y); backward(z)" --x 2
-  gradcli grad "y = x**3; dy = grad(y, x, create_graph=True); grad(dy, x)" --x 2
-  gradcli grad "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy
-  gradcli grad "x**2 + 3*x + 1" --x 2 --expect x=7 -q && echo ok
-  gradcli grad "cross_entropy(z, [2, 0], label_smoothing=0.1)" --z "[[1, 2, 3], [0, 1, 0]]"
-  gradcli grad "sum(where(x > 0, gelu(x), leaky_relu(x, 0.2)))" --x "[-1, 0.5, 2]"
-"""
+EXAMPLES = options.examples(
+    'gradcli grad "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1',
+    'gradcli grad "x**2" --x "[1, 2, 3]" --upstream ones',
+    'gradcli grad "y = x**2; z = x; backward(y); backward(z)" --x 2',
+    'gradcli grad "dy = grad(x**3, x, create_graph=True); grad(dy, x)" --x 2',
+    'gradcli grad "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy',
+    'gradcli grad "x**2 + 3*x + 1" --x 2 --expect x=7 -q && echo ok',
+    'gradcli grad "cross_entropy(z, [2, 0])" --z "[[1, 2, 3], [0, 1, 0]]"',
+    'gradcli grad "sum(where(x > 0, gelu(x), leaky_relu(x)))" --x "[-1, 0.5, 2]"')
 
 HELP = f"""Differentiate PROGRAM at a point and check the result against SymPy.
 
@@ -73,6 +71,7 @@ def grad(
         explainer = Explainer()
     result = job.evaluate(retain_grad=retain_grad,
                           on_node=explainer.on_node if explainer else None)
+    job.warn(result, quiet)
     if expectations:
         from ..check.expect import require_known
         require_known(result.grads, expectations, "--expect")
@@ -110,8 +109,9 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
             sys.stderr.write(result.printed)
         from ..check import grad_results
         from .common import plain_value
+        unused = set(result.unused or ())       # (warned about on stderr)
         sys.stdout.write("".join(f"{name} {plain_value(g)}\n"
-                                 for name, g in result.grads.items()))
+                                 for name, g in result.grads.items() if name not in unused))
         sys.stdout.write("".join(f"{name} {plain_value(v)}\n"
                                  for name, v in grad_results(result)))
         if explainer:
@@ -142,6 +142,8 @@ def _print(result, report, text, output_format, full_graph, explainer=None) -> N
     con.print(render.graph_table(result.graph, full=full_graph), crop=False)
     con.print()
     con.print(render.leaves_table(result.leaves, full=full_graph), crop=False)
+    if render.non_leaves_line(result.leaves):
+        con.print(render.non_leaves_line(result.leaves))
     con.print()
     for line in render.check_lines(report):
         con.print(line)

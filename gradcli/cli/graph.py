@@ -9,15 +9,13 @@ import typer
 from . import options
 from .errors import handle_errors, stdout_may_close
 
-EXAMPLES = """[bold]Examples[/]
-
-  gradcli graph "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1
-  gradcli graph "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1 --no-backward
-  gradcli graph "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy
-  gradcli graph "x*y + x" --x 2 --y 3 --dot | dot -Tpng -o graph.png
-  gradcli graph "x*y + x" --x 2 --y 3 -o graph.svg
-  gradcli graph "x*y + x" --x 2 --y 3 --mermaid >> README.md
-"""
+EXAMPLES = options.examples(
+    'gradcli graph "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1',
+    'gradcli graph "(x1*x2+x3)**2" --x1 2 --x2 3 --x3 1 --no-backward',
+    'gradcli graph "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy',
+    'gradcli graph "x*y + x" --x 2 --y 3 --dot | dot -Tpng -o graph.png',
+    'gradcli graph "x*y + x" --x 2 --y 3 -o graph.svg',
+    'gradcli graph "x*y + x" --x 2 --y 3 --mermaid >> README.md')
 
 HELP = f"""Show the autograd graph of PROGRAM, from the output down to the leaves.
 
@@ -75,6 +73,7 @@ def graph(
     # --no-backward: the graph as the forward pass left it (a program's own backward()
     # calls still run: they are statements of the program)
     result = job.evaluate(retain_grad=retain_grad, implicit_backward=not no_backward)
+    job.warn(result)
 
     from . import graphview
     structure = graphview.Structure(result)

@@ -3,11 +3,14 @@ declared once as typed aliases: ``def cmd(file: options.File = None, ...)``."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, List, Optional
 
 import typer
 
 Opt = typer.Option
+FORMATS = ["table", "json", "plain"]        # (completion offers these, not file names)
+DTYPES = ["float64", "float32"]
 
 Program = Annotated[Optional[str], typer.Argument(
     help="The program, e.g. \"(x1*x2+x3)**2\"; bindings --NAME VALUE follow.",
@@ -24,17 +27,29 @@ Of = Annotated[Optional[str], Opt("--of", metavar="NAME", help="Differentiate th
                                   "instead of the last value.")]
 Upstream = Annotated[Optional[str], Opt("--upstream", "--gradient", metavar="VALUE",
                                         help="Gradient of a non-scalar output, or 'ones'.")]
-Dtype = Annotated[str, Opt("--dtype", metavar="float64|float32",
-                           help="Floating-point type of tensors.")]
+Dtype = Annotated[str, Opt("--dtype", metavar="DTYPE", autocompletion=lambda: DTYPES,
+                           help="Floating-point type of tensors: float64 or float32.")]
 Check = Annotated[bool, Opt("--check/--no-check", help="Cross-check against SymPy.")]
 Rtol = Annotated[float, Opt("--rtol", help="Relative tolerance of checks.")]
 Atol = Annotated[float, Opt("--atol", help="Absolute tolerance of checks.")]
 CheckTimeout = Annotated[float, Opt("--check-timeout", metavar="SECONDS",
                                     help="Time budget of the symbolic check before falling "
                                     "back to finite differences.")]
-Format = Annotated[str, Opt("--format", metavar="table|json|plain", help="Output format.")]
+Format = Annotated[str, Opt("--format", metavar="FORMAT", autocompletion=lambda: FORMATS,
+                            help="Output format: table, json or plain.")]
 Quiet = Annotated[bool, Opt("--quiet", "-q", help="Print nothing; only the exit code.")]
 FullGraph = Annotated[bool, Opt("--full-graph", help="Show every node of a long graph.")]
+
+_MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")     # what rich would read as a tag
+
+
+def examples(*commands: str) -> str:
+    """The Examples block of a command's help: each command shown as typed (rich would
+    otherwise eat ``[x*y, x + y]`` as markup); each must fit 80 columns."""
+    lines = "\n".join("  " + _MARKUP.sub(lambda m: m.group(1) * 2 + "\\" + m.group(2), c)
+                      for c in commands)
+    return f"[bold]Examples[/]\n\n{lines}\n"
+
 
 EXTRA_ARGS = {"allow_extra_args": True, "ignore_unknown_options": True}
 

@@ -57,6 +57,13 @@ def console(stderr: bool = False):
             self.quiet = True
             raise BrokenPipeError
 
+        def _render_buffer(self, buffer) -> str:
+            text = super()._render_buffer(buffer)
+            if self.is_terminal:
+                return text
+            # a file or a pipe gets no padding at the ends of lines (tables pad every cell)
+            return "\n".join(line.rstrip(" ") for line in text.split("\n"))
+
     # rich alone keeps bold/dim under NO_COLOR; no-color.org asks for no escape codes at all
     plain = bool(os.environ.get("NO_COLOR"))
     return _Console(stderr=stderr, highlight=False, soft_wrap=False,
@@ -123,6 +130,8 @@ def header_lines(program: str, result, upstream_text: str) -> list:
     if result.value is not None:
         rows.append(("output", f"{_escape(fmt_value(result.value))}   "
                      f"shape {fmt_shape(result.shape)}   grad_fn {result.grad_fn}"))
+    elif getattr(result, "none_reason", None):
+        rows.append(("output", f"None   ({_escape(result.none_reason)})"))
     rows.append(("upstream", _escape(upstream_text)))
     return [header(rows)]
 
@@ -133,11 +142,17 @@ def gradients_table(result, check: dict):
                    "numeric value" if numeric else "SymPy value", "status")
     details = check.get("variables", {}) if check else {}
     made = {r.name: r.value for r in result.graph if r.is_leaf}   # requires_grad_() leaves
+    notes = {leaf.name: leaf.note for leaf in result.leaves if leaf.is_leaf}
+    backward = any(e[0] == "backward" for e in result.events)
     for name, grad in result.grads.items():
         value = result.bound[name][0] if name in result.bound else made.get(name)
         d = details.get(name, {})
         status = d.get("status", check.get("status", "skipped") if check else "skipped")
         reason = d.get("reason")
+        if grad is None and status == "passed" and name in notes:
+            reason = notes[name]                # why .grad is None, in the Leaves' words
+            if not backward:                    # nothing was differentiated into .grad:
+                d = {}                          # no formula "0" that reads as d/dx = 0
         table.add_row(_escape(name), _escape(fmt_value(value)), _escape(fmt_value(grad)),
                       _escape(d.get("formula") or ""), _escape(fmt_value(d["expected"]))
                       if d.get("expected") is not None else "",
@@ -242,14 +257,29 @@ LEAF_COLUMNS = ["tensor", "requires_grad", "is_leaf", "grad_fn", "grad", "note"]
 
 
 def leaves_table(leaves, full: bool = False):
+    # leaves only, and those the program names: a non-leaf's or a literal's (%1) row
+    # is in the Graph table
+    leaves = [leaf for leaf in leaves if leaf.is_leaf and not leaf.name.startswith("%")]
     rows = leaves if full or len(leaves) <= GRAPH_LIMIT else \
         leaves[:GRAPH_HEAD] + [None] + leaves[-GRAPH_HEAD:]
     cells = [f"... {len(leaves) - 2 * GRAPH_HEAD:,} more" if leaf is None else
-             [leaf.name, str(leaf.requires_grad), str(leaf.is_leaf), leaf.grad_fn or "",
+             [leaf.name, str(leaf.requires_grad), str(leaf.is_leaf), str(leaf.grad_fn),
               fmt_value(leaf.grad, threshold=6), leaf.note] for leaf in rows]
     if len(cells) > FAST_ROWS:
         return _PlainTable("Leaves", LEAF_COLUMNS, cells, right=())
     return _rich_table("Leaves", LEAF_COLUMNS, cells)
+
+
+def non_leaves_line(leaves):
+    """Below the Leaves table: the named tensors that are not leaves, and why their .grad
+    is None (the Graph table has their rows)."""
+    names = [leaf.name for leaf in leaves if not leaf.is_leaf and leaf.grad is None]
+    if not names:
+        return None
+    shown = ", ".join(names[:GRAPH_HEAD]) + (f", … ({len(names) - GRAPH_HEAD:,} more)"
+                                             if len(names) > GRAPH_HEAD else "")
+    return (f"[dim]not leaves: {_escape(shown)} (a non-leaf's .grad stays None unless "
+            f"retain_grad() was called on it)[/]")
 
 
 def check_lines(check: dict) -> list:

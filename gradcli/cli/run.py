@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
-from .errors import EXIT_OK, EXIT_USAGE, handle_errors
+from . import options
+from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, handle_errors
+from .options import Atol, Rtol
 
-EXAMPLES = """[bold]Examples[/]
-
-  gradcli run tutorial.py
-  cat snippet.py | gradcli run -
-  gradcli run examples/torch/01_accumulate.py --explain
-"""
+EXAMPLES = options.examples("gradcli run tutorial.py", "cat snippet.py | gradcli run -",
+                            "gradcli run examples/torch/01_accumulate.py --explain",
+                            "gradcli run examples/torch/01_accumulate.py --check")
 
 HELP = f"""Run SCRIPT, a PyTorch autograd script, without PyTorch: it prints what `python SCRIPT` prints with PyTorch 2.13.
 
@@ -35,37 +35,72 @@ def run(
                                           show_default=False)],
     explain: Annotated[bool, typer.Option("--explain", help="After each backward(), show "
                                           "the chain rule node by node.")] = False,
+    check: Annotated[bool, typer.Option("--check", help="Cross-check every backward()'s "
+                                        "gradients against SymPy; summary on stderr, "
+                                        "exit code 1 if one fails.")] = False,
+    rtol: Rtol = 1e-7,
+    atol: Atol = 1e-9,
+    check_timeout: Annotated[float, typer.Option(
+        "--check-timeout", metavar="SECONDS", help="Time for the check of one call; "
+        "later calls at the same line are then not checked.")] = 30.0,
+    check_budget: Annotated[float, typer.Option(
+        "--check-budget", metavar="SECONDS", help="Time for all checks of the run; "
+        "backward() calls after it are counted as not checked.")] = 60.0,
 ) -> None:
     from ..lang.script import format_error, run_script
-    from .common import read_program
+    from .common import check_options, read_program
     from .terminal import Terminal
 
+    check_options(rtol, atol, check_timeout)
+    if not check_budget >= 0:
+        from ..errors import InputError
+        raise InputError(f"--check-budget must be a number >= 0, got {check_budget:g}")
     text = read_program(None, script)
-    filename = "<stdin>" if script == "-" else script
+    filename = "<stdin>" if script == "-" else os.path.abspath(script)   # as Python shows it
     term = Terminal()
-    tracer = _Tracer(term) if explain else None
+    watchers = []
+    if explain:
+        watchers.append(_Tracer(term))
+    if check:
+        from ..check.script import ScriptChecker
+        checker = ScriptChecker(rtol=rtol, atol=atol, timeout=check_timeout,
+                                budget=check_budget)
+        watchers.append(checker)
     _, error = run_script(text, filename=filename, write=term.out, warn=term.err,
-                          tracer=tracer)
+                          watchers=watchers)
     term.flush()
     if error is not None:
         term.err(format_error(error, filename))
         raise typer.Exit(EXIT_USAGE)
+    if check:
+        term.err("".join(f"{line}\n" for line in checker.summary_lines()))
+        if checker.status() == "failed":
+            raise typer.Exit(EXIT_CHECK_FAILED)
     raise typer.Exit(EXIT_OK)
 
 
 class _Tracer:
-    """--explain: after each backward() of the script, the chain rule of that call."""
+    """--explain: after each backward() or grad() call of the script, its chain rule."""
 
     def __init__(self, term):
         from .explain import Explainer
         self.term = term
         self.explainer = Explainer()
         self.on_node = self.explainer.on_node
-        self.calls = 0
+        self.backward_calls = 0
+        self.steps_before = 0           # steps the explainer recorded before this call
 
-    def after_backward(self, result) -> None:
-        self.calls += 1
-        steps = [s for s in self.explainer.steps(result) if s["call"] == self.calls]
-        text = self.explainer._call_text.get(self.calls, "backward()")
+    def before_call(self, run, kind: str, roots) -> None:
+        self.steps_before = len(self.explainer._raw)
+
+    def after_call(self, run, kind: str, first: int, line: int) -> None:
+        from ..lang.result import build_result
+        result = build_result(run, None, None)
+        steps = [s for s in self.explainer.steps(result) if s["index"] > self.steps_before]
+        if kind == "backward":
+            self.backward_calls += 1
+            text = self.explainer._call_text.get(self.backward_calls, "backward()")
+        else:
+            text = f"line {line}: {run.code_at(line) or 'grad()'}"
         lines = [f"[chain rule of {text}]"] + self.explainer.plain_lines(steps, limit=None)
         self.term.out("\n".join(lines) + "\n")

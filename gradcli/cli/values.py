@@ -204,6 +204,10 @@ def split_bindings(program, extra: list) -> tuple:
             if dashed is not None:
                 raise InputError(f"unexpected argument {dashed!r}: bind variables with "
                                  "--NAME VALUE (a negative number needs its --NAME before it)")
+            if bindings and _PIECE.match(token):   # --x 1 2: an array split or globbed
+                last = list(bindings)[-1]
+                raise InputError(f"unexpected argument {token!r} after --{last}: to bind an "
+                                 f"array, quote it: --{last} \"[1, 2, 3]\"")
             raise InputError(f"unexpected argument {token!r} (bind variables with --NAME VALUE)")
         name, value = match.group(1), match.group(2)
         if value is None:
@@ -213,9 +217,52 @@ def split_bindings(program, extra: list) -> tuple:
             i += 1
         if name in bindings:
             raise InputError(f"--{name} is given twice")
+        if SPLIT in value or _open_array(value):
+            raise BindError(_split_array(name, value.split(SPLIT)))
         bindings[name] = parse_value(value, f"--{name}")
         i += 1
     return program, bindings
+
+
+SPLIT = "\0"                # joins the pieces of an array the shell split (no argv has NUL)
+# what is left of an array split at spaces: numbers (nan, inf too), commas, brackets
+_PIECE = re.compile(r"(?:[-+0-9.eE,\[\]\s]|nan|inf(?:inity)?)+\Z", re.IGNORECASE)
+
+
+def _open_array(value: str) -> bool:
+    return value.lstrip().startswith("[") and value.count("[") > value.count("]")
+
+
+def _split_array(name: str, pieces: list) -> str:
+    """The message for an array the shell split at its spaces: ``--x [1, 2, 3]``
+    unquoted reaches gradcli as ``[1,`` ``2,`` ``3]`` (protect_bindings joined them)."""
+    whole = " ".join(pieces)
+    if len(pieces) > 1 and not _open_array(whole):
+        return (f"--{name}: the array {whole} reached gradcli split at its spaces "
+                f"({', '.join(repr(p) for p in pieces)}); quote it: --{name} \"{whole}\"")
+    return (f"--{name}: cannot read {whole!r} as an array: its '[' is never closed (if the "
+            f"shell split it at spaces, quote it: --{name} \"[1, 2, 3]\")")
+
+
+def glob_warnings(extra: list) -> list:
+    """Warnings for bindings the shell may have rewritten: bash expands an unquoted
+    ``--x [1,2,3]`` to ``--x 1`` when a file named 1 is in the current directory (a
+    bracket pattern matches one character's file name)."""
+    import os
+    out = []
+    tokens = list(extra)
+    for i, token in enumerate(tokens):
+        match = _BINDING.match(token)
+        if match is None:
+            continue
+        value = match.group(2) if match.group(2) is not None else \
+            (tokens[i + 1] if i + 1 < len(tokens) else None)
+        if value is not None and len(value) == 1 and os.path.exists(value):
+            out.append(f"--{match.group(1)} {value}: a file named '{value}' is in this "
+                       f"directory; if you typed an array unquoted (--{match.group(1)} "
+                       f"[1,2,3]), the shell replaced it by that file's name: quote arrays, "
+                       f"--{match.group(1)} \"[1, 2, 3]\"")
+    return out
 
 
 # -- keeping click's option parser away from values and programs -----------------------------
@@ -246,9 +293,15 @@ def protect_bindings(args: list, options: dict) -> list:
             if options[name] and "=" not in token and i + 1 < len(args):
                 out.append(args[i + 1])
                 i += 1
-        elif _BINDING.match(token) and "=" not in token and i + 1 < len(args):
-            out.append(f"{token}={args[i + 1]}")
-            i += 1
+        elif _BINDING.match(token) and ("=" in token or i + 1 < len(args)):
+            token, eq, value = token.partition("=")
+            if not eq:
+                value = args[i + 1]
+                i += 1
+            while _open_array(value) and i + 1 < len(args) and _PIECE.match(args[i + 1]):
+                value += SPLIT + args[i + 1]        # --x [1, 2, 3] unquoted: its pieces,
+                i += 1                              # kept together for split_bindings
+            out.append(f"{token}={value}")
         elif token.startswith("-") and not token.startswith("--") and len(token) > 1:
             loose.append(token)
         else:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.copies import Device, to
 from ..autograd.node import AccumulateGrad, Node
 from ..autograd.tensor import Tensor
 from .dtypes import dtype_of
@@ -97,7 +98,11 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
     if name == "T":
         return t.T
     if name == "device":
-        return Device()
+        return Device("cpu")
+    if name == "type":
+        return BoundMethod(t, Builtin("Tensor.type", _legacy_type))
+    if name in ("cpu", "cuda"):           # gradcli's one device; cuda is PyTorch's error
+        return BoundMethod(t, Builtin(f"Tensor.{name}", lambda x, *a, **k: to(x, name)))
     if name == "size":
         return BoundMethod(t, Builtin("Tensor.size", _size))
     if name in TENSOR_METHODS:
@@ -105,7 +110,7 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
         if fn is not None:
             return BoundMethod(t, Builtin(f"Tensor.{name}", fn))
     known = TENSOR_METHODS | {"grad", "data", "shape", "dtype", "grad_fn", "is_leaf",
-                              "requires_grad", "ndim", "T", "device"}
+                              "requires_grad", "ndim", "T", "device", "cpu", "cuda"}
     raise _missing(f"'Tensor' object has no attribute '{name}'", name, known)
 
 
@@ -127,21 +132,21 @@ def data_alias(t: Tensor) -> Tensor:
     return t.torch_data
 
 
-class Device:
-    """``t.device``: always the CPU."""
+_LEGACY_TYPES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor",
+                 "int64": "torch.LongTensor", "int32": "torch.IntTensor",
+                 "bool": "torch.BoolTensor", "float16": "torch.HalfTensor"}
 
-    python_name = "device"
 
-    def __repr__(self) -> str:
-        return "device(type='cpu')"
-
-    def __str__(self) -> str:
-        return "cpu"
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Device) or other == "cpu"
-
-    __hash__ = object.__hash__
+def _legacy_type(t: Tensor, dtype=None):
+    """``t.type()``: PyTorch's legacy type name; ``t.type(dtype or that name)``: to."""
+    if dtype is None:
+        return _LEGACY_TYPES.get(t.data.dtype.name, "torch.Tensor")
+    if isinstance(dtype, str):
+        names = {v: k for k, v in _LEGACY_TYPES.items()}
+        if dtype not in names:
+            raise ScriptError("ValueError", f"invalid type: '{dtype}'")
+        dtype = names[dtype]
+    return to(t, dtype)
 
 
 def _bound(value, name: str, allowed: frozenset, type_label: str):
@@ -182,7 +187,7 @@ def _number_attribute(interp, value, name):
 
 def _node_attribute(interp, value, name):
     if name == "name":
-        return BoundMethod(value, Builtin("name", lambda node: node.name))
+        return BoundMethod(value, Builtin("name", lambda node: node.qualified_name))
     if name == "next_functions":
         return value.next_functions
     if name == "variable" and isinstance(value, AccumulateGrad):

@@ -19,6 +19,12 @@ class DType:
         return f"torch.{self.name}"
 
     @property
+    def dtype(self) -> np.dtype:
+        """What numpy reads: np.dtype(torch.float32) is float32, so the engine takes a
+        torch dtype wherever it takes a numpy one (x.to(torch.float32))."""
+        return self.numpy
+
+    @property
     def is_floating_point(self) -> bool:
         return self.numpy.kind == "f"
 

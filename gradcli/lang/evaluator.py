@@ -89,6 +89,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     result.printed = "".join(run.printed)
     result.unused = [name for name in leaves if name not in run.used]
     result.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+    result.none_reason = run.none_reason(output, of) if output is None else None
     return result
 
 
@@ -117,6 +118,7 @@ class GradRun(Interpreter):
         self.printed: list = []
         self.current_call = None
         self.const_names: set = set()
+        self.none_grads: dict = {}             # id(a .grad read's node) -> why it was None
 
     @staticmethod
     def _retain(t: Tensor) -> None:
@@ -200,10 +202,9 @@ class GradRun(Interpreter):
             return None
         if isinstance(upstream, str) and upstream != "ones":
             raise InputError(f"--upstream: expected a value or 'ones', got {upstream!r}")
+        if output is None:
+            return None             # shown as None, with why (Result.none_reason)
         try:
-            if output is None:
-                raise InputError("the output is None, so there is nothing to differentiate "
-                                 "(a .grad is None until a backward pass reaches its tensor)")
             if isinstance(output, tuple):
                 raise InputError(f"the output is a tuple of {len(output)} values (a comma "
                                  f"separates them){_decimal_comma_hint(self.source)}")
@@ -276,7 +277,11 @@ class GradRun(Interpreter):
     def name_error(self, name: str) -> GradcliError:
         if self.frame.store is not self.globals:
             return BindError(f"name '{name}' is not defined")
-        return BindError(f"unbound variable '{name}': pass --{name} VALUE")
+        hint = ""
+        near = [n for n in self.leaves if n.lower() == name.lower()]    # --X 2 for x
+        if near:
+            hint = f" (--{near[0]} is bound: did you mean --{name}? names are case-sensitive)"
+        return BindError(f"unbound variable '{name}': pass --{name} VALUE{hint}")
 
     def operand(self, value):
         """A value usable in arithmetic: a Tensor or a number."""
@@ -284,7 +289,8 @@ class GradRun(Interpreter):
             return value
         if value is None:
             raise InputError("None cannot be used as a value here (a .grad is None until a "
-                             "backward pass reaches its tensor)")
+                             "backward pass reaches its tensor, and a non-leaf's stays None "
+                             "unless retain_grad() was called on it)")
         if isinstance(value, bool):
             raise InputError(f"{value} cannot be used as a number here")
         if isinstance(value, list):
@@ -349,7 +355,51 @@ class GradRun(Interpreter):
         snapshot = None if grad is None else Tensor._make(np.array(grad.data, copy=True),
                                                           grad.grad_fn)
         self.events.append(("read_grad", tensor, grad, snapshot))
+        if grad is None and node is not None:
+            self.none_grads[id(node)] = self.why_no_grad(tensor)
         return grad
+
+    def attribute(self, value, node):
+        try:
+            return super().attribute(value, node)
+        except GradcliError as exc:
+            raise self._none_hint(exc, value, node.value) from None
+
+    def _none_hint(self, exc: GradcliError, value, receiver) -> GradcliError:
+        """``exc`` about a None .grad (x.grad.zero_() before any backward()) says why."""
+        why = self.none_grads.get(id(receiver)) if value is None else None
+        if why:
+            exc.message = f"{exc.message} ({why})"
+            exc.args = (exc.message,)
+        return exc
+
+    def why_no_grad(self, tensor: Tensor) -> str:
+        """Why ``tensor.grad`` is None as the program reads it, in a learner's words."""
+        name = self.names.get(id(tensor), "the tensor")
+        if not tensor.requires_grad:
+            why = f"{name} does not require grad (requires_grad=False)"
+        elif not tensor.is_leaf:
+            why = (f"{name} is not a leaf, and a non-leaf keeps no .grad unless "
+                   f"retain_grad() was called on it before backward()")
+        elif not any(e[0] == "backward" for e in self.events):
+            why = f"no backward() had run when {name}.grad was read"
+        else:
+            why = f"no backward() had reached {name} when its .grad was read"
+        return f"{name}.grad is None: {why}"
+
+    def none_reason(self, output, of) -> str:
+        """Why the program's value is None (None: it has no value, e.g. ends in backward())."""
+        if of is not None:
+            return f"--of {of}: its value is None"
+        stmt = self.output_stmt
+        node = getattr(stmt, "value", None)
+        if node is not None and id(node) in self.none_grads:
+            return self.none_grads[id(node)]
+        if isinstance(node, ast.Attr) and node.name == "grad_fn" and \
+                isinstance(node.value, ast.Name):
+            return (f"{node.value.id}.grad_fn is None: {node.value.id} is a leaf (no op "
+                    "made it, so no node computes its gradient)")
+        return "the last statement's value is None" if stmt is not None else None
 
     # -- calls ----------------------------------------------------------------------------
     def call_value(self, fn, args: list, kwargs: dict, node=None):
@@ -364,7 +414,11 @@ class GradRun(Interpreter):
                 name in AUTOGRAD_METHODS or isinstance(receiver, (Tensor, list, float, int))):
             self.current_call = node
             return self.calls.call(node, name, [receiver, *args], kwargs)
-        return super().call_method(receiver, name, args, kwargs, node)
+        try:
+            return super().call_method(receiver, name, args, kwargs, node)
+        except GradcliError as exc:
+            raise self._none_hint(exc, receiver, node.args[0] if node.args else None) \
+                from None
 
     def tensor_hook(self, tensor: Tensor, name: str):
         if name in AUTOGRAD_METHODS and name in FUNCTIONS:

@@ -67,6 +67,7 @@ class Interpreter(Evaluator):
         self.statements_run = 0
         self.call_depth = 0
         self.handling: list = []        # exceptions being handled (for a bare `raise`)
+        self.stmt = None                # the statement running (its line for watchers)
         self.handlers = {kind: getattr(self, name) for kind, name in _HANDLERS.items()}
 
     # -- running ------------------------------------------------------------------------
@@ -85,6 +86,7 @@ class Interpreter(Evaluator):
             self.statements_run += 1
             if self.statements_run > self.max_statements:
                 self.count(0)
+            self.stmt = stmt                     # the innermost statement running now
             try:
                 handlers[type(stmt)](stmt)
             except GradcliError as exc:

@@ -62,7 +62,10 @@ class Builtin(ScriptCallable):
             else:
                 self._signature.bind(*args, **kwargs)
         except TypeError as bind_error:
-            return ScriptError("TypeError", f"{self.name}(): {bind_error}")
+            text = str(bind_error)
+            if text.startswith("got "):          # as Python words it: f() got an unexpected...
+                return ScriptError("TypeError", f"{self.name}() {text}")
+            return ScriptError("TypeError", f"{self.name}(): {text}")
         return ScriptError("TypeError", f"{self.name}(): {exc}")
 
 
@@ -255,6 +258,10 @@ class Size(tuple):
         return f"torch.Size([{', '.join(str(int(n)) for n in self)}])"
 
     __str__ = __repr__
+
+    def __getitem__(self, key):
+        item = tuple.__getitem__(self, key)
+        return Size(item) if isinstance(key, slice) else item     # a slice stays a Size
 
     def numel(self) -> int:
         total = 1

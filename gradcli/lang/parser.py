@@ -136,7 +136,9 @@ class Parser(StatementParser, ExprParser):
             elif kind == EOF:
                 return ast.Program(statements=tuple(statements), source=self.source)
             elif kind == INDENT:
-                raise self.error("unexpected indent", self.tok)
+                error = self.error("unexpected indent", self.tok)
+                error.python_type = "IndentationError"
+                raise error
             else:
                 statements.extend(self.statement())
 
@@ -184,9 +186,13 @@ class Parser(StatementParser, ExprParser):
             return tuple(self.statement())
         self.advance()
         if self.tok.kind != INDENT:
-            raise self.error(f"expected an indented block after the '{owner.text}' "
-                             f"statement on line {owner.line}, found {self.tok.describe()}",
-                             self.tok)
+            error = self.error(f"expected an indented block after the '{owner.text}' "
+                               f"statement on line {owner.line}, found "
+                               f"{self.tok.describe()}", self.tok)
+            error.python_type = "IndentationError"          # Python's words for scripts
+            error.python_message = (f"expected an indented block after '{owner.text}' "
+                                    f"statement on line {owner.line}")
+            raise error
         opener = self.advance()
         self.enter(opener)
         body = []

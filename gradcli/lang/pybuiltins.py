@@ -232,6 +232,33 @@ def _callable(value):
     return isinstance(value, ScriptCallable) or hasattr(value, "script_call")
 
 
+_NO_DEFAULT = object()
+
+
+def _getattr(interp, value, name, default=_NO_DEFAULT):
+    """getattr through the same attribute tables as ``value.name`` (never a name with a
+    leading underscore: the tokenizer refuses those in source, and so does this)."""
+    from .attributes import get_attribute
+    if not isinstance(name, str):
+        raise ScriptError("TypeError", "attribute name must be string, not "
+                          f"'{type_name(name)}'")
+    try:
+        if name.startswith("_"):
+            raise ScriptError("AttributeError", f"'{type_name(value)}' object has no "
+                              f"attribute '{name}' (gradcli run refuses names starting "
+                              "with '_')")
+        return get_attribute(interp, value, name, interp.stmt)
+    except ScriptError as exc:
+        if default is _NO_DEFAULT or exc.python_name != "AttributeError":
+            raise
+        return default
+
+
+def _hasattr(interp, value, name) -> bool:
+    missing = object()
+    return _getattr(interp, value, name, missing) is not missing
+
+
 def python_builtins() -> dict:
     plain = {
         "range": _range, "len": _len, "int": _int, "float": _float, "str": to_str,
@@ -244,10 +271,11 @@ def python_builtins() -> dict:
         "pow": lambda a, b: binary("**", a, b), "callable": _callable,
     }
     with_interpreter = {"print": _print, "max": _max, "min": _min, "sum": _sum,
-                        "sorted": _sorted, "map": _map, "filter": _filter}
+                        "sorted": _sorted, "map": _map, "filter": _filter,
+                        "getattr": _getattr, "hasattr": _hasattr}
     out = {name: Builtin(name, fn) for name, fn in plain.items()}
     out.update({name: Builtin(name, fn, needs_interpreter=True)
                 for name, fn in with_interpreter.items()})
     out.update(EXCEPTIONS)
-    out.update({"True": True, "False": False, "None": None})
+    out.update({"True": True, "False": False, "None": None, "__name__": "__main__"})
     return out

@@ -53,14 +53,14 @@ def convert(value, conversion) -> object:
 def format_value(value, spec: str = "", conversion=None) -> str:
     """format(value, spec) after an optional !r/!s/!a conversion."""
     value = convert(value, conversion)
+    if isinstance(value, Tensor) and value.ndim == 0:
+        value = value.item()          # Tensor.__format__: a 0-d tensor formats its item
     if not spec:
         return to_str(value)
     _check_spec(spec)
     if isinstance(value, Tensor):
-        if value.ndim != 0:
-            raise ScriptError("TypeError", "unsupported format string passed to "
-                              "Tensor.__format__")
-        value = value.item()
+        raise ScriptError("TypeError", "unsupported format string passed to "
+                          "Tensor.__format__")
     if isinstance(value, str) or is_number(value) or value is None:
         try:
             return format(value, spec)

@@ -217,6 +217,10 @@ def iterate(value):
     if isinstance(value, Tensor):
         if value.ndim == 0:
             raise ScriptError("TypeError", "iteration over a 0-d tensor")
+        from ..autograd import functional as F
+        unbind = getattr(F, "unbind", None)    # Tensor.__iter__ is unbind(0) in PyTorch
+        if unbind is not None:
+            return iter(unbind(value, 0))
         return iter([value[i] for i in range(value.shape[0])])
     if isinstance(value, (list, tuple, str, dict, range)) or _is_iterator(value):
         return iter(value)
@@ -231,7 +235,9 @@ def _is_iterator(value) -> bool:
                                     "generator", "list_iterator", "tuple_iterator",
                                     "range_iterator", "dict_keyiterator",
                                     "dict_valueiterator", "dict_itemiterator", "dict_keys",
-                                    "dict_values", "dict_items", "list_reverseiterator")
+                                    "dict_values", "dict_items", "list_reverseiterator",
+                                    "odict_keys", "odict_values", "odict_items",
+                                    "odict_iterator")
 
 
 def index_key(key):

@@ -69,9 +69,9 @@ class Result(_Record):
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check", "outputs", "printed", "unused", "warnings")
+                 "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of", "outputs", "printed", "unused", "warnings")
+               "row_of", "outputs", "printed", "unused", "warnings", "none_reason")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)
@@ -200,7 +200,7 @@ class _GraphBuilder:
         row.sources, row.args, row.params = sources, (base, view), {}
 
 
-def _note(row: GraphRow, run, detached: set) -> str:
+def _note(row: GraphRow, run, detached: set, reach: dict) -> str:
     t = row.tensor
     if not row.is_leaf:
         if row.grad is not None:
@@ -208,9 +208,7 @@ def _note(row: GraphRow, run, detached: set) -> str:
         return "grad is None: not a leaf (call retain_grad() to keep its grad)"
     if row.requires_grad:
         if row.grad is None:
-            if not any(e[0] == "backward" for e in run.events):
-                return "grad is None: no backward() ran (grad() leaves .grad alone)"
-            return "grad is None: backward never reached it (the output does not use it)"
+            return "grad is None: " + _unreached(row, run, reach)
         return "leaf: grads accumulate in .grad"
     reason = "a constant"
     base = row.name.split("@")[0]                   # w@v1: w after an in-place update
@@ -223,12 +221,57 @@ def _note(row: GraphRow, run, detached: set) -> str:
     return f"grad is None: requires_grad=False ({reason})"
 
 
+def _unreached(row: GraphRow, run, reach: dict) -> str:
+    """Why a leaf that requires grad has no .grad: what a learner should hear; ``reach``
+    caches the leaves each backward root reaches (one walk of its graph per root)."""
+    t, name = row.tensor, row.name
+    if name in run.leaves and t is run.leaves[name] and name not in run.used:
+        return f"the program never uses {name}"
+    backwards = [e for e in run.events if e[0] == "backward"]
+    if not backwards:
+        if any(e[0] == "grad" for e in run.events):
+            return "only grad() ran, which returns its result and leaves .grad untouched"
+        return "no backward() ran"
+    roots, names = [], run.names
+    for e in backwards:
+        if id(e[1]) not in reach:
+            reach[id(e[1])] = reached_leaves(e[1])
+        if id(t) in reach[id(e[1])]:
+            return "no backward() reached it"   # (it joined that graph after the backward)
+        root = names.get(id(e[1])) or ("the output" if e[4] else "an unnamed tensor")
+        if root not in roots:
+            roots.append(root)
+    graphs = "graph does" if len(roots) == 1 else "graphs do"
+    return (f"backward() started from {' and '.join(roots)}, whose {graphs} not contain "
+            f"{name}")
+
+
+def reached_leaves(root: Tensor) -> set:
+    """ids of the leaves a backward from ``root`` reaches (the AccumulateGrad sinks of its
+    graph), iteratively."""
+    if root.grad_fn is None:
+        return {id(root)}
+    found, seen, stack = set(), set(), [root.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        variable = getattr(node, "variable", None)
+        if variable is not None:
+            found.add(id(variable))
+        else:
+            stack.extend(node.next_edges)
+    return found
+
+
 def build_result(run, output, upstream) -> Result:
     builder = _GraphBuilder(run)
     rows = builder.build()
     named = set(run.names.values())
+    reach: dict = {}
     leaves = [LeafRow(r.name, r.requires_grad, r.is_leaf, r.grad_fn, r.grad,
-                      _note(r, run, builder.detached))
+                      _note(r, run, builder.detached, reach))
               for r in rows if r.is_leaf or (r.name in named and '@' not in r.name)]
     grads = {name: _grad_of(t) for name, t in run.leaves.items()
              if t.requires_grad and t.is_leaf}        # (an in-place update can end that)

@@ -29,10 +29,12 @@ NON_LEAF_GRAD = (
     ".grad attribute won't be populated during autograd.backward(). If you indeed want the "
     ".grad field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf "
     "Tensor. If you access the non-leaf Tensor by mistake, make sure you access the leaf "
-    "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information.")
+    "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. "
+    "(Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/"
+    "TensorBody.h:493.)")                # PyTorch 2.13's wheel says where, too
 MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statements
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
-                     "torch.autograd", "numpy")
+                     "torch.autograd", "torch.autograd.functional", "numpy", "math")
 
 
 class ScriptRun(Interpreter):
@@ -42,18 +44,20 @@ class ScriptRun(Interpreter):
 
     def __init__(self, program, *, write: Callable[[str], None],
                  warn: Callable[[str], None], filename: str = "<script>",
-                 max_statements: int = 10 ** 7, tracer=None):
+                 max_statements: int = 10 ** 7, watchers=()):
         super().__init__(program, python_builtins(), max_statements=max_statements)
         self.write = write
         self.warn_line = warn
         self.filename = filename
         self.warned: set = set()
-        # --explain: a tracer watches every backward (``on_node``) and hears after each
-        # one (``after_backward(result so far)``); the run then records its graph on a
-        # tape and names tensors after the variables they are assigned to
-        self.tracer = tracer
-        self.tape = Tape() if tracer is not None else None
-        self.events = self.tape.events if tracer is not None else []
+        # --explain, --check: watchers hear before each backward or grad call
+        # (``before_call(run, kind, roots)``), watch it node by node (``on_node``) and
+        # hear after it (``after_call(run, kind, first, line)``: the call's tape events
+        # are run.events[first:]); the run then records its graph on a tape and names
+        # tensors after the variables they are assigned to
+        self.watchers = tuple(watchers)
+        self.tape = Tape() if self.watchers else None
+        self.events = self.tape.events if self.watchers else []
         self.names: dict = {}
         self.leaves: dict = {}
         self.made_leaves: dict = {}
@@ -79,7 +83,12 @@ class ScriptRun(Interpreter):
         if (line, message) in self.warned:       # Python warns once per place
             return
         self.warned.add((line, message))
-        self.warn_line(f"{self.filename}:{line}: {category}: {message}\n")
+        text = f"{self.filename}:{line}: {category}: {message}\n"
+        lines = self.source.splitlines()
+        if not self.filename.startswith("<") and 0 < line <= len(lines) and \
+                lines[line - 1].strip():       # Python shows the line of a file, as typed
+            text += f"  {lines[line - 1].strip()}\n"
+        self.warn_line(text)
 
     def read_grad(self, tensor: Tensor, node):
         if tensor.grad_fn is not None and not tensor.retains_grad:
@@ -88,7 +97,7 @@ class ScriptRun(Interpreter):
 
     def store(self, name: str, value) -> None:
         super().store(name, value)
-        if self.tracer is not None and isinstance(value, Tensor):
+        if self.watchers and isinstance(value, Tensor):
             self.names.setdefault(id(value), name)
 
     def run_program(self) -> None:
@@ -113,32 +122,76 @@ class ScriptRun(Interpreter):
         if inputs is not None:
             from .pyops import ScriptError
             raise ScriptError("RuntimeError", "backward(inputs=...) is not supported")
-        if self.tracer is None:
+        if not self.watchers:
             engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
                             create_graph=bool(create_graph))
             return
-        root = tensors if isinstance(tensors, Tensor) else tensors[0]
-        self.events.append(("backward", root, grad_tensors, bool(create_graph), False))
-        self.tape.in_backward = True
-        try:
-            engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
-                            create_graph=bool(create_graph), on_node=self.tracer.on_node)
-        finally:
-            self.tape.in_backward = False
-        from .result import build_result
-        self.tracer.after_backward(build_result(self, None, None))
+        roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
+        first = self._before("backward", roots)
+        self.events.append(("backward", roots[0], grad_tensors, bool(create_graph), False))
+        self._watched(engine.backward, tensors, grad_tensors, retain_graph=retain_graph,
+                      create_graph=bool(create_graph))
+        self._after("backward", first)
 
     def grad(self, outputs, inputs, grad_outputs=None, retain_graph=None,
              create_graph=False, allow_unused=None, is_grads_batched=False):
-        return engine.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
-                           create_graph=bool(create_graph), allow_unused=bool(allow_unused))
+        if not self.watchers:
+            return engine.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
+                               create_graph=bool(create_graph),
+                               allow_unused=bool(allow_unused))
+        outs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+        first = self._before("grad", outs)
+        results = self._watched(engine.grad, outputs, inputs, grad_outputs,
+                                retain_graph=retain_graph, create_graph=bool(create_graph),
+                                allow_unused=bool(allow_unused))
+        if len(outs) == 1:             # the check replays one output's grad() per input
+            upstream = grad_outputs
+            if isinstance(upstream, (list, tuple)) and len(upstream) == 1:
+                upstream = upstream[0]
+            ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            for inp, result in zip(ins, results):
+                self.events.append(("grad", outs[0], inp, upstream, bool(create_graph),
+                                    result))
+        self._after("grad", first)
+        return results
+
+    def _before(self, kind: str, roots) -> int:
+        for watcher in self.watchers:
+            watcher.before_call(self, kind, roots)
+        return len(self.events)
+
+    def _watched(self, call, *args, **kwargs):
+        self.tape.in_backward = True
+        try:
+            return call(*args, on_node=self._on_node, **kwargs)
+        finally:
+            self.tape.in_backward = False
+
+    def _after(self, kind: str, first: int) -> None:
+        line = getattr(self.stmt, "line", 0)
+        for watcher in self.watchers:
+            watcher.after_call(self, kind, first, line)
+
+    def code_at(self, line: int) -> str:
+        """The script's line ``line`` as written, without indentation or a trailing
+        comment (for reports about the call on it)."""
+        lines = self.source.splitlines()
+        text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        hash_at = text.find("#")
+        if hash_at > 0 and not any(q in text[:hash_at] for q in "'\""):
+            text = text[:hash_at].rstrip()
+        return text
+
+    def _on_node(self, node, grad, input_grads) -> None:
+        for watcher in self.watchers:
+            watcher.on_node(node, grad, input_grads)
 
 
 def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
-               max_statements: Optional[int] = None, tracer=None):
+               max_statements: Optional[int] = None, watchers=()):
     """Run ``text``; returns (what it printed, the GradcliError that ended it or None).
     ``write``/``warn``: where output and warnings go as they happen (default: kept);
-    ``tracer``: see :class:`ScriptRun` (--explain)."""
+    ``watchers``: see :class:`ScriptRun` (--explain, --check)."""
     printed: list = []
     max_statements = MAX_STATEMENTS if max_statements is None else max_statements
     write = write or printed.append
@@ -148,7 +201,7 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
     try:
         program = parse(text, dialect="python")
         run = ScriptRun(program, write=write, warn=warn, filename=filename,
-                        max_statements=max_statements, tracer=tracer)
+                        max_statements=max_statements, watchers=watchers)
         _set_default_dtype(np.float32)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
@@ -188,5 +241,5 @@ def format_error(exc: GradcliError, filename: str) -> str:
     if kind is None:
         lines.append(f"gradcli: limit: {exc.message}")
     else:
-        lines.append(f"{kind}: {exc.message}")
+        lines.append(f"{kind}: {exc.python_message or exc.message}")
     return "\n".join(lines) + "\n"

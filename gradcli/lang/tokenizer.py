@@ -129,9 +129,9 @@ class _Lexer:
         self.last = None                    # the last token made
         self.last_real = None               # ... that is not NEWLINE, INDENT or DEDENT
 
-    def error(self, message: str, at: int, cls=ParseError) -> ParseError:
+    def error(self, message: str, at: int, cls=ParseError, **kw) -> ParseError:
         return cls(message, line=self.line, column=at - self.line_start + 1,
-                   source=self.source)
+                   source=self.source, **kw)
 
     def token(self, kind: str, text: str, start: int, **kw) -> Token:
         tok = Token(kind, text, self.line, start - self.line_start + 1, **kw)
@@ -161,7 +161,7 @@ class _Lexer:
                 self.indents.append(width)
                 yield Token(INDENT, text, self.line, 1)
             elif not self.lenient:
-                raise self.error("unexpected indent", at)
+                raise self.error("unexpected indent", at, python_type="IndentationError")
             return                          # grad programs: extra indentation is ignored
         dedented = False
         while len(self.indents) > 1 and width < self.indents[-1]:
@@ -170,7 +170,7 @@ class _Lexer:
             yield Token(DEDENT, "", self.line, width + 1)
         if width != self.indents[-1] and (dedented or not self.lenient or
                                           len(self.indents) > 1):
-            raise self.error("unindent does not match any outer indentation level", at)
+            raise self.error("unindent does not match any outer indentation level", at, python_type="IndentationError")
 
     def _blank_line(self, pos: int) -> bool:
         """Nothing but blanks or a comment up to the end of the line at ``pos``."""
@@ -204,7 +204,7 @@ class _Lexer:
 
     def on_name(self, start: int, end: int):
         text = self.source[start:end]
-        if text.startswith("__"):
+        if text.startswith("__") and text != "__name__":     # (`if __name__ == ...`)
             raise self.error("names starting with '__' are not allowed", start)
         return self.token(text if text in KEYWORDS else NAME, text, start)
 

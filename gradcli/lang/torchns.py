@@ -15,10 +15,12 @@ import numpy as np
 
 from ..autograd import functional as F
 from ..autograd import dtypes, grad_mode
+from ..autograd.copies import Device
 from ..autograd.tensor import Tensor
 from ..errors import LimitError, ShapeError
+from . import autograd_functional
 from .dtypes import ALIASES, DTYPES, DType, to_numpy_dtype
-from .objects import Builtin, Namespace
+from .objects import Builtin, Namespace, ScriptCallable, Size
 from .pyops import ScriptError
 
 MAX_ELEMENTS = 10 ** 8
@@ -115,10 +117,35 @@ def _array_of(data) -> np.ndarray:
     try:
         return np.array(plain, dtype={"f": np.float64, "i": np.int64, "b": np.bool_}[kind])
     except ValueError:
-        raise ScriptError("ValueError", "expected a sequence of equal-length rows "
-                          "(the data is ragged)") from None
+        raise _ragged(plain) from None
     except OverflowError:
         raise ScriptError("RuntimeError", "Overflow when unpacking long") from None
+
+
+def _ragged(data) -> ScriptError:
+    """PyTorch's error for nested lists that are not a rectangle: the first place, in
+    order, where a sequence's length differs from the first one's at its depth."""
+    shape, probe = [], data
+    while isinstance(probe, (list, tuple)):
+        shape.append(len(probe))
+        probe = probe[0] if probe else None
+    stack = [(data, 0)]
+    while stack:
+        item, dim = stack.pop()
+        if dim >= len(shape):
+            if isinstance(item, (list, tuple)):       # a sequence where a number was
+                kind = type(item).__name__
+                return ScriptError("TypeError", f"must be real number, not {kind}"
+                                   if isinstance(probe, float) else
+                                   f"'{kind}' object cannot be interpreted as an integer")
+            continue
+        if not isinstance(item, (list, tuple)):
+            return ScriptError("TypeError", "not a sequence")
+        if len(item) != shape[dim]:
+            return ScriptError("ValueError", f"expected sequence of length {shape[dim]} "
+                               f"at dim {dim} (got {len(item)})")
+        stack.extend((x, dim + 1) for x in reversed(item))
+    return ScriptError("ValueError", "expected a sequence of equal-length rows")
 
 
 def _plain(data):
@@ -190,9 +217,58 @@ def arange(start, end=None, step=1, dtype=None, device=None, requires_grad=False
 
 def linspace(start, end, steps, dtype=None, device=None, requires_grad=False) -> Tensor:
     _shape((steps,))
-    target = _engine_dtype(dtype, default_dtype())
-    return _leaf(np.linspace(float(start), float(end), int(steps)).astype(target),
-                 bool(requires_grad))
+    target = np.dtype(_engine_dtype(dtype, default_dtype()))
+    return _leaf(_linspace(start, end, int(steps), target), bool(requires_grad))
+
+
+def _linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """PyTorch's CPU linspace kernel, in the tensor's own type: one rounded step; the
+    first half is start + step*k, the second end - step*(steps-1-k), each a fused
+    multiply-add (rounded once: exact arithmetic here, up to 20 000 steps; above that
+    float64 arithmetic, which can differ in the last bit)."""
+    work = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    first, last = work.type(start), work.type(end)
+    if steps == 1:
+        return np.array([first], dtype=work).astype(dtype)
+    with np.errstate(all="ignore"):
+        step = (last - first) / work.type(steps - 1)
+        k = np.arange(steps)
+        if steps <= 20_000 and np.isfinite(step) and np.isfinite([first, last]).all():
+            values = _fused(first, last, step, steps, work)
+        else:
+            wide = np.float64
+            values = np.where(k < steps // 2, wide(first) + wide(step) * k,
+                              wide(last) - wide(step) * (steps - 1 - k)).astype(work)
+    if dtype.kind != "f":
+        values = np.trunc(values)
+    return values.astype(dtype)
+
+
+def _fused(first, last, step, steps: int, work: np.dtype) -> np.ndarray:
+    from fractions import Fraction
+    a, b, d = Fraction(float(first)), Fraction(float(last)), Fraction(float(step))
+    half = steps // 2
+    exact = [a + d * k if k < half else b - d * (steps - 1 - k) for k in range(steps)]
+    if work == np.float64:
+        return np.array([float(x) for x in exact], dtype=np.float64)
+    return np.array([_nearest_float32(x) for x in exact], dtype=np.float32)
+
+
+def _nearest_float32(x) -> np.float32:
+    """The float32 nearest the exact rational x (ties to even), without the double
+    rounding of going through float64."""
+    from fractions import Fraction
+    guess = np.float32(float(x))
+    best = guess
+    for other in (np.nextafter(guess, np.float32(np.inf)),
+                  np.nextafter(guess, np.float32(-np.inf))):
+        if not np.isfinite(other):
+            continue
+        gap_best, gap_other = abs(Fraction(float(best)) - x), abs(Fraction(float(other)) - x)
+        if gap_other < gap_best or (gap_other == gap_best and
+                                    int(other.view(np.uint32)) % 2 == 0):
+            best = other
+    return best
 
 
 def from_numpy(array) -> Tensor:
@@ -238,6 +314,20 @@ class set_grad_enabled:
         return False
 
 
+COPY_CONSTRUCT = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach()"
+    ".clone() or sourceTensor.detach().clone().requires_grad_(True), rather than "
+    "torch.tensor(sourceTensor).")
+
+
+def _script_tensor(interp, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """torch.tensor as a script calls it: PyTorch warns when ``data`` is a tensor."""
+    warn = getattr(interp, "warn", None)
+    if isinstance(data, Tensor) and warn is not None:
+        warn(COPY_CONSTRUCT, interp.stmt)
+    return tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
 # -- the namespaces ----------------------------------------------------------------------
 
 _CONSTRUCTORS = {f.__name__: f for f in (
@@ -265,7 +355,8 @@ def build(interpreter_hooks: dict) -> dict:
     ops = {**_table_functions("torch"), "detach": F.detach}
     functional = _load_functional(_table_functions("F"))
     autograd = Namespace("torch.autograd", _wrap({
-        "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"]}))
+        "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"],
+        "Variable": variable, "functional": autograd_functional.namespace()}))
     nn_members = _load("gradcli.autograd.nn", (
         "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
         "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
@@ -279,6 +370,14 @@ def build(interpreter_hooks: dict) -> dict:
                                                "randn_like randint seed").split())
     linalg = Namespace("torch.linalg", _wrap(_table_functions("linalg")))
     members = {**_wrap(ops), **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
+               "tensor": Builtin("tensor", _script_tensor, needs_interpreter=True),
+               "Size": Builtin("Size", _size),
+               "device": Builtin("device", Device),
+               "cuda": Namespace("torch.cuda", {
+                   "is_available": Builtin("is_available", lambda: False),
+                   "device_count": Builtin("device_count", lambda: 0)}),
+               "all": Builtin("all", F.all_), "any": Builtin("any", F.any_),
+               "inference_mode": Builtin("inference_mode", _inference_mode),
                "no_grad": Builtin("no_grad", grad_mode.no_grad),
                "enable_grad": Builtin("enable_grad", grad_mode.enable_grad),
                "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
@@ -289,7 +388,9 @@ def build(interpreter_hooks: dict) -> dict:
     torch = Namespace("torch", members)
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
             "torch.nn.init": init, "torch.linalg": linalg,
-            "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy()}
+            "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy(),
+            "torch.autograd.functional": autograd.members["functional"],
+            "math": _math()}
 
 
 class _Functional(Namespace):
@@ -323,16 +424,70 @@ def _wrap(functions: dict) -> dict:
             for name, fn in functions.items()}
 
 
-class _TensorType:
-    """``torch.Tensor``, for isinstance(x, torch.Tensor)."""
+class _TensorType(ScriptCallable):
+    """``torch.Tensor``: for isinstance(x, torch.Tensor), and the legacy constructor
+    ``torch.Tensor(data)`` (a tensor of the default float type) or ``torch.Tensor(2, 3)``
+    (PyTorch leaves its memory uninitialised; here it is zeros)."""
 
+    __slots__ = ()
     python_name = "type"
 
     def __repr__(self) -> str:
         return "<class 'torch.Tensor'>"
 
+    def call(self, interp, args: list, kwargs: dict):
+        if kwargs:
+            raise ScriptError("TypeError", f"Tensor(): unexpected keyword argument "
+                              f"'{next(iter(kwargs))}'")
+        if not args:
+            return tensor([], dtype=DTYPES[default_dtype().name])
+        if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
+            return zeros(*args)
+        if len(args) == 1:
+            return tensor(args[0], dtype=DTYPES[default_dtype().name])
+        raise ScriptError("TypeError", "Tensor(): expected a sequence of numbers or "
+                          "sizes (ints)")
+
+
+def _inference_mode(mode: bool = True):
+    """torch.inference_mode(): as no_grad here (what a script can see of it)."""
+    return grad_mode.no_grad() if mode else grad_mode.enable_grad()
+
+
+def _size(sizes=()) -> Size:
+    """torch.Size(sequence of ints)."""
+    out = []
+    for n in sizes:
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise ScriptError("TypeError", f"torch.Size() takes an iterable of 'int' "
+                              f"(item {len(out)} is '{type(n).__name__}')")
+        out.append(int(n))
+    return Size(out)
+
+
+def variable(data, requires_grad=False, volatile=False) -> Tensor:
+    """torch.autograd.Variable (legacy): the tensor, detached, sharing its storage."""
+    if not isinstance(data, Tensor):
+        raise ScriptError("TypeError", f"Variable data has to be a tensor, but got "
+                          f"{type(data).__name__}")
+    out = F.detach(data)
+    if requires_grad:
+        out.requires_grad_(True)
+    return out
+
 
 TENSOR_TYPE = _TensorType()
+
+
+def _math() -> Namespace:
+    """Python's math module: its numeric functions and constants (nothing else)."""
+    names = ("sqrt exp log log2 log10 log1p expm1 sin cos tan asin acos atan atan2 sinh "
+             "cosh tanh asinh acosh atanh floor ceil trunc fabs pow hypot isclose isnan "
+             "isinf isfinite erf erfc gamma lgamma degrees radians copysign fmod "
+             "gcd fsum").split()       # (no factorial, comb, prod: unbounded integers)
+    members = {n: Builtin(n, getattr(math, n)) for n in names}
+    members.update(pi=math.pi, e=math.e, tau=math.tau, inf=math.inf, nan=math.nan)
+    return Namespace("math", members)
 
 
 def _numpy() -> Namespace:

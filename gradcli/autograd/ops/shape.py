@@ -184,7 +184,7 @@ register("to_copy", "ToCopyBackward0", lambda x, dtype: np.array(x, dtype=dtype,
          (lambda F, g, x, out, dtype: F.to_copy(g, dtype=x.dtype),), internal=True,
          shown_as="to", keeps_layout=True, dtype_rule="keep", sympy=STRUCTURAL,
          derivative=("1",), syntax="x.float(), x.double(), x.to(dtype)")
-register("to", function="copies:to", params="input, dtype: any", group="copies and constants",
+register("to", function="copies:to", params="input, *args: any", group="copies and constants",
          api="method", records=("ToCopyBackward0",), derivative=("1",))
 
 
