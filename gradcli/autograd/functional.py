@@ -101,7 +101,10 @@ def pow(input, exponent) -> Tensor:  # noqa: A001 - the name users know
         return apply(OPS["pow"], input, exponent)
     if isinstance(exponent, Tensor):
         return apply(OPS["pow_base"], input, exponent)
-    return tensor(np.power(input, exponent))
+    if isinstance(input, int) and isinstance(exponent, int) and exponent < 0:
+        input = float(input)         # numpy refuses int ** -int; a program's numbers are reals
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return tensor(np.power(input, exponent))
 
 
 def neg(input) -> Tensor:
