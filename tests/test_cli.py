@@ -763,22 +763,40 @@ StackBackward0 CatBackward0 UnsqueezeBackward0 SqueezeBackward1 TraceBackward0""
 def test_ops_json_lists_every_spec_op():
     r = ok("ops", "--format", "json")
     rows = strict_json(r.stdout)
-    assert all(set(row) >= {"name", "syntax", "grad_fn", "derivative"} for row in rows)
-    assert all(row["syntax"] and row["grad_fn"] and row["derivative"] for row in rows)
-    listed = {row["grad_fn"] for row in rows}
+    assert all(set(row) >= {"name", "syntax", "grad_fn", "grad_fns", "derivative", "group"}
+               for row in rows)
+    assert all(row["syntax"] and row["derivative"] for row in rows)
+    # every op that records a node names it (comparisons and statements record none)
+    assert all(row["grad_fn"] == row["grad_fns"][0] for row in rows if row["grad_fns"])
+    listed = {g for row in rows for g in row["grad_fns"]}
     assert [g for g in SPEC_GRAD_FNS if g not in listed] == []
     assert "SqueezeBackward4" in r.stdout                    # 1-D @ 2-D
     tanh = next(row for row in rows if row["name"] == "tanh")
-    assert tanh["syntax"] == "tanh(x)" and tanh["grad_fn"] == "TanhBackward0"
+    assert tanh["syntax"] == "tanh(input)" and tanh["grad_fn"] == "TanhBackward0"
+    gt = next(row for row in rows if row["name"] == "gt")
+    assert gt["grad_fns"] == [] and "a > b" in gt["syntax"]
+    names = {row["name"] for row in rows}
+    assert names >= {"backward", "grad", "no_grad", "detach", "zero_grad", "requires_grad_",
+                     "retain_grad", "ones", "zeros", "view"}
 
 
 def test_ops_table():
     out = ok("ops").stdout
-    assert out.splitlines()[0].strip() == "Operations"
-    assert re.search(r"^tanh\(x\)\s+TanhBackward0\s+1 - tanh\(x\)\*\*2\s*$", out, re.M)
-    assert re.search(r"^a \+ b\s+AddBackward0\s+1; 1\s*$", out, re.M)
+    lines = out.splitlines()
+    assert lines[0].startswith("── arithmetic ──")
+    assert all(len(line) <= 80 for line in lines)
+    assert re.search(r"^tanh\(input\)\s+TanhBackward0$", out, re.M)
+    assert re.search(r"^tanh\(input\)\s+TanhBackward0\n    d/dinput = 1 - tanh\(input\)\*\*2$",
+                     out, re.M)
+    assert re.search(r"^add\(input, other\), a \+ b\s+AddBackward0\n"
+                     r"    d/dinput = 1; d/dother = 1$", out, re.M)
+    assert "── autograd statements and constructors ──" in out
+    assert re.search(r"^zero_grad\(x\)\s+no graph node\n    set x.grad to zeros", out, re.M)
     assert "--format must be table or json, got 'plain'" in usage_error(
         "ops", "--format", "plain")
+    losses = ok("ops", "--group", "losses").stdout
+    assert "mse_loss(" in losses and "tanh(" not in losses
+    assert "no group 'nope'" in usage_error("ops", "--group", "nope")
 
 
 def test_version():

@@ -10,24 +10,24 @@ from .tensor import Tensor
 
 
 def _comparison(name: str):
-    def compare(a, b) -> Tensor:
-        a, b = _operand(a), _operand(b)
+    def compare(input, other) -> Tensor:
+        a, b = _operand(input), _operand(other)
         if not isinstance(a, Tensor):
             a = as_tensor(a)
         return apply(OPS[name], a, b)
     compare.__name__ = name
-    compare.__doc__ = f"a {OPS[name].syntax.split()[1]} b elementwise: a bool tensor"
+    compare.__doc__ = f"{OPS[name].syntax} elementwise: a bool tensor"
     return compare
 
 
 eq, ne, lt, le, gt, ge = (_comparison(n) for n in ("eq", "ne", "lt", "le", "gt", "ge"))
 
 
-def all_(x) -> Tensor:
+def all_(input) -> Tensor:
     """``x.all()``: whether every element is nonzero (a 0-d bool tensor)."""
-    return apply(OPS["all"], as_tensor(x))
+    return apply(OPS["all"], as_tensor(input))
 
 
-def any_(x) -> Tensor:
+def any_(input) -> Tensor:
     """``x.any()``: whether some element is nonzero (a 0-d bool tensor)."""
-    return apply(OPS["any"], as_tensor(x))
+    return apply(OPS["any"], as_tensor(input))

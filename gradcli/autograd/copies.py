@@ -41,8 +41,8 @@ def copy(x, src) -> Tensor:
 
 # ---- copies and conversions ------------------------------------------------------------
 
-def clone(x) -> Tensor:
-    return apply(OPS["clone"], as_tensor(x))
+def clone(input) -> Tensor:
+    return apply(OPS["clone"], as_tensor(input))
 
 
 def to(input, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:

@@ -151,17 +151,22 @@ def _promote(op, flat, arrays):
 
 
 def _record(op, flat, params, out, same_dtypes: bool) -> Node:
-    """(``same_dtypes``: every input has the output's dtype.)"""
-    """The node for one op application: edges, input shapes and the saved inputs."""
+    """The node for one op application: edges, input shapes and the saved inputs
+    (``same_dtypes``: every input has the output's dtype)."""
+    if op.saves is None:
+        op.analysed()
     edges, shapes, keep = [], [], []
     versions = [] if op.saves else None
     save_all, mask = op.save_all, op.save_mask
-    if op.needs is not None:        # only what the VJPs that will run read
+    needs = op.needs
+    if needs:                       # only what the VJPs that will run read
         mask = None
         for i, a in enumerate(flat):
             if isinstance(a, Tensor) and a.requires_grad:
-                n = op.needs[i]
+                n = needs[i]
                 mask = n if mask is None else tuple(m or k for m, k in zip(mask, n))
+        mask = mask or ()
+    count = len(mask)
     for i, a in enumerate(flat):
         if type(a) is Tensor or isinstance(a, Tensor):
             fn = a._grad_fn if a._view is None else a.grad_fn
@@ -169,7 +174,7 @@ def _record(op, flat, params, out, same_dtypes: bool) -> Node:
                 fn = a._accumulate_node()
             edges.append(fn)
             shapes.append(a.data.shape)
-            saved = save_all or (i < 8 and mask[i])
+            saved = save_all or (i < count and mask[i])
             keep.append(a if saved else None)
             if versions is not None:
                 versions.append((0 if a._vc is None else a._vc.value) if saved else None)
@@ -215,6 +220,30 @@ def _by_dtype(op):
     return fn
 
 
+def _with_defaults(op, fn):
+    """``fn`` with the entry's defaults filled in for parameters a VJP leaves out
+    (``F.softplus(x)``): a default is written in the table only."""
+    if not op.params or isinstance(op.forward, np.ufunc):
+        return fn
+    try:
+        takes = inspect.signature(op.forward).parameters
+    except (TypeError, ValueError):
+        return fn
+    # parameters the forward takes without a default of its own
+    optional = [(k, p) for k, p in enumerate(op.params)
+                if not p.is_tensor and not p.required and not p.varargs and
+                p.name in takes and takes[p.name].default is inspect.Parameter.empty]
+    if not optional:
+        return fn
+
+    def filled(*args, **params):
+        for k, p in optional:
+            if k >= len(args) and p.name not in params:
+                params[p.name] = p.default
+        return fn(*args, **params)
+    return filled
+
+
 class _Ops:
     """Every registered op by name; ``tensor_mode`` decides arrays vs recorded tensors."""
 
@@ -241,6 +270,7 @@ class _Ops:
             fn = _by_dtype(op)
         else:
             fn = op.forward
+        fn = _with_defaults(op, fn)
         setattr(self, name, fn)   # cache: later lookups skip __getattr__
         return fn
 
@@ -263,7 +293,20 @@ class _Ops:
         cond = self.value(cond)
         if not self.tensor_mode:
             return np.where(cond, a, b)
-        return apply(REGISTRY["where"], a, b, cond=cond)
+        return apply(REGISTRY["where"], a, b, condition=cond)
+
+    def layout(self, x) -> tuple:
+        """(shape, element strides) of an input, saved or not (a VJP that reads only
+        this does not make the node save the input; see ops/reads.py)."""
+        if isinstance(x, Tensor):
+            x = x.data
+        if isinstance(x, np.ndarray):
+            return x.shape, element_strides(x)
+        return x.shape, getattr(x, "strides", None)
+
+    def shapes(self, xs) -> list:
+        """The shapes of a list of inputs (saved or not)."""
+        return [x.shape for x in xs]
 
     def sum_to(self, x, shape):
         """Sum a gradient that was broadcast from ``shape`` back to ``shape``; under

@@ -1,15 +1,16 @@
 """The functions of the Python API (``gradcli.exp(x)``, ``x.exp()``, operators).
 
-Each checks its arguments the way PyTorch does (with PyTorch's messages), picks the
-op-table entry PyTorch would record (``2 - x`` is RsubBackward1, ``2 / x`` is a
-MulBackward0 fed by ReciprocalBackward0, ``1-D @ 2-D`` goes through
-Unsqueeze/Mm/SqueezeBackward4, ...) and applies it.  Elementwise unary and binary
-functions are generated from the table; only dispatching functions are written here.
+Every public op-table entry is a function of this module and, where PyTorch has the
+method, a Tensor method: made from its parameter list (:mod:`.signatures`) or, for
+entries that dispatch, written by hand -- here for the arithmetic, products and
+reductions of SPEC 3.2, which check their arguments the way PyTorch does (with
+PyTorch's messages) and pick the entry PyTorch would record (``2 - x`` is
+RsubBackward1, ``2 / x`` is a MulBackward0 fed by ReciprocalBackward0, ``1-D @ 2-D``
+goes through Unsqueeze/Mm/SqueezeBackward4, ...).
 """
 
 from __future__ import annotations
 
-import numbers
 
 import numpy as np
 
@@ -18,34 +19,11 @@ from .function import apply
 from .ops import REGISTRY
 from .ops.core import norm_dim
 from .dtypes import SCALAR_NAME
-from .tensor import Tensor, tensor, wrapped_number
+from .signatures import as_tensor, dims_of, function_of, is_number, plain
+from .tensor import Tensor, tensor
 
 OPS = REGISTRY
-_NUMBER_TYPES = (numbers.Real, np.bool_)
-
-
-def is_number(x) -> bool:
-    cls = type(x)
-    if cls is float or cls is int or cls is bool:
-        return True
-    return isinstance(x, _NUMBER_TYPES) and not isinstance(x, Tensor)
-
-
-def as_tensor(x, like: Tensor | None = None) -> Tensor:
-    """A Tensor for ``x``: tensors pass through; a Python number becomes a wrapped
-    number (weakly typed, as PyTorch treats numbers); lists and arrays become constants
-    (of ``like``'s dtype when given)."""
-    if isinstance(x, Tensor):
-        return x
-    if is_number(x):
-        return wrapped_number(_plain(x))
-    dtype = like.data.dtype if like is not None else None
-    return tensor(x, dtype=dtype)
-
-
-def _plain(x):
-    """A Python bool, int or float for any number (numpy scalars included)."""
-    return x.item() if isinstance(x, (np.generic,)) else x
+_plain = plain
 
 
 def _operand(x):
@@ -60,16 +38,7 @@ def _operand(x):
     return as_tensor(x)
 
 
-def _dims(x: Tensor, dim) -> tuple:
-    if isinstance(dim, (list, tuple)):
-        dims = tuple(norm_dim(d, x.ndim) for d in dim)
-    else:
-        dims = (norm_dim(dim, x.ndim),)
-    if len(set(dims)) != len(dims):
-        raise ShapeError(f"dim {dims} appears multiple times in the list of dims")
-    if x.ndim == 0:
-        return ()       # PyTorch accepts dim 0 / -1 of a 0-d tensor: nothing is reduced
-    return dims
+_dims = dims_of
 
 
 def _is_bool(x) -> bool:
@@ -78,70 +47,73 @@ def _is_bool(x) -> bool:
 
 # ---- arithmetic ------------------------------------------------------------------------
 
-def add(a, b) -> Tensor:
-    a, b = _operand(a), _operand(b)
-    if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            return tensor(a + b)
-        a, b = b, a
-    return apply(OPS["add"], a, b)
+def add(input, other) -> Tensor:
+    input, other = _operand(input), _operand(other)
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            return tensor(input + other)
+        input, other = other, input
+    return apply(OPS["add"], input, other)
 
 
-def sub(a, b) -> Tensor:
-    a, b = _operand(a), _operand(b)
-    if _is_bool(a) or _is_bool(b):
-        if _is_bool(a) and _is_bool(b):
+def sub(input, other) -> Tensor:
+    input, other = _operand(input), _operand(other)
+    if _is_bool(input) or _is_bool(other):
+        if _is_bool(input) and _is_bool(other):
             raise InputError("Subtraction, the `-` operator, with two bool tensors is not "
                              "supported. Use the `^` or `logical_xor()` operator instead.")
         raise InputError("Subtraction, the `-` operator, with a bool tensor is not supported. "
                          "If you are trying to invert a mask, use the `~` or `logical_not()` "
                          "operator instead.")
-    if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            return tensor(a - b)
-        return apply(OPS["rsub"], b, a)
-    return apply(OPS["sub"], a, b)
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            return tensor(input - other)
+        return apply(OPS["rsub"], other, input)
+    return apply(OPS["sub"], input, other)
 
 
-def mul(a, b) -> Tensor:
-    a, b = _operand(a), _operand(b)
-    if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            return tensor(a * b)
-        a, b = b, a
-    return apply(OPS["mul"], a, b)
+def mul(input, other) -> Tensor:
+    input, other = _operand(input), _operand(other)
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            return tensor(input * other)
+        input, other = other, input
+    return apply(OPS["mul"], input, other)
 
 
-def div(a, b) -> Tensor:
-    a, b = _operand(a), _operand(b)
-    if not isinstance(a, Tensor):
-        if not isinstance(b, Tensor):
-            return tensor(np.true_divide(a, b))
-        return mul(GENERATED["reciprocal"](b), a)    # as PyTorch records NUMBER / t
-    return apply(OPS["div"], a, b)
+def div(input, other) -> Tensor:
+    input, other = _operand(input), _operand(other)
+    if not isinstance(input, Tensor):
+        if not isinstance(other, Tensor):
+            return tensor(np.true_divide(input, other))
+        return mul(apply(OPS["reciprocal"], other), input)   # as PyTorch records NUMBER / t
+    return apply(OPS["div"], input, other)
 
 
-def pow(a, b) -> Tensor:  # noqa: A001 - the name users know
-    a, b = _operand(a), _operand(b)
-    if isinstance(a, Tensor):
-        if isinstance(b, Tensor):
-            return apply(OPS["pow_tensor"], a, b)
-        if a.data.dtype.kind in "ib" and isinstance(b, int) and not isinstance(b, bool) \
-                and b < 0:
+def pow(input, exponent) -> Tensor:  # noqa: A001 - the name users know
+    input, exponent = _operand(input), _operand(exponent)
+    if isinstance(input, Tensor):
+        if isinstance(exponent, Tensor):
+            return apply(OPS["pow_tensor"], input, exponent)
+        if input.data.dtype.kind in "ib" and isinstance(exponent, int) and not isinstance(exponent, bool) \
+                and exponent < 0:
             raise InputError("Integers to negative integer powers are not allowed.")
-        return apply(OPS["pow"], a, b)
-    if isinstance(b, Tensor):
-        return apply(OPS["pow_base"], a, b)
-    return tensor(np.power(a, b))
+        return apply(OPS["pow"], input, exponent)
+    if isinstance(exponent, Tensor):
+        return apply(OPS["pow_base"], input, exponent)
+    if isinstance(input, int) and isinstance(exponent, int) and exponent < 0:
+        input = float(input)         # numpy refuses int ** -int; a program's numbers are reals
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        return tensor(np.power(input, exponent))
 
 
-def neg(x) -> Tensor:
-    x = as_tensor(x)
-    if x.data.dtype == bool:
+def neg(input) -> Tensor:
+    input = as_tensor(input)
+    if input.data.dtype == bool:
         raise InputError("Negation, the `-` operator, on a bool tensor is not supported. If you "
                          "are trying to invert a mask, use the `~` or `logical_not()` operator "
                          "instead.")
-    return apply(OPS["neg"], x)
+    return apply(OPS["neg"], input)
 
 
 def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
@@ -161,83 +133,83 @@ _C_NAME = {np.dtype(np.float32): "float", np.dtype(np.float64): "double",
 
 # ---- products ----------------------------------------------------------------------
 
-def matmul(a, b) -> Tensor:
-    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
-    b = as_tensor(b, like=a)
-    if a.ndim == 0 or b.ndim == 0:
+def matmul(input, other) -> Tensor:
+    input = as_tensor(input, like=other if isinstance(other, Tensor) else None)
+    other = as_tensor(other, like=input)
+    if input.ndim == 0 or other.ndim == 0:
         raise ShapeError("both arguments to matmul need to be at least 1D, but they are "
-                         f"{a.ndim}D and {b.ndim}D")
-    if a.ndim > 2 or b.ndim > 2:
-        raise ShapeError(f"matmul of {a.ndim}D and {b.ndim}D tensors is not supported "
+                         f"{input.ndim}D and {other.ndim}D")
+    if input.ndim > 2 or other.ndim > 2:
+        raise ShapeError(f"matmul of {input.ndim}D and {other.ndim}D tensors is not supported "
                          "(gradcli handles 1-D and 2-D operands)")
-    _same_dtype("dot" if a.ndim == 1 and b.ndim == 1 else "mm", a, b)
-    if a.ndim == 1 and b.ndim == 1:
-        return dot(a, b)
-    if a.ndim == 2 and b.ndim == 1:
-        if a.shape[1] != b.shape[0]:
-            raise ShapeError(f"size mismatch, got input ({a.shape[0]}), mat "
-                             f"({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})")
-        return apply(OPS["mv"], a, b)
-    if a.ndim == 1:
+    _same_dtype("dot" if input.ndim == 1 and other.ndim == 1 else "mm", input, other)
+    if input.ndim == 1 and other.ndim == 1:
+        return dot(input, other)
+    if input.ndim == 2 and other.ndim == 1:
+        if input.shape[1] != other.shape[0]:
+            raise ShapeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                             f"({input.shape[0]}x{input.shape[1]}), vec ({other.shape[0]})")
+        return apply(OPS["mv"], input, other)
+    if input.ndim == 1:
         # PyTorch: mm(a.unsqueeze(0), b).squeeze_(0) -- squeezed in place, so the result
         # is no view (of a product nobody else holds) and is at version 1
-        out = apply(OPS["squeeze_dims"], mm(unsqueeze(a, 0), b), dims=(0,))
+        out = apply(OPS["squeeze_dims"], mm(unsqueeze(input, 0), other), dims=(0,))
         out._view = None
         out._counter().value += 1
         return out
-    return mm(a, b)
+    return mm(input, other)
 
 
-def mm(a, b) -> Tensor:
-    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
-    b = as_tensor(b, like=a)
-    if a.ndim != 2 or b.ndim != 2:
-        raise ShapeError(f"mm: expected 2D tensors, got {a.ndim}D and {b.ndim}D")
-    _same_dtype("mm", a, b)
-    if a.shape[1] != b.shape[0]:
+def mm(input, mat2) -> Tensor:
+    input = as_tensor(input, like=mat2 if isinstance(mat2, Tensor) else None)
+    mat2 = as_tensor(mat2, like=input)
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ShapeError(f"mm: expected 2D tensors, got {input.ndim}D and {mat2.ndim}D")
+    _same_dtype("mm", input, mat2)
+    if input.shape[1] != mat2.shape[0]:
         raise ShapeError(f"mat1 and mat2 shapes cannot be multiplied "
-                         f"({a.shape[0]}x{a.shape[1]} and {b.shape[0]}x{b.shape[1]})")
-    return apply(OPS["mm"], a, b)
+                         f"({input.shape[0]}x{input.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
+    return apply(OPS["mm"], input, mat2)
 
 
-def mv(a, b) -> Tensor:
-    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
-    b = as_tensor(b, like=a)
-    if a.ndim != 2 or b.ndim != 1:
-        raise ShapeError(f"vector + matrix @ vector expected, got {a.ndim}, {b.ndim}, "
-                         f"{b.ndim}")
-    if a.shape[1] != b.shape[0]:
-        raise ShapeError(f"size mismatch, got input ({a.shape[0]}), mat "
-                         f"({a.shape[0]}x{a.shape[1]}), vec ({b.shape[0]})")
-    _same_dtype("mm", a, b)
-    return apply(OPS["mv"], a, b)
+def mv(input, vec) -> Tensor:
+    input = as_tensor(input, like=vec if isinstance(vec, Tensor) else None)
+    vec = as_tensor(vec, like=input)
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ShapeError(f"vector + matrix @ vector expected, got {input.ndim}, {vec.ndim}, "
+                         f"{vec.ndim}")
+    if input.shape[1] != vec.shape[0]:
+        raise ShapeError(f"size mismatch, got input ({input.shape[0]}), mat "
+                         f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
+    _same_dtype("mm", input, vec)
+    return apply(OPS["mv"], input, vec)
 
 
-def dot(a, b) -> Tensor:
-    a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
-    b = as_tensor(b, like=a)
-    if a.ndim != 1 or b.ndim != 1:
-        raise ShapeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
-    _same_dtype("dot", a, b)
-    if a.shape != b.shape:
-        raise ShapeError(f"inconsistent tensor size, expected tensor [{a.shape[0]}] and src "
-                         f"[{b.shape[0]}] to have the same number of elements, but got "
-                         f"{a.shape[0]} and {b.shape[0]} elements respectively")
-    return apply(OPS["dot"], a, b)
+def dot(input, tensor) -> Tensor:
+    input = as_tensor(input, like=tensor if isinstance(tensor, Tensor) else None)
+    tensor = as_tensor(tensor, like=input)
+    if input.ndim != 1 or tensor.ndim != 1:
+        raise ShapeError(f"1D tensors expected, but got {input.ndim}D and {tensor.ndim}D tensors")
+    _same_dtype("dot", input, tensor)
+    if input.shape != tensor.shape:
+        raise ShapeError(f"inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
+                         f"[{tensor.shape[0]}] to have the same number of elements, but got "
+                         f"{input.shape[0]} and {tensor.shape[0]} elements respectively")
+    return apply(OPS["dot"], input, tensor)
 
 
-def trace(x) -> Tensor:
-    x = as_tensor(x)
-    if x.ndim != 2:
-        raise ShapeError(f"trace: expected a matrix, but got tensor with dim {x.ndim}")
-    return apply(OPS["trace"], x)
+def trace(input) -> Tensor:
+    input = as_tensor(input)
+    if input.ndim != 2:
+        raise ShapeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return apply(OPS["trace"], input)
 
 
 # ---- reductions ----------------------------------------------------------------------
 
 def _reduction(full: str, by_dim: str):
-    def reduce(x, dim=None, keepdim=False) -> Tensor:
-        x = as_tensor(x)
+    def reduce(input, dim=None, keepdim=False) -> Tensor:
+        x = as_tensor(input)
         if dim is None and not keepdim:
             return apply(OPS[full], x)
         dims = tuple(range(x.ndim)) if dim is None else _dims(x, dim)
@@ -258,107 +230,87 @@ def _nonempty(name: str, x: Tensor) -> Tensor:
     return x
 
 
-def prod(x) -> Tensor:
-    return apply(OPS["prod"], as_tensor(x))
+def prod(input) -> Tensor:
+    return apply(OPS["prod"], as_tensor(input))
 
 
-def max(x, other=None) -> Tensor:  # noqa: A001
+def max(input, other=None) -> Tensor:  # noqa: A001
     """max(x): the largest element; max(a, b) with two tensors is maximum(a, b)."""
     if other is not None:
-        return GENERATED["maximum"](x, other)
-    return apply(OPS["max"], _nonempty("max", as_tensor(x)))
+        return NAMESPACE["maximum"](input, other)
+    return apply(OPS["max"], _nonempty("max", as_tensor(input)))
 
 
-def min(x, other=None) -> Tensor:  # noqa: A001
+def min(input, other=None) -> Tensor:  # noqa: A001
     if other is not None:
-        return GENERATED["minimum"](x, other)
-    return apply(OPS["min"], _nonempty("min", as_tensor(x)))
+        return NAMESPACE["minimum"](input, other)
+    return apply(OPS["min"], _nonempty("min", as_tensor(input)))
 
 
-def norm(x) -> Tensor:
-    return apply(OPS["norm"], as_tensor(x))
+def norm(input) -> Tensor:
+    return apply(OPS["norm"], as_tensor(input))
 
 
-def logsumexp(x, dim, keepdim=False) -> Tensor:
-    x = as_tensor(x)
-    return apply(OPS["logsumexp"], x, dim=_dims(x, dim), keepdim=bool(keepdim))
+def logsumexp(input, dim, keepdim=False) -> Tensor:
+    input = as_tensor(input)
+    return apply(OPS["logsumexp"], input, dim=_dims(input, dim), keepdim=bool(keepdim))
 
 
-def softmax(x, dim) -> Tensor:
-    x = as_tensor(x)
-    return apply(OPS["softmax"], x, dim=norm_dim(dim, x.ndim))
+def softmax(input, dim) -> Tensor:
+    input = as_tensor(input)
+    return apply(OPS["softmax"], input, dim=norm_dim(dim, input.ndim))
 
 
-def log_softmax(x, dim) -> Tensor:
-    x = as_tensor(x)
-    return apply(OPS["log_softmax"], x, dim=norm_dim(dim, x.ndim))
+def log_softmax(input, dim) -> Tensor:
+    input = as_tensor(input)
+    return apply(OPS["log_softmax"], input, dim=norm_dim(dim, input.ndim))
 
 
-def mse_loss(a, b) -> Tensor:
-    a = as_tensor(a)
-    return apply(OPS["mse_loss"], a, as_tensor(b, like=a))
-
-
-def clamp(x, min=None, max=None) -> Tensor:  # noqa: A002
+def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
     if min is None and max is None:
         raise InputError("clamp: at least one of 'min' or 'max' must not be None")
-    return apply(OPS["clamp"], as_tensor(x), min=None if min is None else float(min),
+    return apply(OPS["clamp"], as_tensor(input), min=None if min is None else float(min),
                  max=None if max is None else float(max))
 
 
-# ---- generated from the table: elementwise math -------------------------------------
+# ---- the namespace: every public entry of the table ---------------------------------------
 
-def _unary(op):
-    def fn(x) -> Tensor:
-        return apply(op, as_tensor(x))
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = f"{op.syntax}: records {op.grad_fn}; d/dx = {op.derivative[0]}"
-    return fn
-
-
-def _binary(op):
-    def fn(a, b) -> Tensor:
-        a = as_tensor(a, like=b if isinstance(b, Tensor) else None)
-        return apply(op, a, as_tensor(b, like=a))
-    fn.__name__ = fn.__qualname__ = op.name
-    fn.__doc__ = f"{op.syntax}: records {op.grad_fn}"
-    return fn
-
-
-UNARY = [op.name for op in OPS.values()
-         if op.elementwise and len(op.vjps) == 1 and not op.internal and op.name != "neg"
-         and op.name != "clamp"]
-BINARY = ["maximum", "minimum", "atan2", "hypot"]
-# exp, log, sin, ..., maximum, atan2, ...: one function per table entry, as module names
-GENERATED = {**{n: _unary(OPS[n]) for n in UNARY}, **{n: _binary(OPS[n]) for n in BINARY}}
-globals().update(GENERATED)
-
-
+from . import comparisons, copies, shaping  # noqa: E402  (they use the functions above)
 from .comparisons import all_, any_, eq, ge, gt, le, lt, ne  # noqa: E402,F401
 from .copies import (clone, copy, fill, to, to_bool, to_double, to_float,  # noqa: E402,F401
                      to_long, zero)
 from .shaping import (cat, detach, diagonal, expand, flatten, index, narrow,  # noqa: E402,F401
                       ones, ones_like, permute, reshape, select, squeeze, stack, t,
                       transpose, transpose_all, unsqueeze, view, zeros, zeros_like)
-# (re-exported: the Python API and the language call them)
+
+_EAGER = ("functional", "shaping", "copies", "comparisons")
+# name -> function, for every public entry (module attributes too, except names that
+# would shadow a builtin this module's own code uses: those through __getattr__)
+NAMESPACE = {op.name: function_of(op, _EAGER) for op in REGISTRY.values() if not op.internal}
+_BUILTIN_NAMES = frozenset(("abs", "all", "any", "max", "min", "pow", "round", "sum"))
+globals().update({k: v for k, v in NAMESPACE.items() if k not in _BUILTIN_NAMES})
+
+
+def __getattr__(name: str):
+    fn = NAMESPACE.get(name)
+    if fn is None:
+        raise AttributeError(f"module 'gradcli.autograd.functional' has no attribute {name!r}")
+    return fn
+
 
 # ---- methods: x.exp(), x.sum(1), x.reshape(2, 3), ... ----------------------------------
 
-METHODS = UNARY + BINARY + [
-    "add", "sub", "mul", "div", "pow", "neg", "matmul", "dot", "mm", "mv", "trace", "sum",
-    "mean",
-    "prod", "max", "min", "norm", "logsumexp", "softmax", "log_softmax", "clamp", "reshape",
-    "flatten", "permute", "t", "unsqueeze", "squeeze", "mse_loss", "eq", "ne", "lt", "le",
-    "gt", "ge", "clone", "to", "expand", "transpose", "diagonal", "narrow", "view"]
-RENAMED = {"float": to_float, "double": to_double, "long": to_long, "bool": to_bool,
-           "all": all_, "any": any_}
-__all__ = sorted(set(METHODS) | set(f.__name__ for f in RENAMED.values()) | {
-    "as_tensor", "tensor", "Tensor", "is_number", "cat", "detach", "flatten", "index",
-    "ones", "ones_like", "select", "stack", "transpose_all", "zeros", "zeros_like", "zero",
-    "fill", "copy"})
-for _name in METHODS:
-    if not hasattr(Tensor, _name):
-        setattr(Tensor, _name, globals()[_name])
+METHODS = [op.name for op in REGISTRY.values() if not op.internal and "method" in op.api]
+RENAMED = {"float": to_float, "double": to_double, "long": to_long, "bool": to_bool}
+__all__ = sorted(set(NAMESPACE) | {
+    "as_tensor", "tensor", "Tensor", "is_number", "detach", "index", "ones", "ones_like",
+    "transpose_all", "zeros", "zeros_like", "zero", "fill", "copy", "to_float", "to_double",
+    "to_long", "to_bool"})
+# The Python API's Tensor has every op as a method (SPEC 6: x.softplus() too); scripts
+# see PyTorch's methods only (METHODS, lang.attributes).
+for _op in REGISTRY.values():
+    if not _op.internal and not hasattr(Tensor, _op.name):
+        setattr(Tensor, _op.name, _op.method or NAMESPACE[_op.name])
 for _name, _fn in RENAMED.items():
     setattr(Tensor, _name, _fn)
-del _name, _fn
+del _name, _fn, _op

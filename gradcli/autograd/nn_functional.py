@@ -33,6 +33,8 @@ __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softp
 
 # ---- activations -----------------------------------------------------------------------
 
+softplus = _F.NAMESPACE["softplus"]          # the table's (beta, threshold)
+
 def relu(input, inplace: bool = False) -> Tensor:
     x = _F.as_tensor(input)
     if inplace:
@@ -53,12 +55,6 @@ def silu(input, inplace: bool = False) -> Tensor:
     if inplace:
         return apply_inplace(x, _F.silu)
     return _F.silu(x)
-
-
-def softplus(input, beta=1.0, threshold=20.0) -> Tensor:
-    if beta != 1 or threshold != 20:
-        raise InputError("softplus: only beta=1 and threshold=20 are supported")
-    return _F.softplus(_F.as_tensor(input))
 
 
 def softmax_dim(name: str, ndim: int) -> int:
@@ -106,13 +102,13 @@ def _expand_error(target: tuple, shape: tuple, dtype) -> ShapeError:
     return ShapeError(f"cannot expand {list(shape)} to {list(target)}")
 
 
-def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
+def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     """bias + mat1 @ mat2 (AddmmBackward0), with PyTorch's checks."""
     if mat1.ndim != 2:
         raise ShapeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
     if mat2.ndim != 2:
         raise ShapeError(f"mat2 must be a matrix, got {mat2.ndim}-D tensor")
-    for name, a, b in (("mat1", mat1, mat2), ("self", bias, mat2)):
+    for name, a, b in (("mat1", mat1, mat2), ("self", input, mat2)):
         if a.dtype != b.dtype:
             raise InputError(f"{name} and mat2 must have the same dtype, but got "
                              f"{dtype_name(a.dtype)} and {dtype_name(b.dtype)}")
@@ -121,11 +117,11 @@ def addmm(bias: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
                          f"{mat1.shape[1]} and {mat2.shape[0]}x{mat2.shape[1]})")
     target = (mat1.shape[0], mat2.shape[1])
     try:
-        if np.broadcast_shapes(bias.shape, target) != target:
+        if np.broadcast_shapes(input.shape, target) != target:
             raise ValueError
     except ValueError:
-        raise _expand_error(target, bias.shape, bias.dtype) from None
-    return apply(OPS["addmm"], bias, mat1, mat2)
+        raise _expand_error(target, input.shape, input.dtype) from None
+    return apply(OPS["addmm"], input, mat1, mat2)
 
 
 def _matmul_t(x: Tensor, wt: Tensor) -> Tensor:

@@ -65,10 +65,10 @@ def _infer_shape(shape: tuple, size: int) -> tuple:
     return shape
 
 
-def reshape(x, *shape) -> Tensor:
-    x = _as_tensor(x)
-    shape = _infer_shape(_ints(shape), x.data.size)
-    return _reshape(x, shape)
+def reshape(input, *shape) -> Tensor:
+    input = _as_tensor(input)
+    shape = _infer_shape(_ints(shape), input.data.size)
+    return _reshape(input, shape)
 
 
 def _reshape(x: Tensor, shape: tuple) -> Tensor:
@@ -79,45 +79,45 @@ def _reshape(x: Tensor, shape: tuple) -> Tensor:
     return apply(OPS["unsafe_view"], apply(OPS["clone"], x), shape=shape)
 
 
-def view(x, *shape) -> Tensor:
-    x = _as_tensor(x)
-    shape = _infer_shape(_ints(shape), x.data.size)
-    if not x.data.flags.c_contiguous and \
-            view_strides(x.shape, element_strides(x.data), shape) is None:
+def view(input, *shape) -> Tensor:
+    input = _as_tensor(input)
+    shape = _infer_shape(_ints(shape), input.data.size)
+    if not input.data.flags.c_contiguous and \
+            view_strides(input.shape, element_strides(input.data), shape) is None:
         raise ShapeError(VIEW_INCOMPATIBLE)
-    return apply(OPS["reshape"], x, shape=shape)
+    return apply(OPS["reshape"], input, shape=shape)
 
 
-def flatten(x) -> Tensor:
-    x = _as_tensor(x)
-    if x.ndim == 1:
-        return x                    # PyTorch returns the tensor itself
-    return _reshape(x, (x.data.size,))
+def flatten(input) -> Tensor:
+    input = _as_tensor(input)
+    if input.ndim == 1:
+        return input                    # PyTorch returns the tensor itself
+    return _reshape(input, (input.data.size,))
 
 
 # ---- dimensions ------------------------------------------------------------------------
 
-def permute(x, *dims) -> Tensor:
-    x = _as_tensor(x)
-    dims = tuple(norm_dim(d, x.ndim) for d in _ints(dims, "dims"))
-    if len(dims) != x.ndim:
-        raise ShapeError(f"permute: the tensor has {x.ndim} dimensions but {len(dims)} "
+def permute(input, *dims) -> Tensor:
+    input = _as_tensor(input)
+    dims = tuple(norm_dim(d, input.ndim) for d in _ints(dims, "dims"))
+    if len(dims) != input.ndim:
+        raise ShapeError(f"permute: the tensor has {input.ndim} dimensions but {len(dims)} "
                          "were given")
     if len(set(dims)) != len(dims):
         raise ShapeError(f"permute: repeated dim in {list(dims)}")
-    return apply(OPS["permute"], x, dims=dims)
+    return apply(OPS["permute"], input, dims=dims)
 
 
-def t(x) -> Tensor:
-    x = _as_tensor(x)
-    if x.ndim > 2:
-        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {x.ndim}D")
-    return apply(OPS["t"], x)
+def t(input) -> Tensor:
+    input = _as_tensor(input)
+    if input.ndim > 2:
+        raise ShapeError(f"t() expects a tensor with <= 2 dimensions, but self is {input.ndim}D")
+    return apply(OPS["t"], input)
 
 
-def transpose(x, dim0, dim1) -> Tensor:
-    x = _as_tensor(x)
-    return apply(OPS["transpose"], x, dim0=norm_dim(dim0, x.ndim), dim1=norm_dim(dim1, x.ndim))
+def transpose(input, dim0, dim1) -> Tensor:
+    input = _as_tensor(input)
+    return apply(OPS["transpose"], input, dim0=norm_dim(dim0, input.ndim), dim1=norm_dim(dim1, input.ndim))
 
 
 def transpose_all(x) -> Tensor:
@@ -126,53 +126,53 @@ def transpose_all(x) -> Tensor:
     return apply(OPS["permute"], x, dims=tuple(range(x.ndim))[::-1])
 
 
-def unsqueeze(x, dim) -> Tensor:
-    x = _as_tensor(x)
-    return apply(OPS["unsqueeze"], x, dim=norm_dim(dim, x.ndim + 1))
+def unsqueeze(input, dim) -> Tensor:
+    input = _as_tensor(input)
+    return apply(OPS["unsqueeze"], input, dim=norm_dim(dim, input.ndim + 1))
 
 
-def squeeze(x, dim=None) -> Tensor:
-    x = _as_tensor(x)
+def squeeze(input, dim=None) -> Tensor:
+    input = _as_tensor(input)
     if dim is None:
-        return apply(OPS["squeeze_all"], x)
-    return apply(OPS["squeeze"], x, dim=norm_dim(dim, x.ndim))
+        return apply(OPS["squeeze_all"], input)
+    return apply(OPS["squeeze"], input, dim=norm_dim(dim, input.ndim))
 
 
-def expand(x, *sizes) -> Tensor:
-    x = _as_tensor(x)
-    sizes = _ints(sizes, "sizes")
-    lead = len(sizes) - x.ndim
+def expand(input, *shape) -> Tensor:
+    input = _as_tensor(input)
+    sizes = _ints(shape, "sizes")
+    lead = len(sizes) - input.ndim
     if lead < 0:
-        raise ShapeError(f"expand(torch.DoubleTensor{{{list(x.shape)}}}, size={list(sizes)}): "
+        raise ShapeError(f"expand(torch.DoubleTensor{{{list(input.shape)}}}, size={list(sizes)}): "
                          "the number of sizes provided "
                          f"({len(sizes)}) must be greater or equal to the number of dimensions "
-                         f"in the tensor ({x.ndim})")
-    shape = []
+                         f"in the tensor ({input.ndim})")
+    out = []
     for i, size in enumerate(sizes):
-        have = x.shape[i - lead] if i >= lead else None
+        have = input.shape[i - lead] if i >= lead else None
         if size == -1 and have is not None:
             size = have
         elif have is not None and have != size and have != 1:
             raise ShapeError(
                 f"The expanded size of the tensor ({size}) must match the existing size "
                 f"({have}) at non-singleton dimension {i}.  Target sizes: {list(sizes)}.  "
-                f"Tensor sizes: {list(x.shape)}")
-        shape.append(size)
-    return apply(OPS["expand"], x, shape=tuple(shape))
+                f"Tensor sizes: {list(input.shape)}")
+        out.append(size)
+    return apply(OPS["expand"], input, shape=tuple(out))
 
 
-def diagonal(x, offset=0, dim1=0, dim2=1) -> Tensor:
-    x = _as_tensor(x)
-    d1, d2 = norm_dim(dim1, x.ndim), norm_dim(dim2, x.ndim)
+def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
+    input = _as_tensor(input)
+    d1, d2 = norm_dim(dim1, input.ndim), norm_dim(dim2, input.ndim)
     if d1 == d2:
         raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return apply(OPS["diagonal"], x, offset=int(offset), dim1=d1, dim2=d2)
+    return apply(OPS["diagonal"], input, offset=int(offset), dim1=d1, dim2=d2)
 
 
-def narrow(x, dim, start, length) -> Tensor:
-    x = _as_tensor(x)
-    dim = norm_dim(dim, x.ndim)
-    size = x.shape[dim]
+def narrow(input, dim, start, length) -> Tensor:
+    input = _as_tensor(input)
+    dim = norm_dim(dim, input.ndim)
+    size = input.shape[dim]
     start, length = int(start), int(length)
     if not -size <= start <= size:
         raise ShapeError(f"start out of range (expected to be in range of [{-size}, {size}], "
@@ -180,7 +180,7 @@ def narrow(x, dim, start, length) -> Tensor:
     start %= size if size else 1
     if length < 0 or start + length > size:
         raise ShapeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}).")
-    return apply(OPS["slice"], x, dim=dim, start=start, stop=start + length, step=1)
+    return apply(OPS["slice"], input, dim=dim, start=start, stop=start + length, step=1)
 
 
 # ---- indexing -----------------------------------------------------------------------
@@ -197,17 +197,17 @@ def _int_index(i) -> int:
     return int(i)
 
 
-def select(x, dim: int, index: int, *, shown_dim: int | None = None) -> Tensor:
+def select(input, dim: int, index: int, *, _shown_dim: int | None = None) -> Tensor:
     """``x`` at ``index`` along ``dim``; ``shown_dim`` is the dimension errors name (the
     one of the tensor the user indexed, when an earlier integer index removed dims)."""
-    x = _as_tensor(x)
-    dim = norm_dim(dim, x.ndim)
-    size = x.shape[dim]
+    input = _as_tensor(input)
+    dim = norm_dim(dim, input.ndim)
+    size = input.shape[dim]
     if not -size <= index < size:
-        where = dim if shown_dim is None else shown_dim
+        where = dim if _shown_dim is None else _shown_dim
         raise ShapeError(f"index {index} is out of bounds for dimension {where} with size "
                          f"{size}", python_type="IndexError")
-    return apply(OPS["select"], x, dim=dim, index=index % size)
+    return apply(OPS["select"], input, dim=dim, index=index % size)
 
 
 def _slice(x, dim, key: slice, always: bool):
@@ -254,7 +254,7 @@ def index(x, key, keep_full: bool = False) -> Tensor:
         elif item is Ellipsis:
             continue
         else:
-            out = select(out, dim, _int_index(item), shown_dim=pos)
+            out = select(out, dim, _int_index(item), _shown_dim=pos)
     if out is x and not keep_full:
         out = apply(OPS["alias"], x)
     return out

@@ -158,7 +158,60 @@ FUNCTIONS = {
     "diracdelta": _step(lambda a: np.where(a == 0, NAN, 0.0)),
     "max": _extreme(np.maximum), "min": _extreme(np.minimum),
 }
-_CONSTANTS = {"pi": math.pi, "E": math.e}
+_CONSTANTS = {"pi": math.pi, "E": math.e, "true": 1.0, "false": 0.0}
+
+
+def _compare(f):
+    """A condition of a Piecewise: decided (error 0) where the operands' error intervals
+    do not meet, or both are exact; undecided (NaN) elsewhere."""
+    def evaluate(args):
+        (a, ea), (b, eb) = args
+        e = ea + eb
+        return f(a, b).astype(np.float64), np.where((np.abs(a - b) > e) | (e == 0), 0.0, NAN)
+    return evaluate
+
+
+def _logical(f):
+    def evaluate(args):
+        values = [np.asarray(v, dtype=bool) for v, _ in args]
+        error = sum(e for _, e in args)          # NaN if any is undecided
+        return f.reduce(np.broadcast_arrays(*values)).astype(np.float64), error
+    return evaluate
+
+
+def _not(args):
+    (a, ea), = args
+    return 1.0 - np.asarray(a, dtype=bool), ea
+
+
+def _piecewise(args):
+    """The first branch whose condition holds; undecided where a condition is."""
+    shape = np.broadcast_shapes(*(np.shape(v) for pair in args for v in pair))
+    value, error = np.full(shape, NAN), np.full(shape, NAN)
+    taken, unsure = np.zeros(shape, dtype=bool), np.zeros(shape, dtype=bool)
+    for (v, e), (c, ec) in zip(args[0::2], args[1::2]):
+        unsure |= ~taken & np.isnan(ec)
+        pick = np.asarray(c, dtype=bool) & ~taken
+        value, error = np.where(pick, v, value), np.where(pick, e, error)
+        taken |= pick
+    return value, np.where(unsure, NAN, error)
+
+
+def _unbounded(f):
+    """A function of the op table without an error model here: its value, no bound (the
+    exact route decides those records)."""
+    def evaluate(args):
+        v = f(*[a for a, _ in args])
+        return v, np.full(np.shape(v), NAN)
+    return evaluate
+
+
+FUNCTIONS.update({
+    "lt": _compare(np.less), "le": _compare(np.less_equal), "gt": _compare(np.greater),
+    "ge": _compare(np.greater_equal), "eq": _compare(np.equal),
+    "ne": _compare(np.not_equal), "and": _logical(np.logical_and),
+    "or": _logical(np.logical_or), "not": _not, "piecewise": _piecewise,
+})
 
 
 def evaluate(tree: list, args: list) -> tuple:
@@ -187,7 +240,11 @@ def evaluate(tree: list, args: list) -> tuple:
                 if head == "pow":
                     values[key] = _pow(children, node[2])
                 else:
-                    values[key] = FUNCTIONS[head](children)
+                    fn = FUNCTIONS.get(head)
+                    if fn is None:
+                        from .formula import FUNCTIONS as TABLE
+                        fn = FUNCTIONS[head] = _unbounded(TABLE[head])
+                    values[key] = fn(children)
             else:
                 stack.append((node, True))
                 stack.extend((child, False) for child in node[1:])

@@ -150,7 +150,34 @@ FUNCTIONS = {
 }
 
 
+def _truth(f):
+    return lambda *xs: mpf(1 if f(*xs) else 0)
+
+
+FUNCTIONS.update({
+    "lt": _truth(lambda a, b: a < b), "le": _truth(lambda a, b: a <= b),
+    "gt": _truth(lambda a, b: a > b), "ge": _truth(lambda a, b: a >= b),
+    "eq": _truth(lambda a, b: a == b), "ne": _truth(lambda a, b: a != b),
+    "and": _truth(lambda *xs: all(xs)), "or": _truth(lambda *xs: any(xs)),
+    "not": _truth(lambda a: not a),
+})
+
+
+def function(head: str):
+    """The mpmath function of a tree head: this module's own, else mpmath's of the same
+    name (the op table's SymPy functions are named as mpmath names them: erfc,
+    loggamma, ...), else None."""
+    fn = FUNCTIONS.get(head)
+    if fn is None and head.isidentifier() and not head.startswith("_"):
+        fn = getattr(mpmath, head, None)
+        if not callable(fn):
+            return None
+    return fn
+
+
 def _constant(name: str):
+    if name in ("true", "false"):
+        return mpf(1 if name == "true" else 0)
     if name == "pi":
         return +mpmath.pi
     if name == "E":
@@ -201,8 +228,10 @@ def evaluate(tree, args: list, prec: int):
                 values[key] = _constant(node[1])
             elif head == "sympy":
                 values[key] = _opaque(node, args, prec)
+            elif head == "piecewise":
+                _piecewise_step(node, expanded, values, stack)
             elif expanded:
-                function = FUNCTIONS.get(head)
+                function = _function(head)
                 if function is None:
                     raise Undefined(f"unknown operation {head!r}")
                 children = [values[id(child)] for child in node[1:]]
@@ -221,6 +250,31 @@ def evaluate(tree, args: list, prec: int):
                 stack.append((node, True))
                 stack.extend((child, False) for child in node[1:])
         return values[id(tree)]
+
+
+_function = function
+
+
+def _piecewise_step(node, phase, values, stack) -> None:
+    """Piecewise lazily: its conditions in order until one holds, then that branch only
+    (a branch not taken may have no value at the point: log(x) where x < 0).  The
+    phases: False (not started), ("cond", k): the condition at ``node[k]`` is known,
+    ("pick", k): the branch at ``node[k]`` is known."""
+    if phase is False:
+        stack.append((node, ("cond", 2)))
+        stack.append((node[2], False))
+        return
+    step, k = phase
+    if step == "pick":
+        values[id(node)] = values[id(node[k])]
+    elif values[id(node[k])]:
+        stack.append((node, ("pick", k - 1)))
+        stack.append((node[k - 1], False))
+    elif k + 2 < len(node):
+        stack.append((node, ("cond", k + 2)))
+        stack.append((node[k + 2], False))
+    else:
+        raise Undefined("no branch of a Piecewise holds here")
 
 
 def used_arguments(tree) -> set:

@@ -2,7 +2,10 @@
 
 A formula is a tree of lists (JSON-ready): ``["sym", i]`` is argument i,
 ``["num", p, q]`` the rational p/q, ``["const", "pi"]``, and ``[name, child, ...]`` an
-operation from the fixed table ``FUNCTIONS`` (``add``, ``mul``, ``pow``, ``exp``, ...).
+operation of ``FUNCTIONS``: arithmetic, ``piecewise`` and its conditions (``CORE``), and
+the SymPy functions the op table declares with their numpy counterparts (``numeric=``
+of an entry: ``exp``, ``abs``, ``max``, ...), so that the table and the compiler grow
+together.
 Trees are built and evaluated iteratively (a 100 000-term sum is 100 000 children of
 one ``add``), and a tree read back from a cache file can only ever name these
 functions, so loading one is as safe as reading numbers.
@@ -15,21 +18,11 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..autograd.ops import NUMERIC
+
 
 class NotRepresentable(Exception):
     """The expression uses a SymPy construct the table below does not cover."""
-
-
-def _heaviside(x):
-    return np.heaviside(x, 0.5)
-
-
-def _erf(x):
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x), dtype=np.float64)
-
-
-def _diracdelta(x):
-    return np.where(x == 0, np.nan, 0.0)
 
 
 def _sum(*xs):
@@ -46,34 +39,76 @@ def _prod(*xs):
     return out
 
 
-def _max(*xs):
-    return np.maximum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0]
+def _piecewise(*parts):
+    """Piecewise((v1, c1), (v2, c2), ...) as [v1, c1, v2, c2, ...]: the first branch
+    whose condition holds (NaN where none does)."""
+    values, conditions = parts[0::2], parts[1::2]
+    shape = np.broadcast_shapes(*(np.shape(p) for p in parts))
+    out = np.full(shape, np.nan)
+    taken = np.zeros(shape, dtype=bool)
+    for v, c in zip(values, conditions):
+        pick = np.asarray(c, dtype=bool) & ~taken
+        out = np.where(pick, v, out)
+        taken |= pick
+    return out
 
 
-def _min(*xs):
-    return np.minimum.reduce(np.broadcast_arrays(*xs)) if len(xs) > 1 else xs[0]
+def _all(*xs):
+    return np.logical_and.reduce(np.broadcast_arrays(*[np.asarray(x, bool) for x in xs]))
 
 
-FUNCTIONS = {
-    "add": _sum, "mul": _prod, "pow": np.power,
-    "exp": np.exp, "log": np.log, "sqrt": np.sqrt,
-    "sin": np.sin, "cos": np.cos, "tan": np.tan, "asin": np.arcsin, "acos": np.arccos,
-    "atan": np.arctan, "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh,
-    "asinh": np.arcsinh, "atan2": np.arctan2, "abs": np.abs, "sign": np.sign,
-    "heaviside": _heaviside, "diracdelta": _diracdelta, "erf": _erf, "max": _max,
-    "min": _min,
+def _any(*xs):
+    return np.logical_or.reduce(np.broadcast_arrays(*[np.asarray(x, bool) for x in xs]))
+
+
+# Heads every formula may use besides the table's functions: arithmetic, Piecewise and
+# the conditions of its branches.
+CORE = {
+    "add": _sum, "mul": _prod, "pow": np.power, "piecewise": _piecewise,
+    "lt": np.less, "le": np.less_equal, "gt": np.greater, "ge": np.greater_equal,
+    "eq": np.equal, "ne": np.not_equal, "and": _all, "or": _any, "not": np.logical_not,
 }
-CONSTANTS = {"pi": math.pi, "E": math.e, "oo": math.inf, "-oo": -math.inf, "nan": math.nan}
+_CORE_SYMPY = ("Add", "Mul", "Pow", "Piecewise", "StrictLessThan", "LessThan",
+               "StrictGreaterThan", "GreaterThan", "Equality", "Unequality", "And", "Or",
+               "Not")
+CONSTANTS = {"pi": math.pi, "E": math.e, "oo": math.inf, "-oo": -math.inf, "nan": math.nan,
+             "true": 1.0, "false": 0.0}
+
+
+def _table() -> dict:
+    """The functions a formula may name: CORE, and every SymPy function the op table's
+    counterparts introduce (``numeric=`` of its entries), by SymPy's name in lower case
+    (``Abs`` -> ``abs``).  Adding an op with a new SymPy function grows this."""
+    out = dict(CORE)
+    for name, fn in NUMERIC.items():
+        out.setdefault(name.lower(), fn)
+    return out
+
+
+FUNCTIONS = _table()
 
 
 def _sympy_names() -> dict:
+    """SymPy class -> tree head, for every head of FUNCTIONS."""
     import sympy as sp
-    return {sp.Add: "add", sp.Mul: "mul", sp.Pow: "pow", sp.exp: "exp", sp.log: "log",
-            sp.sin: "sin", sp.cos: "cos", sp.tan: "tan", sp.asin: "asin", sp.acos: "acos",
-            sp.atan: "atan", sp.sinh: "sinh", sp.cosh: "cosh", sp.tanh: "tanh",
-            sp.asinh: "asinh", sp.atan2: "atan2", sp.Abs: "abs", sp.sign: "sign",
-            sp.Heaviside: "heaviside", sp.DiracDelta: "diracdelta", sp.erf: "erf",
-            sp.Max: "max", sp.Min: "min"}
+    heads = dict(zip(_CORE_SYMPY, ("add", "mul", "pow", "piecewise", "lt", "le", "gt", "ge",
+                                   "eq", "ne", "and", "or", "not")))
+    heads.update((name, name.lower()) for name in NUMERIC)
+    return {getattr(sp, name): head for name, head in heads.items()}
+
+
+def arity(head: str):
+    """How many children a node of ``head`` has: a number, or None (one or more)."""
+    fn = FUNCTIONS[head]
+    if head in ("add", "mul", "and", "or", "piecewise"):
+        return None
+    nin = getattr(fn, "nin", None)
+    if nin is not None:
+        return nin
+    code = getattr(fn, "__code__", None)
+    if code is None or code.co_flags & 0x04:          # *args: one or more
+        return None
+    return code.co_argcount
 
 
 def _opaque(node, symbols: dict) -> list:
@@ -106,6 +141,8 @@ def to_tree(expr, symbols: dict, opaque: bool = False) -> list:
         elif node.is_Float:
             f = sp.Rational(node)                    # its binary value, exactly
             done[node] = ["num", int(f.p), int(f.q)]
+        elif node is sp.true or node is sp.false:
+            done[node] = ["const", "true" if node is sp.true else "false"]
         elif node is sp.pi or node is sp.E:
             done[node] = ["const", str(node)]
         elif node in (sp.oo, -sp.oo, sp.nan, sp.zoo):
@@ -115,13 +152,21 @@ def to_tree(expr, symbols: dict, opaque: bool = False) -> list:
                 raise NotRepresentable(f"{node.func.__name__} has no numpy counterpart here")
             done[node] = _opaque(node, symbols)
         elif expanded:
-            args = node.args[:1] if node.func is sp.Heaviside else node.args  # (x, H0)
-            done[node] = [names[node.func]] + [done[a] for a in args]
+            done[node] = [names[node.func]] + [done[a] for a in _args(sp, node)]
         else:
             stack.append((node, True))
-            args = node.args[:1] if node.func is sp.Heaviside else node.args
-            stack.extend((a, False) for a in args)
+            stack.extend((a, False) for a in _args(sp, node))
     return done[expr]
+
+
+def _args(sp, node) -> tuple:
+    """A node's children as the tree holds them: Heaviside(x, H0) is Heaviside(x);
+    Piecewise((v1, c1), (v2, c2)) is [v1, c1, v2, c2]."""
+    if node.func is sp.Heaviside:
+        return node.args[:1]
+    if node.func is sp.Piecewise:
+        return tuple(part for pair in node.args for part in pair)
+    return node.args
 
 
 def evaluate(tree: list, args: list):
@@ -151,10 +196,6 @@ def evaluate(tree: list, args: list):
     return values[id(tree)]
 
 
-_ARITY = {"pow": 3, "atan2": 3}          # list lengths, the name included
-_VARIADIC = frozenset(("add", "mul", "max", "min"))
-
-
 def valid(tree, arguments: int) -> bool:
     """Whether a tree (read back from a file) names only known operations, on argument
     indices below ``arguments``."""
@@ -173,9 +214,15 @@ def valid(tree, arguments: int) -> bool:
         elif head == "const":
             if len(node) != 2 or node[1] not in CONSTANTS:
                 return False
-        elif head in FUNCTIONS and (len(node) == _ARITY.get(head, 2) or
-                                    (head in _VARIADIC and len(node) > 1)):
+        elif head in FUNCTIONS and _fits(head, len(node) - 1):
             stack.extend(node[1:])
         else:
             return False
     return True
+
+
+def _fits(head: str, children: int) -> bool:
+    n = arity(head)
+    if head == "piecewise":
+        return children >= 2 and children % 2 == 0
+    return children >= 1 if n is None else children == n

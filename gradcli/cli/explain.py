@@ -27,6 +27,7 @@ import re
 import numpy as np
 
 from ..autograd import tape as _tape
+from ..autograd.ops.core import Prose
 from ..autograd.tensor import Tensor
 from .graphview import Structure, compact, expression, input_symbols
 from .jsonout import array as json_value
@@ -37,10 +38,6 @@ FAST_RENDER = 300          # more steps than this print as plain lines (no wrapp
 MAX_TERMS = 4              # a gradient summed from more paths shows the count only
 DIGITS = 6                 # significant digits of values in the text (JSON has them exact)
 
-# Words a derivative formula may use besides its inputs' names: with anything else it is
-# prose ("1 where a wins, 1/2 on a tie") and is shown as written.
-_MATH_WORDS = {"exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "sigmoid",
-               "sign", "hypot", "pi", "if", "else", "N", "g", "T", "min", "max", "outer"}
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 
 
@@ -319,7 +316,7 @@ class _Local:
         for key, v in params.items():
             if isinstance(v, (int, float)) and not isinstance(v, bool):
                 names[key] = fmt_number(v)
-        self.count = _count(op, values, out_value)
+        self.count = _count(op, values, out_value, params)
         self.names = names
         self._plugged = None
 
@@ -356,7 +353,7 @@ class _Local:
             plugged = self.plugged()
             named, filled = _power_rule(self.labels[0], plugged and plugged.get("x"),
                                         values[1])
-        elif not _is_math(formula, names):
+        elif isinstance(formula, Prose):     # the op table marks words as prose
             where = ", ".join(f"{s} = {names[s]}" for s in self.symbols
                               if names[s] != s and re.search(rf"\b{s}\b", formula))
             return f"{head}: {formula}" + (f" ({where})" if where else ""), local_value
@@ -393,10 +390,6 @@ def _power_rule(base: str, base_value, n):
     return term(base), (term(base_value) if base_value is not None else None)
 
 
-def _is_math(formula: str, names: dict) -> bool:
-    return all(t in names or t in _MATH_WORDS for t in _TOKEN.findall(formula))
-
-
 def _substitute(formula: str, mapping: dict) -> str:
     def repl(m):
         text = mapping.get(m.group(0))
@@ -406,14 +399,20 @@ def _substitute(formula: str, mapping: dict) -> str:
     return _TOKEN.sub(repl, formula)
 
 
-def _count(op, values, out_value):
-    """N of mean and mse_loss: how many elements are averaged."""
-    if values is None or op.name not in ("mean", "mean_dim", "mse_loss"):
+def _count(op, values, out_value, params):
+    """N of a derivative text that uses it (mean, a loss's mean): how many elements are
+    averaged into each output element."""
+    if values is None or out_value is None or not any(
+            isinstance(d, str) and re.search(r"\bN\b", d) for d in op.derivative):
         return None
-    if op.name == "mse_loss":
-        return int(np.broadcast(np.asarray(values[0]), np.asarray(values[1])).size)
-    size = np.size(values[0])
-    return int(size // max(np.size(out_value), 1)) if size else 0
+    if params.get("reduction") in ("sum", "none"):
+        return 1
+    shapes = [np.shape(v) for v in values if v is not None]
+    try:
+        size = int(np.prod(np.broadcast_shapes(*shapes)))
+    except ValueError:
+        size = max(int(np.prod(s)) for s in shapes)
+    return size // max(int(np.size(out_value)), 1) if size else 0
 
 
 def _vjp_of_ones(op, k, values, out_value, params):

@@ -15,7 +15,9 @@ EXAMPLES = options.examples(
     'gradcli grad "y = x**2; z = x; backward(y); backward(z)" --x 2',
     'gradcli grad "dy = grad(x**3, x, create_graph=True); grad(dy, x)" --x 2',
     'gradcli grad "sum(tanh(w @ x + b)**2)" --w @w.npy --x @x.npy --b @b.npy',
-    'gradcli grad "x**2 + 3*x + 1" --x 2 --expect x=7 -q && echo ok')
+    'gradcli grad "x**2 + 3*x + 1" --x 2 --expect x=7 -q && echo ok',
+    'gradcli grad "cross_entropy(z, [2, 0])" --z "[[1, 2, 3], [0, 1, 0]]"',
+    'gradcli grad "sum(where(x > 0, gelu(x), leaky_relu(x)))" --x "[-1, 0.5, 2]"')
 
 HELP = f"""Differentiate PROGRAM at a point and check the result against SymPy.
 

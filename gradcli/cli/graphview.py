@@ -11,7 +11,6 @@ iterative: a 100 000-node chain is only a long list.
 
 from __future__ import annotations
 
-import inspect
 import re
 from dataclasses import dataclass, field
 
@@ -154,55 +153,40 @@ class Structure:
         return "leaf" if row.requires_grad else "constant"
 
 
-# -- how an op reads, with its inputs named ------------------------------------------------
-
-_INFIX = {"add": "{0} + {1}", "sub": "{0} - {1}", "mul": "{0}*{1}", "div": "{0}/{1}",
-          "neg": "-{0}", "pow": "{0}**{1}", "pow_tensor": "{0}**{1}", "pow_base": "{0}**{1}",
-          "rsub": "{1} - {0}", "square": "{0}**2", "dot": "{0} @ {1}", "mv": "{0} @ {1}",
-          "mm": "{0} @ {1}", "t": "{0}.T", "alias": "{0}"}
-
-
-_SHOWN_AS = {"sum_dim": "sum", "mean_dim": "mean", "squeeze_all": "squeeze",
-             "squeeze_dims": "squeeze", "pow_tensor": "pow", "pow_base": "pow"}
-
+# -- how an op reads, with its inputs named (the op table's ``display``) -------------------
 
 def _wrap(label: str) -> str:
     """Parenthesise a label that would not read as one operand (a negative number)."""
     return f"({label})" if label.startswith("-") else label
 
 
-def _param_text(value) -> str:
+def param_text(value) -> str:
     if isinstance(value, (tuple, list)):
-        items = [_param_text(v) for v in value]
+        items = [param_text(v) for v in value]
         return items[0] if len(items) == 1 else "(" + ", ".join(items) + ")"
     if isinstance(value, float):
         return fmt_number(value)
+    if isinstance(value, np.ndarray):
+        return compact(value)
     return repr(value) if isinstance(value, str) else str(value)
 
 
 def expression(op, labels: list, params: dict) -> str:
-    """``x1*x2``, ``sum(x, dim=0)``, ``x[1]``: the op written with its inputs' names."""
+    """``x1*x2``, ``sum(x, dim=0)``, ``x[1]``: the op written with its inputs' names, as
+    its table entry says (``display``: a template or a function), else as a call."""
     labels = [_wrap(lb) for lb in labels]
-    name = op.name
-    if name == "mul" and len(labels) == 2 and _is_number_text(labels[1]):
+    if op.name == "mul" and len(labels) == 2 and _is_number_text(labels[1]):
         return f"{labels[1]}*{labels[0]}"
-    template = _INFIX.get(name)
-    if template is not None and len(labels) >= template.count("{"):
-        return template.format(*labels)
-    if name in ("select", "slice"):
-        dim = params.get("dim", 0)
-        if name == "select":
-            key = str(params.get("index"))
-        else:
-            start, stop, step = (params.get(k) for k in ("start", "stop", "step"))
-            key = f"{'' if start is None else start}:{'' if stop is None else stop}" + \
-                  ("" if step in (None, 1) else f":{step}")
-        return f"{labels[0]}[{':, ' * dim}{key}]"
+    display = op.display
+    if callable(display):
+        return display(labels, params)
+    if display is not None and len(labels) >= display.count("{"):
+        return display.format(*labels)
     args = list(labels)
     if op.variadic:
         args = ["[" + ", ".join(labels) + "]"]
-    args += [f"{k}={_param_text(v)}" for k, v in params.items() if v is not None]
-    return f"{_SHOWN_AS.get(name, name)}({', '.join(args)})"
+    args += [f"{k}={param_text(v)}" for k, v in params.items() if v is not None]
+    return f"{op.shown_as}({', '.join(args)})"
 
 
 _NUMBER = re.compile(r"^\(?-?(\d+\.?\d*(e[-+]?\d+)?|\.\d+|inf|nan)\)?$")
@@ -212,27 +196,10 @@ def _is_number_text(text: str) -> bool:
     return bool(_NUMBER.match(text))
 
 
-_SYMBOLS_CACHE: dict = {}
-
-
 def input_symbols(op) -> tuple:
-    """The names the op's derivative formulas use for its inputs (from its VJPs'
-    signatures: ``(F, g, a, b, out)`` -> ``("a", "b")``)."""
-    symbols = _SYMBOLS_CACHE.get(op.name)
-    if symbols is None:
-        symbols = ()
-        for vjp in op.vjps:
-            if vjp is None:
-                continue
-            try:
-                params = list(inspect.signature(vjp).parameters)
-            except (TypeError, ValueError):      # pragma: no cover
-                continue
-            arity = 1 if op.variadic else len(op.vjps)
-            symbols = tuple(params[2:2 + arity])
-            break
-        _SYMBOLS_CACHE[op.name] = symbols
-    return symbols
+    """The names the op's derivative formulas use for its inputs."""
+    from ..autograd.ops.checks import symbols_of
+    return symbols_of(op)
 
 
 # -- what a node says about itself ---------------------------------------------------------

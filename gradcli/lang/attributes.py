@@ -19,22 +19,27 @@ from .objects import (BoundMethod, Builtin, ExceptionValue, Namespace,
 from .pyops import MAX_SEQUENCE, ScriptError, type_name
 from .suggest import closest
 
-TENSOR_METHODS = frozenset("""
+# Tensor methods that are not ops of the table (the table's own come from its entries),
+# and PyTorch's methods gradcli lacks (so that the error can say so).
+_OWN_METHODS = frozenset("""
     backward retain_grad requires_grad_ detach detach_ clone zero_ fill_ add_ sub_ mul_
-    div_ pow_ clamp_ copy_ item tolist numpy size dim numel view view_as reshape
-    reshape_as expand expand_as t float double long int bool half to type type_as eq ne
-    lt le gt ge all any sum mean prod max min amax amin argmax argmin norm dot mm matmul
-    mv pow exp exp2 expm1 log log2 log10 log1p sqrt rsqrt reciprocal sin cos tan asin
-    acos atan sinh cosh tanh asinh acosh atanh abs sign square erf erfc sigmoid relu
-    softmax log_softmax logsumexp clamp clamp_min clamp_max permute transpose flatten
-    unsqueeze squeeze trace neg add sub mul div floor ceil round trunc frac cumsum cumprod
-    var std diag diagonal triu tril det inverse flip roll narrow gather index_select
-    repeat tile movedim split chunk unbind masked_fill where outer cross kron
-    is_floating_point element_size contiguous is_contiguous new_tensor new_ones
-    new_zeros new_full addmm logit xlogy fmod remainder maximum minimum atan2 hypot
-    softplus silu nan_to_num isnan isinf isfinite logical_not logical_and logical_or
-    floor_divide bitwise_not sort topk unique max_pool mse_loss
+    div_ pow_ clamp_ copy_ item tolist numpy size dim numel view_as reshape_as expand_as
+    float double long int bool half type type_as is_floating_point element_size contiguous
+    is_contiguous new_tensor new_ones new_zeros new_full
 """.split())
+_NOT_IN_GRADCLI = frozenset("""
+    nan_to_num isnan isinf isfinite logical_not logical_and logical_or floor_divide
+    bitwise_not sort topk unique max_pool unbind
+""".split())
+
+
+def _table_methods() -> frozenset:
+    from ..autograd.ops import REGISTRY
+    return frozenset(op.name for op in REGISTRY.values()
+                     if not op.internal and "method" in op.api)
+
+
+TENSOR_METHODS = _OWN_METHODS | _NOT_IN_GRADCLI | _table_methods()
 _LIST = frozenset("append extend insert pop remove index count reverse sort copy clear"
                   .split())
 _DICT = frozenset("keys values items get pop update setdefault copy clear".split())

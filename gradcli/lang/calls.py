@@ -10,7 +10,7 @@ from ..autograd import engine
 from ..autograd import functional as F
 from ..autograd.tensor import Tensor
 from ..errors import InputError, LimitError, ShapeError
-from .functions import BOOL_PARAMS, FUNCTIONS, INT_PARAMS, NUMBER_PARAMS
+from .functions import FUNCTIONS
 
 
 class _NoValue:
@@ -21,11 +21,7 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
-SINGLE_DIM = {"softmax", "log_softmax", "unsqueeze", "squeeze", "stack", "cat"}
-NONE_DIM = {"sum", "mean", "squeeze"}         # dim=None: all dimensions
-TENSOR_ONLY = {"matmul", "mm", "dot"}         # numbers become 0-d tensors (then refused)
-# Functions whose result can be bigger than every input: checked against max_elements.
-BROADCASTING = set(F.BINARY) | {"add", "sub", "mul", "div", "pow", "mse_loss", "max", "min"}
+INTEGER_KINDS = frozenset(("int", "int?", "dim", "dims", "ints"))
 
 
 class CallRunner:
@@ -63,43 +59,55 @@ class CallRunner:
         return {k: self.convert(name, k, v) for k, v in bound.items()}
 
     def convert(self, func: str, param: str, value):
-        run = self.run
-        if param in BOOL_PARAMS:
-            if value is None or isinstance(value, bool):
+        """An argument as the function's parameter of that kind takes it (see
+        :mod:`gradcli.autograd.ops.params`): integers for dims and shapes, True/False,
+        numbers, strings; tensors (array literals become constants) for the rest."""
+        p = FUNCTIONS[func].kinds[param]
+        kind = p.kind
+        if value is None and (p.default is None or kind in ("any", "tensor?", "const?")):
+            return None
+        if kind == "bool":
+            if isinstance(value, bool):
                 return value
             if value in (0.0, 1.0):
                 return bool(value)
             raise InputError(f"{func}(): {param} must be True or False")
-        if param in INT_PARAMS:
-            if value is None:
-                if param == "dim" and func in NONE_DIM:
-                    return None
-                raise InputError(f"{func}(): {param} must be an integer, got None")
-            if isinstance(value, list):
-                if param == "dim" and func in SINGLE_DIM:
-                    raise InputError(f"{func}(): dim must be one integer")
-                items = value[0] if len(value) == 1 and isinstance(value[0], list) else value
-                return [run.integer(v, f"{func}(): {param}") for v in items]
-            return run.integer(value, f"{func}(): {param}")
-        if param in NUMBER_PARAMS:
-            if value is None or isinstance(value, float):
+        if kind in INTEGER_KINDS:
+            return self.integers(func, param, kind, value)
+        if kind in ("number", "number?"):
+            if isinstance(value, float):
                 return value
             if isinstance(value, int) and not isinstance(value, bool):
                 return float(value)
+            if isinstance(value, Tensor) and value.data.size == 1:
+                return value
             raise InputError(f"{func}(): {param} must be a number")
+        if kind == "str":
+            if not isinstance(value, str):
+                raise InputError(f"{func}(): {param} must be a string, e.g. {param}="
+                                 f"'{p.choices[0] if p.choices else 'text'}'")
+            return value
+        if kind in ("index", "mask", "any"):
+            return value            # lists of integers / bools pass as they are
         if param in ("outputs", "inputs") and isinstance(value, list):
             raise InputError(f"{func}(): {param} must be one tensor; call grad() once per "
                              "tensor, e.g. grad(y, x) and grad(y, w)")
-        if param == "tensors":
+        if kind == "tensors":
             if not isinstance(value, list):
                 raise InputError(f"{func}() expects a list of tensors, e.g. {func}([a, b])")
-            return [run.operand(v) for v in value]
-        if value is None and param in ("gradient", "grad_outputs", "other", "expr"):
-            return None
-        value = run.operand(value)
-        if func in TENSOR_ONLY and not isinstance(value, Tensor):
-            value = Tensor._make(np.array(value, dtype=run.dtype), None)
-        return value
+            return [self.run.operand(v) for v in value]
+        return self.run.operand(value)
+
+    def integers(self, func: str, param: str, kind: str, value):
+        what = f"{func}(): {param}"
+        if value is None:
+            raise InputError(f"{what} must be an integer, got None")
+        if isinstance(value, list):
+            if kind not in ("dims", "ints"):
+                raise InputError(f"{func}(): {param} must be one integer")
+            items = value[0] if len(value) == 1 and isinstance(value[0], list) else value
+            return [self.run.integer(v, what) for v in items]
+        return self.run.integer(value, what)
 
     # -- calling -------------------------------------------------------------------------
     def call(self, node, name: str, positional: list, keywords: dict):
@@ -108,13 +116,14 @@ class CallRunner:
         handler = getattr(self, "do_" + name, None)
         if handler is not None:
             return handler(**kw)
-        if name in BROADCASTING or name in TENSOR_ONLY:
-            self.run.check_size(name, *kw.values())
-        elif name in ("stack", "cat"):
+        grows = sig.op.grows if sig.op is not None else None
+        if grows == "join":
             self.run.check_size("join", *kw["tensors"])
+        elif grows is not None:
+            self.run.check_size(name, *kw.values())
         if sig.varargs:
-            rest = kw.pop(sig.params[-1])
-            return sig.fn(*kw.values(), *rest)
+            rest = kw.pop(sig.params[-1], [])
+            return sig.fn(*[kw.pop(p) for p in sig.params[:-1] if p in kw], *rest, **kw)
         return sig.fn(**kw)
 
     def do_ones(self, shape):

@@ -67,7 +67,10 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     try:
         # numpy reports floating-point trouble (overflow, 0/0, the mean of an empty
         # tensor) as warnings; like PyTorch, gradcli just produces inf/nan.
-        with np.errstate(all="ignore"), warnings.catch_warnings(), run.tape:
+        # PyTorch's own warnings (a loss's broadcast target) are kept on the result.
+        with np.errstate(all="ignore"), warnings.catch_warnings(record=True) as caught, \
+                run.tape:
+            warnings.simplefilter("always", UserWarning)
             warnings.simplefilter("ignore", RuntimeWarning)
             output = run.statements()
             where = run.output_stmt
@@ -85,6 +88,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     result.outputs = run.outputs
     result.printed = "".join(run.printed)
     result.unused = [name for name in leaves if name not in run.used]
+    result.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     result.none_reason = run.none_reason(output, of) if output is None else None
     return result
 

@@ -1,83 +1,84 @@
 """The functions a program can call, with their parameters.
 
-Math functions map onto the engine's Python API (``gradcli.autograd.functional``);
-the autograd statements of SPEC 3.5 (``backward``, ``grad``, ``no_grad``, ...) are
-handled by the evaluator, which only needs their parameter lists from here.
+Every public entry of the op table (``gradcli.autograd.ops``) is a function here, with
+the entry's parameter list; the autograd statements of SPEC 3.5 (``backward``,
+``grad``, ``no_grad``, ...) and ``ones``/``zeros`` are the evaluator's own, listed below
+in the same notation (:mod:`gradcli.autograd.ops.params`).
 """
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Optional
 
 from ..autograd import functional as F
+from ..autograd.ops import REGISTRY
+from ..autograd.ops.params import parse
 
 
 class Signature:
-    __slots__ = ("params", "required", "fn", "varargs", "lazy")
+    __slots__ = ("name", "params", "required", "kinds", "varargs", "lazy", "op", "fn")
 
-    def __init__(self, params: tuple, required: int, fn: Optional[Callable],
-                 varargs: bool = False, lazy: bool = False):
-        self.params = params          # parameter names, in positional order
-        self.required = required      # how many of them must be given
-        self.fn = fn                  # None: an autograd statement the evaluator runs itself
-        self.varargs = varargs        # the last parameter collects extra positionals
+    def __init__(self, name: str, params: tuple, op=None, fn=None, lazy: bool = False):
+        self.name = name
+        self.params = tuple(p.name for p in params)   # in positional order
+        self.required = sum(1 for p in params if p.required)
+        self.kinds = {p.name: p for p in params}      # name -> Param (kind, default)
+        self.varargs = bool(params) and params[-1].varargs   # the last collects the rest
         self.lazy = lazy              # arguments evaluated by the function (no_grad)
+        self.op = op                  # the op-table entry, for a function of the table
+        self.fn = fn                  # None: an autograd statement the evaluator runs itself
 
 
-def _sig(params: str, fn, required: int | None = None, **kw) -> Signature:
-    names = tuple(params.split())
-    return Signature(names, len(names) if required is None else required, fn, **kw)
+# The evaluator's own functions (SPEC 3.5): autograd statements, and new tensors.
+STATEMENTS = {
+    "backward": "tensor, gradient: tensor? = None, retain_graph: bool = None, "
+                "create_graph: bool = False",
+    "grad": "outputs, inputs, grad_outputs: tensor? = None, retain_graph: bool = None, "
+            "create_graph: bool = False, allow_unused: bool = False",
+    "retain_grad": "x",
+    "requires_grad_": "x, requires_grad: bool = True",
+    "zero_grad": "x",
+    "no_grad": "expr: any",
+    "ones": "*shape: ints",
+    "zeros": "*shape: ints",
+}
 
 
-FUNCTIONS: dict[str, Signature] = {}
+# What each does, for `gradcli ops` (SPEC 3.5)
+STATEMENT_TEXT = {
+    "backward": "adds d(sum(tensor*gradient))/d(leaf) into every leaf's .grad",
+    "grad": "the gradients of outputs by inputs, .grad untouched",
+    "retain_grad": "keep .grad of a non-leaf at the next backward",
+    "requires_grad_": "turn gradient tracking of a leaf on (or off)",
+    "zero_grad": "set x.grad to zeros (x.grad.zero_())",
+    "no_grad": "evaluate expr with grad mode off (its result is a constant)",
+    "detach": "the same values, cut from the graph (a view: shared storage)",
+    "ones": "a tensor of ones of that shape (a constant)",
+    "zeros": "a tensor of zeros of that shape (a constant)",
+}
+STATEMENT_SYNTAX = {"backward": "backward(tensor, gradient=None, retain_graph=None, "
+                                "create_graph=False), t.backward(...)"}
 
-for _name in F.UNARY:
-    FUNCTIONS[_name] = _sig("x", getattr(F, _name))
-for _name in F.BINARY + ["dot", "matmul", "mm", "mse_loss", "add", "sub", "mul", "div",
-                         "pow"]:
-    FUNCTIONS[_name] = _sig("a b", getattr(F, _name))
 
-FUNCTIONS.update({
-    "neg": _sig("x", F.neg),
-    "clamp": _sig("x min max", F.clamp, 1),
-    "sum": _sig("x dim keepdim", F.sum, 1),
-    "mean": _sig("x dim keepdim", F.mean, 1),
-    "prod": _sig("x", F.prod),
-    "max": _sig("x other", F.max, 1),
-    "min": _sig("x other", F.min, 1),
-    "norm": _sig("x", F.norm),
-    "logsumexp": _sig("x dim keepdim", F.logsumexp, 2),
-    "softmax": _sig("x dim", F.softmax),
-    "log_softmax": _sig("x dim", F.log_softmax),
-    "trace": _sig("x", F.trace),
-    "reshape": _sig("x shape", F.reshape, 2, varargs=True),
-    "view": _sig("x shape", F.view, 2, varargs=True),
-    "flatten": _sig("x", F.flatten),
-    "permute": _sig("x dims", F.permute, 2, varargs=True),
-    "t": _sig("x", F.t),
-    "unsqueeze": _sig("x dim", F.unsqueeze),
-    "squeeze": _sig("x dim", F.squeeze, 1),
-    "stack": _sig("tensors dim", F.stack, 1),
-    "cat": _sig("tensors dim", F.cat, 1),
-    "ones_like": _sig("x", F.ones_like),
-    "zeros_like": _sig("x", F.zeros_like),
-    "ones": _sig("shape", None, 1, varargs=True),
-    "zeros": _sig("shape", None, 1, varargs=True),
-    "detach": _sig("x", F.detach),
-    # autograd statements (SPEC 3.5), run by the evaluator
-    "backward": _sig("tensor gradient retain_graph create_graph", None, 1),
-    "grad": _sig("outputs inputs grad_outputs retain_graph create_graph allow_unused",
-                 None, 2),
-    "retain_grad": _sig("x", None),
-    "requires_grad_": _sig("x requires_grad", None, 1),
-    "zero_grad": _sig("x", None),
-    "no_grad": _sig("expr", None, lazy=True),
-})
+def _functions() -> dict:
+    out: dict[str, Signature] = {}
+    for op in REGISTRY.values():
+        if not op.internal:
+            out[op.name] = Signature(op.name, op.params, op=op, fn=F.NAMESPACE[op.name])
+    for name, spec in STATEMENTS.items():
+        out[name] = Signature(name, parse(spec, name), lazy=name == "no_grad")
+    out["detach"] = Signature("detach", parse("x", "detach"), fn=F.detach)
+    for name in ("ones_like", "zeros_like"):
+        out.setdefault(name, Signature(name, parse("x", name), fn=getattr(F, name)))
+    return out
 
-# Parameters that take integers (dims, shapes) or booleans rather than tensors.
-INT_PARAMS = {"dim", "shape", "dims"}
-BOOL_PARAMS = {"keepdim", "retain_graph", "create_graph", "allow_unused", "requires_grad"}
-NUMBER_PARAMS = {"min", "max"}
+
+FUNCTIONS: dict[str, Signature] = _functions()
+
+
+def signature(name: str) -> Optional[Signature]:
+    return FUNCTIONS.get(name)
+
 
 CONSTANTS = {"pi": 3.141592653589793, "e": 2.718281828459045}
 ATTRIBUTES = ("T", "grad", "data")

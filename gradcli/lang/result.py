@@ -69,9 +69,9 @@ class Result(_Record):
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check", "outputs", "printed", "unused", "none_reason")
+                 "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of", "outputs", "printed", "unused", "none_reason")
+               "row_of", "outputs", "printed", "unused", "warnings", "none_reason")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)

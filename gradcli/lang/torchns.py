@@ -336,9 +336,11 @@ _CONSTRUCTORS = {f.__name__: f for f in (
 _CONSTRUCTORS.update(as_tensor=tensor, empty=zeros, empty_like=zeros_like)
 
 
-def _engine_functions(module, names=None) -> dict:
-    names = names if names is not None else getattr(module, "__all__", ())
-    return {n: getattr(module, n) for n in names if callable(getattr(module, n, None))}
+def _table_functions(where: str) -> dict:
+    """The op table's functions PyTorch has in ``where`` ("torch", "F", "linalg")."""
+    from ..autograd.ops import REGISTRY
+    return {op.name: F.NAMESPACE[op.name] for op in REGISTRY.values()
+            if not op.internal and where in op.api}
 
 
 def _dtypes() -> dict:
@@ -350,10 +352,8 @@ def _dtypes() -> dict:
 def build(interpreter_hooks: dict) -> dict:
     """Every importable module by dotted name.  ``interpreter_hooks``: the functions
     that must go through the interpreter (backward, grad: the run observes them)."""
-    ops = _engine_functions(F)
-    ops.pop("tensor", None)
-    ops.pop("Tensor", None)
-    functional = _load_functional(ops)
+    ops = {**_table_functions("torch"), "detach": F.detach}
+    functional = _load_functional(_table_functions("F"))
     autograd = Namespace("torch.autograd", _wrap({
         "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"],
         "Variable": variable, "functional": autograd_functional.namespace()}))
@@ -368,9 +368,8 @@ def build(interpreter_hooks: dict) -> dict:
     optim = Namespace("torch.optim", _wrap(_load("gradcli.autograd.optim", ("SGD", "Adam"))))
     random = _load("gradcli.autograd.random", ("manual_seed rand randn rand_like "
                                                "randn_like randint seed").split())
-    members = {**_wrap(ops), **_wrap(functional.members_of("relu", "sigmoid", "tanh",
-                                                            "softmax", "log_softmax")),
-               **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
+    linalg = Namespace("torch.linalg", _wrap(_table_functions("linalg")))
+    members = {**_wrap(ops), **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
                "tensor": Builtin("tensor", _script_tensor, needs_interpreter=True),
                "Size": Builtin("Size", _size),
                "device": Builtin("device", Device),
@@ -383,11 +382,12 @@ def build(interpreter_hooks: dict) -> dict:
                "enable_grad": Builtin("enable_grad", grad_mode.enable_grad),
                "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
                "is_grad_enabled": Builtin("is_grad_enabled", grad_mode.is_grad_enabled),
-               "autograd": autograd, "nn": nn, "optim": optim, "Tensor": TENSOR_TYPE,
+               "autograd": autograd, "nn": nn, "optim": optim, "linalg": linalg,
+               "Tensor": TENSOR_TYPE,
                "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
     torch = Namespace("torch", members)
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
-            "torch.nn.init": init,
+            "torch.nn.init": init, "torch.linalg": linalg,
             "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy(),
             "torch.autograd.functional": autograd.members["functional"],
             "math": _math()}
@@ -400,12 +400,10 @@ class _Functional(Namespace):
         return {n: self.members[n] for n in names if n in self.members}
 
 
-def _load_functional(ops: dict) -> _Functional:
-    members = _load("gradcli.autograd.nn_functional", None)
-    for name in ("relu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus", "silu",
-                 "mse_loss", "logsumexp", "normalize"):
-        if name not in members and name in ops:
-            members[name] = ops[name]
+def _load_functional(table: dict) -> _Functional:
+    """torch.nn.functional: the table's functions PyTorch has there, in nn_functional's
+    form where theirs differ from torch's (``inplace=``, ``softmax``'s implicit dim)."""
+    members = {**table, **_load("gradcli.autograd.nn_functional", None)}
     return _Functional("torch.nn.functional", _wrap(members))
 
 

@@ -1,10 +1,13 @@
 """The op table (see :mod:`.core`); importing this package registers every op."""
 
 # (imported for their registrations; nn's ops after the ops their VJPs call)
-from . import backward, elementwise, linalg, reduce, shape, writes  # noqa: F401
-from . import layers, losses  # noqa: F401
-from .core import REGISTRY, STRUCTURAL, Op
+from . import arithmetic, backward, elementwise, activations, linalg, reduce, shape  # noqa
+from . import special, writes, layers, losses  # noqa: F401
+from . import float32
+from .checks import check_table
+from .core import NUMERIC, REGISTRY, STRUCTURAL, Op
 
 float32.install(REGISTRY)
+check_table(REGISTRY)
 
-__all__ = ["REGISTRY", "STRUCTURAL", "Op"]
+__all__ = ["REGISTRY", "STRUCTURAL", "Op", "NUMERIC"]

@@ -15,10 +15,9 @@ import numpy as np
 from .core import register
 
 
-def _op(name, grad_fn, forward, vjps, saves="", broadcasts=False, keeps_layout=True):
-    return register(name=name, grad_fn=grad_fn, forward=forward, vjps=vjps, saves=saves,
-                    internal=True, broadcasts=broadcasts, syntax=f"{name}(...)",
-                    keeps_layout=keeps_layout)
+def _op(name, grad_fn, forward, vjps, broadcasts=False, keeps_layout=True):
+    return register(name, grad_fn, forward, vjps, internal=True, broadcasts=broadcasts,
+                    syntax=f"{name}(...)", keeps_layout=keeps_layout)
 
 
 # ---- a tensor and a plain number (PyTorch's Scalar overloads) ---------------------------
@@ -49,11 +48,11 @@ _op("sgn", "SgnBackward0", np.sign, (lambda F, g, x, out: F.zeros_like(g),))
 
 _op("tanh_backward", "TanhBackwardBackward0", lambda g, y: g * (1 - y * y),
     (lambda F, gg, g, y, out: F.tanh_backward(gg, y),
-     lambda F, gg, g, y, out: gg * (F.mul_scalar(y, -2) * g)), saves="ab",
+     lambda F, gg, g, y, out: gg * (F.mul_scalar(y, -2) * g)),
     broadcasts=True)
 _op("sigmoid_backward", "SigmoidBackwardBackward0", lambda g, y: g * (1 - y) * y,
     (lambda F, gg, g, y, out: F.sigmoid_backward(gg, y),
-     lambda F, gg, g, y, out: _sigmoid_output_vjp(F, gg, g, y)), saves="ab",
+     lambda F, gg, g, y, out: _sigmoid_output_vjp(F, gg, g, y)),
     broadcasts=True)
 def _sigmoid_output_vjp(F, gg, g, y):
     """grad * grad_output * (-2 * output + 1); C++ evaluates the right factor first."""
@@ -64,7 +63,7 @@ def _sigmoid_output_vjp(F, gg, g, y):
 _op("threshold_backward", "ThresholdBackwardBackward0",
     lambda g, x, threshold: np.where(x <= threshold, np.zeros((), dtype=g.dtype), g),
     (lambda F, gg, g, x, out, threshold: F.threshold_backward(gg, x, threshold),
-     lambda F, gg, g, x, out, threshold: F.zeros_like(gg)), saves="b", broadcasts=True)
+     lambda F, gg, g, x, out, threshold: F.zeros_like(gg)), broadcasts=True)
 
 
 def _softplus_backward(g, x, beta, threshold):
@@ -82,7 +81,7 @@ def _softplus_double_backward(F, gg, x, beta, threshold):
 _op("softplus_backward", "SoftplusBackwardBackward0", _softplus_backward,
     (lambda F, gg, g, x, out, beta, threshold: F.softplus_backward(gg, x, beta, threshold),
      lambda F, gg, g, x, out, beta, threshold:
-         _softplus_double_backward(F, gg * g, x, beta, threshold)), saves="ab",
+         _softplus_double_backward(F, gg * g, x, beta, threshold)),
     broadcasts=True)
 
 # ---- reductions ---------------------------------------------------------------------------
@@ -116,10 +115,8 @@ def _log_softmax_output_vjp(F, gg, g, y, dim):
 
 _op("softmax_backward_data", "SoftmaxBackwardDataBackward0", _softmax_backward_data,
     (lambda F, gg, g, y, out, dim: F.softmax_backward_data(gg, y, dim),
-     lambda F, gg, g, y, out, dim: _softmax_double_backward(F, gg, g, dim, y)),
-    saves="ab", keeps_layout=False)
+     lambda F, gg, g, y, out, dim: _softmax_double_backward(F, gg, g, dim, y)), keeps_layout=False)
 _op("log_softmax_backward_data", "LogSoftmaxBackwardDataBackward0",
     _log_softmax_backward_data,
     (lambda F, gg, g, y, out, dim: gg - F.sum_dim(gg * F.exp(y), dim, True),
-     lambda F, gg, g, y, out, dim: _log_softmax_output_vjp(F, gg, g, y, dim)),
-    saves="ab", keeps_layout=False)
+     lambda F, gg, g, y, out, dim: _log_softmax_output_vjp(F, gg, g, y, dim)), keeps_layout=False)

@@ -1,63 +1,104 @@
-"""The op table: one :class:`Op` entry per operation.
+"""The op table: one :class:`Op` entry per operation, the one place that knows it.
 
-An entry holds everything about an op, side by side: its forward (on numpy arrays),
-one VJP per input, what the VJPs need saved, its PyTorch ``grad_fn`` name, its SymPy
-counterpart and a human-readable local derivative.  Adding an op means adding one
-``register(...)`` call in one of the modules of this package.
+An entry holds everything about an op, side by side: its parameters (names, kinds,
+defaults: :mod:`.params`), its forward (on numpy arrays), one VJP per input, its
+PyTorch ``grad_fn`` name, its SymPy counterpart (and the numpy functions of the SymPy
+functions it introduces, for the batch formula compiler), how a node of it reads
+(``{0} * {1}``) and its local derivative as text.  The Python API
+(:mod:`..functional`), the language's function and method tables, ``gradcli ops``, the
+graph views, ``--explain`` and the formula compiler are generated from it: adding an
+op is one ``register(...)`` call and a test.
+
+What a node saves is not declared: :mod:`.reads` finds what the VJPs read.
 
 VJPs are written once for two modes.  They receive ``F``, a namespace of the ops
 themselves: in the normal mode ``F.exp`` is ``numpy.exp`` and values are arrays; under
 ``create_graph`` ``F.exp`` records a graph node and values are tensors, so gradients
 are themselves differentiable, to any order.  Arithmetic operators work in both modes.
+
+An entry with a ``function`` and no ``forward`` is a composite: what it records is
+what its function calls (``records`` names it, for ``gradcli ops``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Callable, Optional
 
 import numpy as np
 
 from ...errors import InputError, ShapeError
+from . import params as _params
+
+STRUCTURAL = "structural"
+GROUPS = ("arithmetic", "exponentials and logarithms", "trigonometric", "activations",
+          "elementwise", "comparisons", "reductions", "linear algebra", "shape",
+          "indexing", "losses", "layers", "copies and constants")
+API = frozenset(("torch", "F", "method", "linalg"))
+
+
+class Prose(str):
+    """A derivative written in words (``prose("1 on the diagonal")``): shown as written,
+    never evaluated."""
+
+    __slots__ = ()
+
+
+prose = Prose
 
 
 class Op:
-    """One op-table entry (plain slotted class: cheaper to import than a dataclass)."""
+    """One op-table entry (a plain slotted class: cheaper to import than a dataclass).
 
-    __slots__ = ("name", "grad_fn", "forward", "vjps", "saves", "sympy", "elementwise",
-                 "derivative", "broadcasts", "variadic", "syntax", "internal", "undefined",
-                 "needs", "save_all", "save_mask", "save_out", "view", "dtype_rule",
-                 "float_only", "same_float", "scalar_args", "geometry", "vjp_order",
-                 "joint", "keeps_layout", "forward_f32")
+    The attributes ``saves``, ``save_all``, ``save_mask``, ``save_out`` and ``needs`` are
+    filled in from the VJPs' bytecode (:mod:`.reads`) by :meth:`analysed`, when the first
+    node is recorded; until then ``saves`` is None.  (No ``__getattr__`` here: defining
+    one slows every attribute read of the class, and apply reads many.)"""
 
-    def __init__(self, name: str, grad_fn: str, forward: Callable, vjps: tuple, *,
-                 saves: str = "", sympy: object = None, elementwise: bool = False,
-                 derivative: tuple = (), broadcasts: bool = False, variadic: bool = False,
-                 syntax: str = "", internal: bool = False,
-                 undefined: Optional[Callable] = None, needs: Optional[tuple] = None,
+    __slots__ = ("name", "grad_fn", "forward", "vjps", "sympy", "elementwise", "derivative",
+                 "broadcasts", "variadic", "syntax", "internal", "undefined", "view",
+                 "dtype_rule", "float_only", "scalar_args", "geometry", "vjp_order", "joint",
+                 "keeps_layout", "forward_f32", "same_float", "params", "group", "api",
+                 "function", "method", "records", "display", "shown_as", "numeric",
+                 "returns", "arity", "grows",
+                 "saves", "save_all", "save_mask", "save_out", "needs")
+
+    def __init__(self, name: str, grad_fn: str = "", forward: Optional[Callable] = None,
+                 vjps: tuple = (), *, params: Optional[str] = None, group: str = "",
+                 api: str = "torch method", function=None, method=None,
+                 records: tuple = (), sympy: object = None, numeric: Optional[dict] = None,
+                 elementwise: bool = False, derivative: tuple = (),
+                 display: Optional[str] = None, shown_as: Optional[str] = None,
+                 broadcasts: bool = False, variadic: bool = False, syntax: str = "",
+                 internal: bool = False, undefined: Optional[Callable] = None,
                  view: bool = False, dtype_rule: str = "promote", float_only: str = "",
                  scalar_args: tuple = (), geometry: bool = False,
                  vjp_order: Optional[tuple] = None, joint: Optional[Callable] = None,
-                 keeps_layout: Optional[bool] = None):
+                 keeps_layout: Optional[bool] = None, returns: Optional[tuple] = None,
+                 grows: Optional[str] = None):
         self.name = name              # the function name in programs and the Python API
         self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
         self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
         self.vjps = vjps              # per input: (F, g, *inputs, out, **params) -> grad
-        self.saves = saves            # inputs the VJPs read ('a', 'b', ..., 'x' = all), 'o'
+        self.params = None if params is None else _params.parse(params, name)
+        self.group = group            # its heading in `gradcli ops`
+        self.api = frozenset(api.split())   # torch.f, F.f, x.f(), torch.linalg.f
+        self.function = function      # the Python API function: None (generated from
+        #                               params), a callable, or "module:name" (lazy)
+        self.method = method          # the Tensor method, where it is not function(self, ...)
+        self.records = records        # grad_fn names a composite function records
         self.sympy = sympy            # (sp, *args, **params) -> SymPy value; elementwise:
         self.elementwise = elementwise  # on scalars, applied per element (broadcasting);
         #                               STRUCTURAL: the forward works on object arrays too
+        self.numeric = numeric or {}  # SymPy function name -> numpy function (formula.py)
         self.derivative = derivative  # local derivative per input, ("b", "a") for a*b
+        self.display = display        # how a node reads: "{0} * {1}" (else a call)
+        self.shown_as = shown_as or name   # the name of that call (sum_dim: "sum")
         self.broadcasts = broadcasts  # inputs broadcast: reduce their grads to their shapes
         self.variadic = variadic      # takes one list of tensors (stack, cat)
-        self.syntax = syntax          # how it is written, for `gradcli ops`
-        self.internal = internal      # used by VJPs only, not callable from programs
+        self.internal = internal      # a node kind only: no function of that name
         self.undefined = undefined    # (*inputs, out, **params) -> reason where the
         #                               derivative is undefined (kinks, ties), else None
-        # Optional, per input: the inputs its VJP reads ("b" for a*b's first input). A node
-        # then keeps only what the VJPs of its grad-requiring inputs read, as PyTorch
-        # does (y * c with a constant c does not save y, so y += 1 afterwards is fine).
-        self.needs = None if needs is None else tuple(
-            tuple(c in n for c in "abcdefgh") for n in needs)
         self.view = view              # the result shares the first input's storage
         # how the result dtype follows the inputs' (PyTorch's promotion, see dtypes.py):
         # "promote" (result_type), "float" (integers and bools give the default float
@@ -79,27 +120,84 @@ class Op:
         self.forward_f32 = None       # the forward for float32, where it rounds otherwise
         #                               (installed by .float32)
         self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
+        self.returns = returns        # a named tuple's fields ("values", "indices"), if so
+        # how the result can outgrow every input, for the language's size limit:
+        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat)
+        self.grows = grows or ("broadcast" if broadcasts and not internal else None)
+        self.arity = len(vjps)        # inputs of a node (one list for a variadic op)
         # floating inputs of one dtype give that dtype (apply's fast path)
         self.same_float = self.dtype_rule in ("promote", "float", "float_only")
-        # what a node keeps, precomputed for the hot path of apply()
-        self.save_all = "x" in saves
-        self.save_mask = tuple(c in saves for c in "abcdefgh")
-        self.save_out = "o" in saves
+        self.saves = self.save_all = self.save_mask = self.save_out = self.needs = None
+        self.syntax = syntax or (_params.signature_text(name, self.params)
+                                 if self.params is not None else "")
+        if not syntax and isinstance(display, str) and self.params is not None:
+            self.syntax += ", " + display.format(*"abcdefgh")   # "mul(input, other), a*b"
+
+    def analysed(self) -> "Op":
+        """The entry with what its nodes save filled in (done once, when its first node
+        is recorded: see :func:`..function._record`)."""
+        if self.saves is None:
+            self._analyse()
+        return self
+
+    def _analyse(self) -> None:
+        """What a node keeps, from what the VJPs read (see :mod:`.reads`)."""
+        from .reads import analyse
+        needs, reads_out = analyse(self) if self.vjps else ((), False)
+        if self.variadic:
+            self.save_all = bool(needs and needs[0][0])
+            self.needs, self.save_mask = None, ()
+        else:
+            self.save_all = False
+            self.save_mask = tuple(any(n[i] for n in needs) for i in range(len(needs)))
+            # per input only where the VJPs differ in what they read (mul: b for a, a
+            # for b); else the one mask serves every node (no per-node merging)
+            self.needs = needs if len(set(needs)) > 1 else None
+        self.save_out = reads_out
+        self.saves = self.save_all or reads_out or any(self.save_mask)
+
+    @property
+    def tensor_params(self) -> tuple:
+        return tuple(p for p in self.params or () if p.is_tensor)
+
+    @property
+    def node_params(self) -> tuple:
+        return tuple(p for p in self.params or () if not p.is_tensor)
+
+    @property
+    def grad_fns(self) -> tuple:
+        """Every grad_fn name its function may record (its own first)."""
+        differentiable = any(v is not None for v in self.vjps) or self.joint is not None
+        own = (self.grad_fn,) if self.forward is not None and self.grad_fn and \
+            differentiable else ()
+        return own + tuple(r for r in self.records if r != self.grad_fn)
 
     def __repr__(self) -> str:
         return f"Op({self.name!r}, {self.grad_fn})"
 
 
 REGISTRY: dict[str, Op] = {}
-STRUCTURAL = "structural"
+NUMERIC: dict[str, Callable] = {}     # SymPy function name -> numpy function (all entries)
 
 
-def register(**fields) -> Op:
-    op = Op(**fields)
+def register(name: str, grad_fn: str = "", forward=None, vjps: tuple = (), **fields) -> Op:
+    """Add an entry to the table; a ValueError says what is inconsistent about it."""
+    from .checks import check_entry
+    op = Op(name, grad_fn, forward, vjps, **fields)
     if op.name in REGISTRY:
         raise ValueError(f"op {op.name!r} registered twice")
+    check_entry(op)
+    for key, fn in op.numeric.items():
+        if NUMERIC.setdefault(key, fn) is not fn:
+            raise ValueError(f"op {op.name!r}: numeric counterpart of {key!r} declared "
+                             "differently by another entry")
     REGISTRY[op.name] = op
     return op
+
+
+def public_ops():
+    """The entries that are functions of programs and of the Python API."""
+    return (op for op in REGISTRY.values() if not op.internal)
 
 
 # -- helpers shared by forwards and VJPs (numpy side) ------------------------------------
@@ -133,6 +231,15 @@ def norm_dim(dim, ndim: int, what: str = "dim") -> int:
         raise ShapeError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
                          f"but got {dim})")
     return dim % ndim if ndim else 0
+
+
+def exact(sp, v):
+    """A constant as the symbolic check reads literals: integers exactly, others as the
+    decimal Python prints."""
+    v = float(v)
+    if math.isnan(v) or math.isinf(v):
+        return sp.nan if math.isnan(v) else (sp.oo if v > 0 else -sp.oo)
+    return sp.Integer(int(v)) if v.is_integer() else sp.Rational(repr(v))
 
 
 def emap(fn, *arrays):

@@ -38,8 +38,10 @@ def _silu(x):
     return x / (ONE + _exp(-x))
 
 
-def _softplus(x):
-    return np.where(x > 20, x, via64(np.log1p)(_exp(np.minimum(x, F32(20)))))
+def _softplus(x, beta, threshold):
+    bx = x * F32(beta)
+    return np.where(bx > threshold, x,
+                    via64(np.log1p)(_exp(np.minimum(bx, F32(threshold)))) / F32(beta))
 
 
 def _softplus_backward(g, x, beta, threshold):

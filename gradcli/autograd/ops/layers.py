@@ -14,8 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import STRUCTURAL, register
-from .losses import NOT_IN_PROGRAMS, exact
+from .core import STRUCTURAL, exact, prose, register
 
 
 def sum_to_size(F, g, shape: tuple):
@@ -32,36 +31,59 @@ def sum_to_size(F, g, shape: tuple):
     return F.reshape(g, shape=tuple(shape)) if lead else g
 
 
-register(name="addmm", grad_fn="AddmmBackward0",
-         forward=lambda bias, mat1, mat2: np.dot(mat1, mat2) + bias,
-         saves="bc", needs=("", "c", "b"),
-         vjps=(lambda F, g, bias, m1, m2, out: sum_to_size(F, g, bias.shape),
-               lambda F, g, bias, m1, m2, out: F.mm(g, F.t(m2)),
-               lambda F, g, bias, m1, m2, out: F.mm(F.t(m1), g)),
-         sympy=STRUCTURAL, derivative=("1 (summed over rows)", "g @ W.T", "X.T @ g"),
-         syntax="linear(x, w, b) with 2-D x: addmm(b, x, w.t())", internal=NOT_IN_PROGRAMS)
-register(name="nn_unsafe_view", grad_fn="UnsafeViewBackward0", internal=True,
-         forward=lambda x, shape: np.reshape(x, shape),
-         vjps=(lambda F, g, x, out, shape: F.reshape(g, shape=x.shape),),
-         sympy=STRUCTURAL, syntax="matmul(x, w) with 3-D x")
+register("addmm", "AddmmBackward0", lambda bias, mat1, mat2: np.dot(mat1, mat2) + bias,
+         (lambda F, g, bias, m1, m2, out: sum_to_size(F, g, bias.shape),
+          lambda F, g, bias, m1, m2, out: F.mm(g, F.t(m2)),
+          lambda F, g, bias, m1, m2, out: F.mm(F.t(m1), g)),
+         params="input, mat1, mat2", group="linear algebra",
+         function="nn_functional:addmm", sympy=STRUCTURAL,
+         derivative=(prose("1 (summed over rows)"), "g @ M2.T", "M1.T @ g"))
+register("nn_unsafe_view", "UnsafeViewBackward0", lambda x, shape: np.reshape(x, shape),
+         (lambda F, g, x, out, shape: F.reshape(g, shape=x.shape),), internal=True,
+         shown_as="reshape", sympy=STRUCTURAL, syntax="matmul(x, w) with 3-D x")
 
 # ---- tensor (op) number, as C++ records it ---------------------------------------------
 
-register(name="nn_mul_scalar", grad_fn="MulBackward1", internal=True, elementwise=True,
-         forward=lambda x, other: x * other,
-         vjps=(lambda F, g, x, out, other: F.nn_mul_scalar(g, other=other),),
+register("nn_mul_scalar", "MulBackward1", lambda x, other: x * other,
+         (lambda F, g, x, out, other: F.nn_mul_scalar(g, other=other),), internal=True,
+         elementwise=True, shown_as="mul",
          sympy=lambda sp, x, other: x * exact(sp, other), syntax="t * NUMBER (in C++)")
-register(name="nn_div_scalar", grad_fn="DivBackward1", internal=True, elementwise=True,
-         forward=lambda x, other: x / other,
-         vjps=(lambda F, g, x, out, other: F.nn_div_scalar(g, other=other),),
+register("nn_div_scalar", "DivBackward1", lambda x, other: x / other,
+         (lambda F, g, x, out, other: F.nn_div_scalar(g, other=other),), internal=True,
+         elementwise=True, shown_as="div",
          sympy=lambda sp, x, other: x / exact(sp, other), syntax="t / NUMBER (in C++)")
-register(name="nn_add_scalar", grad_fn="AddBackward1", internal=True, elementwise=True,
-         forward=lambda x, other: x + other,
-         vjps=(lambda F, g, x, out, other: g,),
+register("nn_add_scalar", "AddBackward1", lambda x, other: x + other,
+         (lambda F, g, x, out, other: g,), internal=True, elementwise=True, shown_as="add",
          sympy=lambda sp, x, other: x + exact(sp, other), syntax="t + NUMBER (in C++)")
-register(name="nn_masked_fill", grad_fn="MaskedFillBackward0", internal=True,
-         forward=lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
-         vjps=(lambda F, g, x, out, mask, value: F.nn_masked_fill(g, mask=mask, value=0.0),),
+register("nn_masked_fill", "MaskedFillBackward0",
+         lambda x, mask, value: np.where(mask, np.asarray(value, x.dtype), x),
+         (lambda F, g, x, out, mask, value: F.nn_masked_fill(g, mask=mask, value=0.0),),
+         internal=True, shown_as="masked_fill",
          sympy=lambda sp, x, mask, value: np.where(mask, exact(sp, value),
                                                    np.asarray(x, dtype=object)),
          syntax="masked_fill(x, mask, value)")
+
+
+# ---- composites of torch.nn.functional: what they record is what their functions call ----
+
+LEGACY = "size_average: any = None, reduce: any = None, " \
+         "reduction: str{none|mean|sum|elementwise_mean} = 'mean'"
+
+register("linear", function="nn_functional:linear", params="input, weight, bias: tensor? = None",
+         group="layers", api="F",
+         records=("AddmmBackward0", "MmBackward0", "ViewBackward0", "UnsafeViewBackward0",
+                  "SqueezeBackward4", "TBackward0", "AddBackward0", "MvBackward0"),
+         derivative=(prose("g @ weight for input"), prose("g.T @ input for weight"),
+                     prose("g summed over the batch for bias")), grows="matmul")
+register("l1_loss", function="nn_losses:l1_loss",
+         params=f"input, target, {LEGACY}, weight: tensor? = None", group="losses", api="F",
+         records=("MeanBackward0", "SumBackward0", "AbsBackward0", "SubBackward0"),
+         derivative=("sign(input - target)/N", "-sign(input - target)/N"), grows="broadcast")
+register("cross_entropy", function="nn_classification:cross_entropy",
+         params="input, target: any, weight: const? = None, size_average: any = None, "
+                "ignore_index: int = -100, reduce: any = None, "
+                "reduction: str{none|mean|sum|elementwise_mean} = 'mean', "
+                "label_smoothing: number = 0.0", group="losses", api="F",
+         records=("NllLossBackward0", "LogSoftmaxBackward0", "DivBackward1", "NegBackward0",
+                  "SumBackward1", "MulBackward1", "AddBackward1", "MeanBackward0"),
+         derivative=(prose("softmax(input) - the target distribution, /N for a mean"),))

@@ -20,13 +20,14 @@ import math
 import numpy as np
 
 from ...errors import InputError
-from .core import register, where_any
+from .core import exact, prose, register, where_any
+from .elementwise import MAX_MIN
+
+_max = MAX_MIN["Max"]
 
 REDUCTIONS = ("none", "mean", "sum")
-# Programs cannot call nn's ops yet (``internal``: hidden from `gradcli ops` and from the
-# engine's every-public-op property test).  When the language exposes them, drop this and
-# give each an engine property case.
-NOT_IN_PROGRAMS = True
+LOSSES = "losses"
+LEGACY = "size_average: any = None, reduce: any = None, reduction: str{none|mean|sum|elementwise_mean} = 'mean'"
 BCE_EPSILON = 1e-12          # PyTorch's clamp of x*(1-x) in the BCE gradient
 
 
@@ -59,15 +60,6 @@ def scale(reduction: str, n: int, factor: float, dtype):
 def numel(x) -> int:
     """Element count of an array, a Tensor or a Meta (all have ``shape``)."""
     return math.prod(x.shape)
-
-
-def exact(sp, v):
-    """A constant as the symbolic check reads literals: integers exactly, others as the
-    decimal Python prints."""
-    v = float(v)
-    if math.isnan(v) or math.isinf(v):
-        return sp.nan if math.isnan(v) else (sp.oo if v > 0 else -sp.oo)
-    return sp.Integer(int(v)) if v.is_integer() else sp.Rational(repr(v))
 
 
 def sym_reduce(sp, losses, reduction: str):
@@ -105,8 +97,7 @@ def _mean_div(F, t, reduction, n):
 # ---- mse, smooth L1 and Huber: symmetric in (input, target) ---------------------------
 
 def _register_distance_loss(name, grad_fn, forward, backward, second, sympy, derivative,
-                            undefined=None, second_needs="abc", internal=NOT_IN_PROGRAMS,
-                            syntax=None):
+                            params, undefined=None):
     """A loss of d = input - target: the loss op, its gradient op, and the VJPs between
     them.  ``backward(g, a, b, reduction, **extra)`` is PyTorch's *_loss_backward kernel;
     ``second(F, t, a, b, reduction, **extra)`` turns t = gg * grad_output into the second
@@ -128,14 +119,12 @@ def _register_distance_loss(name, grad_fn, forward, backward, second, sympy, der
     def vjp_b(F, gg, g, a, b, out, reduction="mean", **extra):
         return -second(F, gg * g, a, b, reduction, **extra)
 
-    register(name=name, grad_fn=grad_fn, forward=forward, broadcasts=True, saves="ab",
-             vjps=(vjp_input, vjp_target), sympy=sympy, derivative=derivative,
-             undefined=undefined, internal=internal,
-             syntax=syntax or f"{name}(input, target, reduction='mean')")
-    register(name=bname, grad_fn=grad_fn.replace("Backward0", "BackwardBackward0"),
-             forward=backward, broadcasts=True, saves="abc",
-             needs=("bc", second_needs, second_needs),
-             vjps=(vjp_g, vjp_a, vjp_b), internal=True, syntax=f"{bname}(g, input, target)")
+    register(name, grad_fn, forward, (vjp_input, vjp_target), params=params, group=LOSSES,
+             api="F", function=f"nn_losses:{name}", broadcasts=True, sympy=sympy,
+             derivative=derivative, undefined=undefined)
+    register(bname, grad_fn.replace("Backward0", "BackwardBackward0"), backward,
+             (vjp_g, vjp_a, vjp_b), internal=True, broadcasts=True,
+             syntax=f"{bname}(g, input, target)")
 
 
 def _mse(a, b, reduction="mean"):
@@ -156,8 +145,8 @@ def _mse_second(F, t, a, b, reduction):
 _register_distance_loss(
     "mse_loss", "MseLossBackward0", _mse, _mse_backward, _mse_second,
     sympy=lambda sp, a, b, reduction="mean": sym_reduce(sp, (a - b) * (a - b), reduction),
-    derivative=("2*(a - b)/N", "-2*(a - b)/N"), second_needs="a", internal=False,
-    syntax="mse_loss(a, b)")           # as programs write it (no reduction there yet)
+    derivative=("2*(a - b)/N", "-2*(a - b)/N"),
+    params=f"input, target, {LEGACY}, weight: tensor? = None")
 
 
 def _smooth_l1(a, b, reduction="mean", beta=1.0):
@@ -195,7 +184,7 @@ _register_distance_loss(
                                (sp.Abs(d) - exact(sp, beta) / 2, True)), 1, 1)(a - b),
         reduction),
     derivative=("clamp((a - b)/beta, -1, 1)/N", "-clamp((a - b)/beta, -1, 1)/N"),
-    undefined=_kink("beta"))
+    params=f"input, target, {LEGACY}, beta: number = 1.0", undefined=_kink("beta"))
 
 
 def _huber(a, b, reduction="mean", delta=1.0):
@@ -224,7 +213,8 @@ _register_distance_loss(
                                (exact(sp, delta) * (sp.Abs(d) - exact(sp, delta) / 2), True)),
         1, 1)(a - b), reduction),
     derivative=("clamp(a - b, -delta, delta)/N", "-clamp(a - b, -delta, delta)/N"),
-    undefined=_kink("delta"))
+    params="input, target, reduction: str{none|mean|sum} = 'mean', delta: number = 1.0, "
+           "weight: tensor? = None", undefined=_kink("delta"))
 
 
 # ---- binary cross-entropy on probabilities ---------------------------------------------
@@ -286,19 +276,18 @@ def _bce_sympy(sp, x, y, weight=None, reduction="mean"):
                       reduction)
 
 
-register(name="binary_cross_entropy", grad_fn="BinaryCrossEntropyBackward0", forward=_bce,
-         saves="ab",
-         vjps=(lambda F, g, x, y, out, weight=None, reduction="mean":
-               F.binary_cross_entropy_backward(g, x, y, weight=weight, reduction=reduction),
-               _bce_vjp_target),
-         sympy=_bce_sympy, derivative=("w*(x - y)/(x*(1 - x))/N", "-w*logit(x)/N"),
+register("binary_cross_entropy", "BinaryCrossEntropyBackward0", _bce,
+         (lambda F, g, x, y, out, weight=None, reduction="mean":
+          F.binary_cross_entropy_backward(g, x, y, weight=weight, reduction=reduction),
+          _bce_vjp_target),
+         params=f"input, target, weight: const? = None, {LEGACY}", group=LOSSES, api="F",
+         function="nn_losses:binary_cross_entropy", sympy=_bce_sympy,
+         numeric={"Max": _max, "log": np.log},
+         derivative=("weight*(x - y)/(x*(1 - x))/N", "-weight*log(x/(1 - x))/N"),
          undefined=lambda x, y, out, weight=None, reduction="mean": where_any(
-             (1 - x) * x < BCE_EPSILON, "x is within 1e-12 of 0 or 1, where PyTorch clamps"),
-         syntax="binary_cross_entropy(input, target, weight=None, reduction='mean')",
-         internal=NOT_IN_PROGRAMS)
-register(name="binary_cross_entropy_backward", grad_fn="BinaryCrossEntropyBackwardBackward0",
-         forward=_bce_backward, saves="abc", needs=("bc", "abc", "abc"), internal=True,
-         vjps=(_bce_second_grad_output, _bce_second_input, _bce_second_target),
+             (1 - x) * x < BCE_EPSILON, "x is within 1e-12 of 0 or 1, where PyTorch clamps"))
+register("binary_cross_entropy_backward", "BinaryCrossEntropyBackwardBackward0", _bce_backward,
+         (_bce_second_grad_output, _bce_second_input, _bce_second_target), internal=True,
          syntax="binary_cross_entropy_backward(g, input, target)")
 
 
@@ -347,13 +336,13 @@ def _bce_logits_sympy(sp, x, y, weight=None, pos_weight=None, reduction="mean"):
                       reduction)
 
 
-register(name="binary_cross_entropy_with_logits",
-         grad_fn="BinaryCrossEntropyWithLogitsBackward0", forward=_bce_logits, saves="ab",
-         vjps=(_bce_logits_vjp_input, _bce_logits_vjp_target), sympy=_bce_logits_sympy,
-         derivative=("w*((p*y + 1 - y)*sigmoid(x) - p*y)/N",
-                     "w*(log_sigmoid(-x) - p*log_sigmoid(x))/N"),
-         syntax="binary_cross_entropy_with_logits(input, target, weight=None, "
-                "pos_weight=None, reduction='mean')", internal=NOT_IN_PROGRAMS)
+register("binary_cross_entropy_with_logits", "BinaryCrossEntropyWithLogitsBackward0",
+         _bce_logits, (_bce_logits_vjp_input, _bce_logits_vjp_target),
+         params=f"input, target, weight: const? = None, {LEGACY}, pos_weight: const? = None",
+         group=LOSSES, api="torch F", function="nn_losses:binary_cross_entropy_with_logits",
+         sympy=_bce_logits_sympy,
+         derivative=("weight*((pos_weight*y + 1 - y)*sigmoid(x) - pos_weight*y)/N",
+                     "weight*((pos_weight - 1)*log(1 + exp(-x)) - x)/N"))
 
 
 # ---- negative log-likelihood -----------------------------------------------------------
@@ -426,7 +415,7 @@ def _nll_sympy(sp, x, target, weight=None, reduction="mean", ignore_index=-100):
     return sp.Add(*losses.reshape(-1)) / sp.Add(*np.asarray(w, dtype=object).reshape(-1))
 
 
-def _register_nll(name: str, grad_fn: str, syntax: str) -> None:
+def _register_nll(name: str, grad_fn: str, syntax: str, **public) -> None:
     params = ("target", "weight", "reduction", "ignore_index")
 
     def vjp(F, g, x, out, **kw):
@@ -435,19 +424,21 @@ def _register_nll(name: str, grad_fn: str, syntax: str) -> None:
     def vjp_grad_output(F, gg, g, x, out, **kw):
         return getattr(F, name)(gg, **kw)
 
-    register(name=name, grad_fn=grad_fn, forward=_nll, saves="a", vjps=(vjp,),
-             sympy=_nll_sympy, derivative=("-w[target] at the target class, /sum(w) "
-                                           "for a mean",), syntax=syntax,
-             internal=NOT_IN_PROGRAMS)
+    register(name, grad_fn, _nll, (vjp,), sympy=_nll_sympy, syntax=syntax, **public,
+             derivative=(prose("-w[target] at the target class, /sum(w) for a mean"),))
     def vjp_input(F, gg, g, x, out, **kw):       # the gradient does not depend on x
         return F.zeros(x.shape, x.dtype)
 
-    register(name=f"{name}_backward", grad_fn=grad_fn.replace("Backward0", "BackwardBackward0"),
-             forward=_nll_backward, vjps=(vjp_grad_output, vjp_input), internal=True,
+    register(f"{name}_backward", grad_fn.replace("Backward0", "BackwardBackward0"),
+             _nll_backward, (vjp_grad_output, vjp_input), internal=True,
              syntax=f"{name}_backward(g, input, {', '.join(params)})")
 
 
-_register_nll("nll_loss", "NllLossBackward0",
-              "nll_loss(input, target, weight=None, ignore_index=-100, reduction='mean')")
+_register_nll("nll_loss", "NllLossBackward0", "", group=LOSSES, api="F",
+              function="nn_classification:nll_loss",
+              records=("NllLoss2DBackward0", "ViewBackward0"),
+              params="input, target: index, weight: const? = None, size_average: any = None, "
+                     "ignore_index: int = -100, reduce: any = None, "
+                     "reduction: str{none|mean|sum|elementwise_mean} = 'mean'")
 _register_nll("nll_loss2d", "NllLoss2DBackward0",
-              "nll_loss(input, target) with input (N, C, d1, ...)")
+              "nll_loss(input, target) with input (N, C, d1, ...)", internal=True)

@@ -13,7 +13,10 @@ import math
 
 import numpy as np
 
-from .core import reduce_objects, register, where_any
+from .core import prose, reduce_objects, register, where_any
+from .elementwise import MAX_MIN
+
+RED = "reductions"
 
 
 MEAN_INT = ("mean(): could not infer output dtype. Input dtype must be either a floating "
@@ -42,23 +45,29 @@ def _count(shape, dim) -> int:
     return math.prod(shape[d] for d in dim)
 
 
-register(name="sum", grad_fn="SumBackward0", forward=lambda x: np.sum(x),
-         vjps=(lambda F, g, x, out: F.expand(g, x.shape),),
+REDUCE = "input, dim: dims = None, keepdim: bool = False"
+
+register("sum", "SumBackward0", lambda x: np.sum(x),
+         (lambda F, g, x, out: F.expand(g, x.shape),), params=REDUCE, group=RED,
+         function="functional:sum", records=("SumBackward1",),
          sympy=lambda sp, x: sp.Add(*np.asarray(x).reshape(-1)), derivative=("1",),
-         syntax="sum(x)", dtype_rule="keep")
-register(name="sum_dim", grad_fn="SumBackward1",
-         forward=lambda x, dim, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
-         vjps=(lambda F, g, x, out, dim, keepdim=False: unreduce(F, g, x.shape, dim, keepdim),),
+         dtype_rule="keep")
+register("sum_dim", "SumBackward1",
+         lambda x, dim, keepdim=False: np.sum(x, axis=dim, keepdims=keepdim),
+         (lambda F, g, x, out, dim, keepdim=False: unreduce(F, g, x.shape, dim, keepdim),),
+         internal=True, shown_as="sum",
          sympy=lambda sp, x, dim, keepdim=False: reduce_objects(sp.Add, x, dim, keepdim),
          derivative=("1",), syntax="sum(x, dim, keepdim=False)", dtype_rule="keep")
-register(name="mean", grad_fn="MeanBackward0", forward=lambda x: np.mean(x),
-         vjps=(lambda F, g, x, out: F.div_scalar(F.expand(g, x.shape), math.prod(x.shape)),),
+register("mean", "MeanBackward0", lambda x: np.mean(x),
+         (lambda F, g, x, out: F.div_scalar(F.expand(g, x.shape), math.prod(x.shape)),),
+         params=REDUCE, group=RED, function="functional:mean", records=("MeanBackward1",),
          sympy=lambda sp, x: sp.Add(*np.asarray(x).reshape(-1)) / np.size(x),
-         derivative=("1/N",), syntax="mean(x)", dtype_rule="float_only", float_only=MEAN_INT)
-register(name="mean_dim", grad_fn="MeanBackward1",
-         forward=lambda x, dim, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
-         vjps=(lambda F, g, x, out, dim, keepdim=False:
-               F.div_scalar(unreduce(F, g, x.shape, dim, keepdim), _count(x.shape, dim)),),
+         derivative=("1/N",), dtype_rule="float_only", float_only=MEAN_INT)
+register("mean_dim", "MeanBackward1",
+         lambda x, dim, keepdim=False: np.mean(x, axis=dim, keepdims=keepdim),
+         (lambda F, g, x, out, dim, keepdim=False:
+          F.div_scalar(unreduce(F, g, x.shape, dim, keepdim), _count(x.shape, dim)),),
+         internal=True, shown_as="mean",
          sympy=lambda sp, x, dim, keepdim=False: reduce_objects(
              lambda *e: sp.Add(*e) / len(e), x, dim, keepdim),
          derivative=("1/N",), syntax="mean(x, dim, keepdim=False)", dtype_rule="float_only",
@@ -90,8 +99,8 @@ def _prod_others_vjp(F, g, x, out):
     return F.stack(parts, dim=0)
 
 
-register(name="prod_others", grad_fn="ProdBackward0", internal=True, forward=_prod_others,
-         saves="a", vjps=(_prod_others_vjp,), syntax="prod_others(x)")
+register("prod_others", "ProdBackward0", _prod_others, (_prod_others_vjp,), internal=True,
+         syntax="prod_others(x)")
 def _prod_vjp(F, g, x, out):
     """PyTorch's prod_backward: grad * (result / input) without zeros; with a zero, the
     products of the other elements (exact)."""
@@ -102,10 +111,10 @@ def _prod_vjp(F, g, x, out):
     return F.reshape(g * F.prod_others(F.reshape(x, (-1,))), x.shape)
 
 
-register(name="prod", grad_fn="ProdBackward0", forward=lambda x: np.prod(x), saves="ao",
-         vjps=(_prod_vjp,),
+register("prod", "ProdBackward0", lambda x: np.prod(x), (_prod_vjp,), params="input",
+         group=RED, function="functional:prod",
          sympy=lambda sp, x: sp.Mul(*np.asarray(x).reshape(-1)),
-         derivative=("product of the other elements",), syntax="prod(x)", dtype_rule="keep")
+         derivative=(prose("the product of the other elements"),), dtype_rule="keep")
 
 
 # ---- max / min: ties share the gradient evenly -----------------------------------------
@@ -124,20 +133,24 @@ def _ties(x, out):
                      "a tie for the extreme element (PyTorch splits the gradient evenly)")
 
 
-register(name="max", grad_fn="MaxBackward1", forward=lambda x: np.max(x), saves="ao",
-         vjps=(_evenly,), sympy=lambda sp, x: sp.Max(*np.asarray(x).reshape(-1)),
-         derivative=("1/k on the k maximal elements, 0 elsewhere",), syntax="max(x)",
-         undefined=_ties, dtype_rule="keep")
-register(name="min", grad_fn="MinBackward1", forward=lambda x: np.min(x), saves="ao",
-         vjps=(_evenly,), sympy=lambda sp, x: sp.Min(*np.asarray(x).reshape(-1)),
-         derivative=("1/k on the k minimal elements, 0 elsewhere",), syntax="min(x)",
-         undefined=_ties, dtype_rule="keep")
+register("max", "MaxBackward1", lambda x: np.max(x), (_evenly,),
+         params="input, other: any = None", group=RED, function="functional:max",
+         records=("MaximumBackward0",),
+         sympy=lambda sp, x: sp.Max(*np.asarray(x).reshape(-1)), numeric=MAX_MIN,
+         derivative=(prose("1/k on the k maximal elements, 0 elsewhere"),),
+         undefined=_ties, dtype_rule="keep", grows="broadcast")
+register("min", "MinBackward1", lambda x: np.min(x), (_evenly,),
+         params="input, other: any = None", group=RED, function="functional:min",
+         records=("MinimumBackward0",),
+         sympy=lambda sp, x: sp.Min(*np.asarray(x).reshape(-1)), numeric=MAX_MIN,
+         derivative=(prose("1/k on the k minimal elements, 0 elsewhere"),),
+         undefined=_ties, dtype_rule="keep", grows="broadcast")
 
-register(name="norm", grad_fn="LinalgVectorNormBackward0",
-         forward=lambda x: np.sqrt(np.sum(x * x)), saves="ao",
-         vjps=(lambda F, g, x, out: g * F.masked_fill(x / out, mask=F.value(out) == 0, value=0),),
+register("norm", "LinalgVectorNormBackward0", lambda x: np.sqrt(np.sum(x * x)),
+         (lambda F, g, x, out: g * F.masked_fill(x / out, mask=F.value(out) == 0, value=0),),
+         params="input", group=RED, function="functional:norm",
          sympy=lambda sp, x: sp.sqrt(sp.Add(*[e ** 2 for e in np.asarray(x).reshape(-1)])),
-         derivative=("x/norm(x) (0 at x = 0)",), syntax="norm(x)", dtype_rule="float_only",
+         derivative=("x/norm(x)",), dtype_rule="float_only",
          float_only="linalg.vector_norm: Expected a floating point or complex tensor as input. "
                     "Got {dtype}")
 
@@ -155,12 +168,12 @@ def _logsumexp_vjp(F, g, x, out, dim, keepdim=False):
     return unsqueeze_dims(F, g, dim, keepdim) * F.exp(x - unsqueeze_dims(F, out, dim, keepdim))
 
 
-register(name="logsumexp", grad_fn="LogsumexpBackward0", forward=_logsumexp, saves="ao",
-         vjps=(_logsumexp_vjp,),
+register("logsumexp", "LogsumexpBackward0", _logsumexp, (_logsumexp_vjp,),
+         params="input, dim: dims, keepdim: bool = False", group=RED,
+         function="functional:logsumexp",
          sympy=lambda sp, x, dim, keepdim=False: reduce_objects(
              lambda *e: sp.log(sp.Add(*[sp.exp(t) for t in e])), x, dim, keepdim),
-         derivative=("softmax(x, dim)",), syntax="logsumexp(x, dim, keepdim=False)",
-         dtype_rule="float")
+         derivative=("softmax(x, dim)",), dtype_rule="float")
 
 
 def _axes(x, dim) -> tuple:
@@ -189,20 +202,25 @@ def _log_softmax_sympy(sp, x, dim):
     return x - np.frompyfunc(sp.log, 1, 1)(reduce_objects(sp.Add, e, _axes(e, dim), True))
 
 
-register(name="softmax", grad_fn="SoftmaxBackward0", forward=_softmax, saves="o",
-         vjps=(lambda F, g, x, out, dim: F.softmax_backward_data(g, out, _axes(out, dim)),),
-         sympy=_softmax_sympy, derivative=("s*(g - sum(g*s)) for s = softmax(x)",),
-         syntax="softmax(x, dim)", dtype_rule="float_only", float_only=SOFTMAX_INT)
-register(name="log_softmax", grad_fn="LogSoftmaxBackward0", forward=_log_softmax, saves="o",
-         vjps=(lambda F, g, x, out, dim:
-               F.log_softmax_backward_data(g, out, _axes(out, dim)),),
-         sympy=_log_softmax_sympy, derivative=("g - softmax(x)*sum(g)",),
-         syntax="log_softmax(x, dim)", dtype_rule="float_only", float_only=SOFTMAX_INT)
+register("softmax", "SoftmaxBackward0", _softmax,
+         (lambda F, g, x, out, dim: F.softmax_backward_data(g, out, _axes(out, dim)),),
+         params="input, dim: dim", group="activations", api="torch F method",
+         function="functional:softmax", sympy=_softmax_sympy,
+         derivative=(prose("s*(g - sum(g*s)) for s = softmax(x)"),), dtype_rule="float_only",
+         float_only=SOFTMAX_INT)
+register("log_softmax", "LogSoftmaxBackward0", _log_softmax,
+         (lambda F, g, x, out, dim: F.log_softmax_backward_data(g, out, _axes(out, dim)),),
+         params="input, dim: dim", group="activations", api="torch F method",
+         function="functional:log_softmax", sympy=_log_softmax_sympy,
+         derivative=("g - softmax(x, dim)*sum(g)",), dtype_rule="float_only",
+         float_only=SOFTMAX_INT)
 
 
 # ---- all / any: bool results --------------------------------------------------------
 
-register(name="all", grad_fn="AllBackward0", forward=lambda x: np.all(x), vjps=(None,),
-         dtype_rule="keep", derivative=("none (a bool result)",), syntax="x.all()")
-register(name="any", grad_fn="AnyBackward0", forward=lambda x: np.any(x), vjps=(None,),
-         dtype_rule="keep", derivative=("none (a bool result)",), syntax="x.any()")
+register("all", "AllBackward0", lambda x: np.all(x), (None,), params="input", group=RED,
+         function="comparisons:all_", dtype_rule="keep",
+         derivative=(prose("none (a bool result)"),))
+register("any", "AnyBackward0", lambda x: np.any(x), (None,), params="input", group=RED,
+         function="comparisons:any_", dtype_rule="keep",
+         derivative=(prose("none (a bool result)"),))

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .core import STRUCTURAL, register
+from .core import STRUCTURAL, prose, register
 
 
 def _index(dim, ndim, key):
@@ -82,6 +82,19 @@ def _diagonal(x, offset=0, dim1=0, dim2=1):
     return _writable(np.diagonal(x, offset, dim1, dim2), np.asarray(x))
 
 
+def _show_select(labels, params) -> str:
+    """``x[1]``, ``x[:, 2]``"""
+    return f"{labels[0]}[{':, ' * params.get('dim', 0)}{params.get('index')}]"
+
+
+def _show_slice(labels, params) -> str:
+    """``x[1:]``, ``x[:, -3:]``, ``x[::2]``"""
+    start, stop, step = (params.get(k) for k in ("start", "stop", "step"))
+    key = f"{'' if start is None else start}:{'' if stop is None else stop}" + \
+        ("" if step in (None, 1) else f":{step}")
+    return f"{labels[0]}[{':, ' * params.get('dim', 0)}{key}]"
+
+
 def _unsqueeze_to(F, g, shape, dims):
     """PyTorch's unsqueeze_to: put back the size-1 dims among ``dims`` that squeeze took."""
     for d in sorted(dims):
@@ -90,71 +103,89 @@ def _unsqueeze_to(F, g, shape, dims):
     return g
 
 
-def _view(name, grad_fn, forward, vjp, syntax, internal=False, derivative="1"):
-    register(name=name, grad_fn=grad_fn, forward=forward, vjps=(vjp,), view=True,
-             sympy=STRUCTURAL, derivative=(derivative,), syntax=syntax, internal=internal)
+MOVED = prose("1 (elements moved)")
+SHAPE = "shape"
+
+
+def _view(name, grad_fn, forward, vjp, params=None, derivative=MOVED, **fields):
+    """A view op: public when it has ``params`` (its function is ``shaping``'s)."""
+    if params is None:
+        fields["internal"] = True
+    else:
+        fields.setdefault("function", f"shaping:{name}")
+        fields.setdefault("group", SHAPE)
+    register(name, grad_fn, forward, (vjp,), params=params, view=True, sympy=STRUCTURAL,
+             derivative=(derivative,), **fields)
 
 
 # ---- views --------------------------------------------------------------------------
 
 _view("reshape", "ViewBackward0", _view_as,
-      lambda F, g, x, out, shape: F.reshape(g, x.shape),
-      "reshape(x, shape...), x.view(shape), flatten(x)", derivative="1 (elements moved)")
+      lambda F, g, x, out, shape: F.reshape(g, x.shape), params="input, *shape: ints",
+      records=("ReshapeAliasBackward0", "CloneBackward0", "UnsafeViewBackward0"))
 _view("reshape_alias", "ReshapeAliasBackward0", _view_as,
-      lambda F, g, x, out, shape: F.reshape(g, x.shape),
-      "reshape(x, shape) of a non-contiguous x that can be viewed", internal=True)
+      lambda F, g, x, out, shape: F.reshape(g, x.shape), shown_as="reshape",
+      syntax="reshape(x, shape) of a non-contiguous x that can be viewed")
 _view("permute", "PermuteBackward0", lambda x, dims: np.transpose(x, dims),
       lambda F, g, x, out, dims: F.permute(g, tuple(int(d) for d in np.argsort(dims))),
-      "x.T, permute(x, dims...)", derivative="1 (elements moved)")
+      params="input, *dims: ints", syntax="permute(input, *dims), x.T")
 _view("t", "TBackward0", lambda x: np.transpose(x), lambda F, g, x, out: F.t(g),
-      "t(x)", derivative="1 (elements moved)")
+      params="input", display="{0}.T")
 _view("transpose", "TransposeBackward0", lambda x, dim0, dim1: np.swapaxes(x, dim0, dim1),
       lambda F, g, x, out, dim0, dim1: F.transpose(g, dim0, dim1),
-      "transpose(x, dim0, dim1)", derivative="1 (elements moved)")
+      params="input, dim0: dim, dim1: dim")
 _view("unsqueeze", "UnsqueezeBackward0", lambda x, dim: np.expand_dims(x, dim),
-      lambda F, g, x, out, dim: F.squeeze(g, dim), "unsqueeze(x, dim)")
+      lambda F, g, x, out, dim: F.squeeze(g, dim), params="input, dim: int",
+      derivative=prose("1"))
 _view("squeeze", "SqueezeBackward1",
       lambda x, dim: np.squeeze(x, dim) if np.ndim(x) and np.shape(x)[dim] == 1 else x[...],
       lambda F, g, x, out, dim: _unsqueeze_to(F, g, x.shape, (dim,)) if x.shape else g,
-      "squeeze(x, dim)")
+      params="input, dim: dim = None", records=("SqueezeBackward0",), derivative=prose("1"))
 _view("squeeze_all", "SqueezeBackward0", lambda x: np.squeeze(x),
       lambda F, g, x, out: _unsqueeze_to(F, g, x.shape, range(len(x.shape))),
-      "squeeze(x)")
+      shown_as="squeeze", syntax="squeeze(x)")
 _view("squeeze_dims", "SqueezeBackward4", lambda x, dims: np.squeeze(x, dims),
       lambda F, g, x, out, dims: _unsqueeze_to(F, g, x.shape, dims),
-      "squeeze(x, dims)", internal=True)
-_view("alias", "AliasBackward0", lambda x: x[...], lambda F, g, x, out: g, "x[:, :]",
-      internal=True)
+      shown_as="squeeze", syntax="squeeze(x, dims)")
+_view("alias", "AliasBackward0", lambda x: x[...], lambda F, g, x, out: g, display="{0}",
+      syntax="x[:, :]")
 _view("expand", "ExpandBackward0", _expand,
-      lambda F, g, x, out, shape: F.sum_to(g, x.shape), "expand(x, sizes...)",
-      derivative="1, summed over the expanded dims")
+      lambda F, g, x, out, shape: F.sum_to(g, x.shape), params="input, *shape: ints",
+      api="method", derivative=prose("1, summed over the expanded dims"))
 _view("diagonal", "DiagonalBackward0", _diagonal,
-      lambda F, g, x, out, offset=0, dim1=0, dim2=1:
+      lambda F, g, x, out, offset, dim1, dim2:
           F.diagonal_backward(g, x.shape, offset, dim1, dim2),
-      "diagonal(x, offset=0, dim1=0, dim2=1)", derivative="1 on the diagonal")
+      params="input, offset: int = 0, dim1: dim = 0, dim2: dim = 1",
+      derivative=prose("1 on the diagonal"))
 _view("select", "SelectBackward0",
       lambda x, dim, index: x[_index(dim, np.ndim(x), index)],
       lambda F, g, x, out, dim, index: F.select_backward(g, x.shape, dim, index),
-      "x[i]", derivative="1 at the selected element")
+      params="input, dim: dim, index: int", syntax="select(input, dim, index), x[i]",
+      display=_show_select,
+      derivative=prose("1 at the selected element"))
 _view("slice", "SliceBackward0",
       lambda x, dim, start, stop, step: x[_index(dim, np.ndim(x), slice(start, stop, step))],
       lambda F, g, x, out, dim, start, stop, step:
           F.slice_backward(g, x.shape, dim, start, stop, step),
-      "x[i:j:k], narrow(x, dim, start, length)", derivative="1 on the slice")
+      syntax="x[i:j:k], narrow(x, dim, start, length)", derivative=prose("1 on the slice"),
+      display=_show_slice)
 
 # ---- copies -------------------------------------------------------------------------
 
-register(name="unsafe_view", grad_fn="UnsafeViewBackward0", internal=True,
-         forward=lambda x, shape: np.reshape(x, shape),
-         vjps=(lambda F, g, x, out, shape: F.reshape(g, x.shape),), dtype_rule="keep",
-         sympy=STRUCTURAL, syntax="reshape(x, shape) of a copy of x")
-register(name="clone", grad_fn="CloneBackward0", keeps_layout=True, forward=lambda x: np.array(x, copy=True),
-         vjps=(lambda F, g, x, out: g,), dtype_rule="keep", sympy=STRUCTURAL,
-         derivative=("1",), syntax="x.clone()")
-register(name="to_copy", grad_fn="ToCopyBackward0", keeps_layout=True,
-         forward=lambda x, dtype: np.array(x, dtype=dtype, copy=True),
-         vjps=(lambda F, g, x, out, dtype: F.to_copy(g, dtype=x.dtype),), dtype_rule="keep",
-         sympy=STRUCTURAL, derivative=("1",), syntax="x.float(), x.double(), x.to(dtype)")
+register("unsafe_view", "UnsafeViewBackward0", lambda x, shape: np.reshape(x, shape),
+         (lambda F, g, x, out, shape: F.reshape(g, x.shape),), internal=True,
+         shown_as="reshape", dtype_rule="keep", sympy=STRUCTURAL,
+         syntax="reshape(x, shape) of a copy of x")
+register("clone", "CloneBackward0", lambda x: np.array(x, copy=True),
+         (lambda F, g, x, out: g,), params="input", group="copies and constants",
+         function="copies:clone", keeps_layout=True, dtype_rule="keep", sympy=STRUCTURAL,
+         derivative=("1",))
+register("to_copy", "ToCopyBackward0", lambda x, dtype: np.array(x, dtype=dtype, copy=True),
+         (lambda F, g, x, out, dtype: F.to_copy(g, dtype=x.dtype),), internal=True,
+         shown_as="to", keeps_layout=True, dtype_rule="keep", sympy=STRUCTURAL,
+         derivative=("1",), syntax="x.float(), x.double(), x.to(dtype)")
+register("to", function="copies:to", params="input, *args: any", group="copies and constants",
+         api="method", records=("ToCopyBackward0",), derivative=("1",))
 
 
 def _scatter(g, shape, dim, key):
@@ -169,44 +200,45 @@ def _diagonal_scatter(g, shape, offset, dim1, dim2):
     return out
 
 
-register(name="select_backward", grad_fn="SelectBackwardBackward0", internal=True,
-         forward=lambda g, shape, dim, index: _scatter(g, shape, dim, index),
-         vjps=(lambda F, gg, g, out, shape, dim, index: F.select(gg, dim, index),),
+register("select_backward", "SelectBackwardBackward0",
+         lambda g, shape, dim, index: _scatter(g, shape, dim, index),
+         (lambda F, gg, g, out, shape, dim, index: F.select(gg, dim, index),), internal=True,
          syntax="select_backward(g, shape, dim, index)")
-register(name="slice_backward", grad_fn="SliceBackwardBackward0", internal=True,
-         forward=lambda g, shape, dim, start, stop, step:
+register("slice_backward", "SliceBackwardBackward0",
+         lambda g, shape, dim, start, stop, step:
              _scatter(g, shape, dim, slice(start, stop, step)),
-         vjps=(lambda F, gg, g, out, shape, dim, start, stop, step:
-               F.slice(gg, dim, start, stop, step),),
+         (lambda F, gg, g, out, shape, dim, start, stop, step:
+          F.slice(gg, dim, start, stop, step),), internal=True,
          syntax="slice_backward(g, shape, dim, start, stop, step)")
-register(name="diagonal_backward", grad_fn="DiagonalBackwardBackward0", internal=True,
-         forward=_diagonal_scatter,
-         vjps=(lambda F, gg, g, out, shape, offset, dim1, dim2:
-               F.diagonal(gg, offset, dim1, dim2),),
-         syntax="diagonal_backward(g, shape, offset, dim1, dim2)")
+register("diagonal_backward", "DiagonalBackwardBackward0", _diagonal_scatter,
+         (lambda F, gg, g, out, shape, offset, dim1, dim2: F.diagonal(gg, offset, dim1, dim2),),
+         internal=True, syntax="diagonal_backward(g, shape, offset, dim1, dim2)")
 
 # ---- joining --------------------------------------------------------------------------
 
 
-def _stack_vjp(F, g, xs, out, dim=0):
-    return [F.select(g, dim, i) for i in range(len(xs))]
+def _stack_vjp(F, g, xs, out, dim):
+    count = len(xs)
+    return [F.select(g, dim, i) for i in range(count)]
 
 
-def _cat_vjp(F, g, xs, out, dim=0):
+def _cat_vjp(F, g, xs, out, dim):
     grads, start = [], 0
-    for x in xs:
-        n = x.shape[dim]
+    for shape in F.shapes(xs):
+        n = shape[dim]
         grads.append(F.slice(g, dim, start, start + n, 1))
         start += n
     return grads
 
 
-register(name="stack", grad_fn="StackBackward0", variadic=True,
-         forward=lambda xs, dim=0: np.stack(xs, axis=dim), vjps=(_stack_vjp,),
-         sympy=STRUCTURAL, derivative=("1 for each element",), syntax="stack([a, b, ...], dim=0)")
-register(name="cat", grad_fn="CatBackward0", variadic=True,
-         forward=lambda xs, dim=0: np.concatenate(xs, axis=dim), vjps=(_cat_vjp,),
-         sympy=STRUCTURAL, derivative=("1 for each element",), syntax="cat([a, b, ...], dim=0)")
+register("stack", "StackBackward0", lambda xs, dim: np.stack(xs, axis=dim), (_stack_vjp,),
+         params="tensors: tensors, dim: int = 0", group=SHAPE, function="shaping:stack",
+         api="torch", variadic=True, sympy=STRUCTURAL,
+         derivative=(prose("1 for each element"),), grows="join")
+register("cat", "CatBackward0", lambda xs, dim: np.concatenate(xs, axis=dim), (_cat_vjp,),
+         params="tensors: tensors, dim: int = 0", group=SHAPE, function="shaping:cat",
+         api="torch", variadic=True, sympy=STRUCTURAL,
+         derivative=(prose("1 for each element"),), grows="join")
 
 # ---- trace ------------------------------------------------------------------------------
 
@@ -225,26 +257,35 @@ def _index_fill(x, value, index):
     return out
 
 
-register(name="trace", grad_fn="TraceBackward0", forward=lambda x: np.trace(x),
-         vjps=(_trace_vjp,), sympy=STRUCTURAL, derivative=("1 on the diagonal",),
-         syntax="trace(x)")
-register(name="index_fill", grad_fn="IndexFillBackward1", internal=True, forward=_index_fill,
-         vjps=(lambda F, g, x, value, out, index: F.index_fill(g, 0.0, index=index),
-               lambda F, g, x, value, out, index: F.sum(F.index_select(g, index=index))),
-         syntax="index_fill(x, value, index)")
-register(name="index_select", grad_fn="IndexSelectBackward0", internal=True,
-         forward=lambda x, index: x[index],
-         vjps=(lambda F, g, x, out, index: F.index_add(F.zeros(x.shape, dtype=g.dtype), g,
-                                                         index=index),),
-         syntax="index_select(x, index)")
-register(name="index_add", grad_fn="IndexAddBackward0", internal=True,
-         forward=lambda x, src, index: _index_add(x, src, index),
-         vjps=(lambda F, g, x, src, out, index: g,
-               lambda F, g, x, src, out, index: F.index_select(g, index=index)),
-         syntax="index_add(x, src, index)")
+register("trace", "TraceBackward0", lambda x: np.trace(x), (_trace_vjp,), params="input",
+         group="linear algebra", function="functional:trace", sympy=STRUCTURAL,
+         derivative=(prose("1 on the diagonal"),))
+register("index_fill", "IndexFillBackward1", _index_fill,
+         (lambda F, g, x, value, out, index: F.index_fill(g, 0.0, index=index),
+          lambda F, g, x, value, out, index: F.sum(F.index_select(g, index=index))),
+         internal=True, syntax="index_fill(x, value, index)")
+register("index_select", "IndexSelectBackward0", lambda x, index: x[index],
+         (lambda F, g, x, out, index: F.index_add(F.zeros(x.shape, dtype=g.dtype), g,
+                                                    index=index),),
+         internal=True, syntax="index_select(x, index)")
+register("index_add", "IndexAddBackward0", lambda x, src, index: _index_add(x, src, index),
+         (lambda F, g, x, src, out, index: g,
+          lambda F, g, x, src, out, index: F.index_select(g, index=index)),
+         internal=True, syntax="index_add(x, src, index)")
 
 
 def _index_add(x, src, index):
     out = np.array(x, copy=True)
     np.add.at(out, index, src)
     return out
+
+# ---- functions that record the views above ------------------------------------------------
+
+register("view", function="shaping:view", params="input, *shape: ints", group=SHAPE,
+         api="method", records=("ViewBackward0",), derivative=(MOVED,))
+register("flatten", function="shaping:flatten", params="input", group=SHAPE,
+         records=("ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0"),
+         derivative=(MOVED,))
+register("narrow", function="shaping:narrow",
+         params="input, dim: dim, start: int, length: int", group=SHAPE,
+         records=("SliceBackward0",), derivative=(prose("1 on the slice"),))

@@ -12,26 +12,25 @@ from __future__ import annotations
 
 import numpy as np
 
-from .core import register
+from .core import prose, register
 
-register(name="zero", grad_fn="ZeroBackward0", keeps_layout=True, forward=lambda x: np.zeros_like(x),
-         vjps=(lambda F, g, x, out: F.zeros_like(g),), dtype_rule="keep",
-         derivative=("0",), syntax="x.zero_()")
-register(name="fill", grad_fn="FillBackward2", keeps_layout=True,
-         forward=lambda x, value: np.full_like(x, value),
-         vjps=(lambda F, g, x, out, value: F.zeros_like(g),), dtype_rule="keep",
-         derivative=("0",), syntax="x.fill_(NUMBER)")
-register(name="fill_tensor", grad_fn="FillBackward3", keeps_layout=True,
-         forward=lambda x, value: np.full_like(x, value),
-         vjps=(lambda F, g, x, value, out: F.zeros_like(g),
-               lambda F, g, x, value, out: F.sum(g)),
-         dtype_rule="keep", derivative=("0", "1 for each element"),
-         syntax="x.fill_(t) (t 0-d)")
-register(name="copy", grad_fn="CopyBackwards", keeps_layout=True, broadcasts=True,
-         forward=lambda x, src: np.array(np.broadcast_to(src, np.shape(x)), dtype=x.dtype),
-         vjps=(lambda F, g, x, src, out: F.zeros_like(g),
-               lambda F, g, x, src, out: g),
-         dtype_rule="keep", derivative=("0", "1"), syntax="x.copy_(src), x[i] = src")
+# In-place methods (x.zero_(), x.fill_(v), x.copy_(src)) are the Tensor's own
+# (operators.py); these are the nodes they record.
+register("zero", "ZeroBackward0", lambda x: np.zeros_like(x),
+         (lambda F, g, x, out: F.zeros_like(g),), internal=True, keeps_layout=True,
+         dtype_rule="keep", derivative=("0",), syntax="x.zero_()")
+register("fill", "FillBackward2", lambda x, value: np.full_like(x, value),
+         (lambda F, g, x, out, value: F.zeros_like(g),), internal=True, keeps_layout=True,
+         dtype_rule="keep", derivative=("0",), syntax="x.fill_(NUMBER)")
+register("fill_tensor", "FillBackward3", lambda x, value: np.full_like(x, value),
+         (lambda F, g, x, value, out: F.zeros_like(g), lambda F, g, x, value, out: F.sum(g)),
+         internal=True, keeps_layout=True, dtype_rule="keep",
+         derivative=("0", prose("1 for each element")), syntax="x.fill_(t) (t 0-d)")
+register("copy", "CopyBackwards",
+         lambda x, src: np.array(np.broadcast_to(src, np.shape(x)), dtype=x.dtype),
+         (lambda F, g, x, src, out: F.zeros_like(g), lambda F, g, x, src, out: g),
+         internal=True, keeps_layout=True, broadcasts=True, dtype_rule="keep",
+         derivative=("0", "1"), syntax="x.copy_(src), x[i] = src")
 
 
 def _gather(x, view):
@@ -56,15 +55,14 @@ def _copy_slices(g, src, view):
     return out
 
 
-register(name="as_strided", grad_fn="AsStridedBackward0", internal=True, forward=_gather,
-         vjps=(lambda F, g, x, out, view: F.as_strided_scatter(g, view=view),),
+register("as_strided", "AsStridedBackward0", _gather,
+         (lambda F, g, x, out, view: F.as_strided_scatter(g, view=view),), internal=True,
          dtype_rule="keep", syntax="a view read back from its base after a write")
-register(name="as_strided_scatter", grad_fn="AsStridedBackward0", internal=True,
-         forward=_scatter_add,
-         vjps=(lambda F, gg, g, out, view: F.as_strided(gg, view=view),),
+register("as_strided_scatter", "AsStridedBackward0", _scatter_add,
+         (lambda F, gg, g, out, view: F.as_strided(gg, view=view),), internal=True,
          dtype_rule="keep", syntax="as_strided_backward(g, view)")
-register(name="copy_slices", grad_fn="CopySlices", internal=True, forward=_copy_slices,
-         vjps=(lambda F, gg, g, src, out, view:
-               F.copy_slices(gg, F.zeros(src.shape, dtype=gg.dtype), view=view),
-               lambda F, gg, g, src, out, view: F.as_strided(gg, view=view)),
-         dtype_rule="keep", syntax="CopySlices under create_graph")
+register("copy_slices", "CopySlices", _copy_slices,
+         (lambda F, gg, g, src, out, view:
+          F.copy_slices(gg, F.zeros(src.shape, dtype=gg.dtype), view=view),
+          lambda F, gg, g, src, out, view: F.as_strided(gg, view=view)),
+         internal=True, dtype_rule="keep", syntax="CopySlices under create_graph")

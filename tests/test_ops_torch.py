@@ -1,0 +1,157 @@
+"""The ops of SPEC 3.9 against PyTorch 2.13 (tests/data/ops/ops.json, written once by
+tests/data/ops/generate.py; torch is never imported here).
+
+For each case: through the Python API, the value, the grad_fn tree and the gradients for
+PyTorch's upstream; through the language (``gradcli.evaluate``), the same value and
+gradients and the SymPy check passing (``skipped`` for a point at a kink); and second
+derivatives (create_graph) against finite differences of the first, at points hypothesis
+draws around the case's.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import gradcli
+import gradcli.autograd as ag
+from gradcli.autograd import functional as F
+
+DATA = json.loads((Path(__file__).parent / "data" / "ops" / "ops.json").read_text())
+CASES = DATA["cases"]
+TOL = dict(rtol=1e-12, atol=1e-13)
+CHECKED = 24                    # elements up to which a case also runs the SymPy check
+
+
+def array(spec) -> np.ndarray:
+    return np.asarray(spec["data"], dtype=spec["dtype"]).reshape(spec["shape"])
+
+
+def graph(fn):
+    if fn is None:
+        return None
+    root = [fn.name, []]
+    stack = [(fn, root)]
+    while stack:
+        node, out = stack.pop()
+        for nxt, _ in node.next_functions:
+            child = None if nxt is None else [nxt.name, []]
+            out[1].append(child)
+            if nxt is not None:
+                stack.append((nxt, child))
+    return root
+
+
+def ids(cases):
+    return [c["id"] for c in cases]
+
+
+def leaves(case) -> list:
+    """Float arguments require grad; bool and integer ones (masks, indices) do not."""
+    return [ag.tensor(array(a), requires_grad=a["dtype"].startswith("float"))
+            for a in case["args"]]
+
+
+@pytest.mark.parametrize("case", CASES, ids=ids(CASES))
+def test_python_api_matches_pytorch(case):
+    xs = leaves(case)
+    out = F.NAMESPACE[case["fn"]](*xs, **case["kwargs"])
+    want = array(case["value"])
+    assert out.shape == want.shape and out.dtype == want.dtype
+    np.testing.assert_allclose(out.data, want, **TOL)
+    assert graph(out.grad_fn) == case["graph"]
+    grads = ag.grad(out, [x for x in xs if x.requires_grad],
+                    grad_outputs=ag.tensor(array(case["upstream"])), allow_unused=True)
+    for got, spec in zip(grads, case["grads"]):
+        if spec is None:
+            assert got is None
+        else:
+            np.testing.assert_allclose(got.data, array(spec), **TOL)
+
+
+def _literal(v) -> str:
+    return repr(v) if isinstance(v, (str, bool, int, float)) else json.dumps(v)
+
+
+def program(case) -> tuple:
+    """The call as a program; a bool argument is bound as 0/1 and written ``(xi > 0.5)``."""
+    names = [f"x{i}" for i in range(len(case["args"]))]
+    values = [array(a) for a in case["args"]]
+    written = [f"({n} > 0.5)" if v.dtype == bool else n for n, v in zip(names, values)]
+    args = written + [f"{k}={_literal(v)}" for k, v in case["kwargs"].items()]
+    bindings = {n: (v.astype(np.float64) if v.dtype == bool else v)
+                for n, v in zip(names, values)}
+    return f"{case['fn']}({', '.join(args)})", bindings, {
+        n for n, v in zip(names, values) if v.dtype.kind != "f"}
+
+
+SMALL = [c for c in CASES if sum(np.prod(a["shape"]) for a in c["args"]) <= CHECKED]
+
+
+@pytest.mark.parametrize("case", SMALL, ids=ids(SMALL))
+def test_programs_match_pytorch_and_pass_the_check(case):
+    text, bindings, constants = program(case)
+    upstream = array(case["upstream"])
+    const = {k: v for k, v in bindings.items() if k in constants}
+    bindings = {k: v for k, v in bindings.items() if k not in const}
+    result = gradcli.evaluate(text, bindings, const=const,
+                              upstream=upstream if upstream.ndim else None, check=True)
+    np.testing.assert_allclose(result.value, array(case["value"]), **TOL)
+    for name, spec in zip(bindings, case["grads"]):
+        if spec is not None:
+            want = array(spec) if upstream.ndim else array(spec) / upstream
+            np.testing.assert_allclose(result.grads[name], want, rtol=1e-12, atol=1e-12)
+    status = result.check["status"]
+    assert status == ("skipped" if case["kink"] else "passed"), result.check
+
+
+# ---- second derivatives: create_graph against differences of the first ------------------
+
+H = 1e-6
+SMOOTH = [c for c in CASES if not c["kink"] and len(c["args"][0]["shape"]) == 1 and
+          all(a["dtype"].startswith("float") for a in c["args"])]
+
+
+def _first(case, arrays, upstream):
+    xs = [ag.tensor(a, requires_grad=True) for a in arrays]
+    out = F.NAMESPACE[case["fn"]](*xs, **case["kwargs"])
+    return xs, ag.grad(out, xs, grad_outputs=ag.tensor(upstream), create_graph=True)
+
+
+@pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
+@settings(max_examples=8, deadline=None, database=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_second_derivatives_match_differences(case, data):
+    base = [array(a) for a in case["args"]]
+    arrays = [b + np.asarray(data.draw(st.lists(st.floats(-0.05, 0.05), min_size=b.size,
+                                                max_size=b.size))).reshape(b.shape)
+              for b in base]
+    upstream = array(case["upstream"])
+    v = [np.asarray(data.draw(st.lists(st.floats(-1, 1), min_size=a.size, max_size=a.size)))
+         .reshape(a.shape) for a in arrays]
+    xs, firsts = _first(case, arrays, upstream)
+    inner = sum(ag.functional.sum(g * ag.tensor(vi)) for g, vi in zip(firsts, v))
+    # a piecewise-linear op's gradient is constant in x: nothing to differentiate
+    hvp = ag.grad(inner, xs, allow_unused=True) if inner.requires_grad else [None] * len(xs)
+    for k, a in enumerate(arrays):
+        want = np.zeros_like(a)
+        for idx in np.ndindex(a.shape):
+            moved = [b.copy() for b in arrays]
+            moved[k][idx] += H
+            up = _first(case, moved, upstream)[1]
+            moved[k][idx] -= 2 * H
+            down = _first(case, moved, upstream)[1]
+            want[idx] = sum(np.sum((u.data - d.data) * vi) for u, d, vi in zip(up, down, v)) \
+                / (2 * H)
+        got = np.zeros_like(a) if hvp[k] is None else hvp[k].data
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+
+
+def test_the_data_is_pytorchs():
+    assert DATA["torch"].startswith("2.13")
