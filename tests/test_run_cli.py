@@ -4,6 +4,7 @@ non-leaf warning once per line, limits, --explain, and the Python API's gradcli.
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -279,3 +280,31 @@ def test_autograd_functional_jacobian_and_hessian():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "functional_jh.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "functional_jh.out").read_text())
+
+
+def test_max_and_min_along_a_dim_return_values_and_indices():
+    """torch.max(x, 1) is a reduction along dim 1 with its indices (a named tuple), not an
+    elementwise maximum with 1; tests/data/torch/max_dim.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "max_dim.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "max_dim.out").read_text())
+
+
+@pytest.mark.parametrize("program, grads, status", [
+    ("sum(max(w, 1).values * 2)", [[0.0, 2.0], [2.0, 0.0]], "passed"),
+    ("v, i = max(w, 0); sum(v**2)", [[0.0, 10.0], [14.0, 0.0]], "passed"),
+    ("sum(min(w, dim=1, keepdim=True).values)", [[1.0, 0.0], [0.0, 1.0]], "passed"),
+])
+def test_max_along_a_dim_in_grad_programs_is_checked(program, grads, status):
+    r = invoke(["grad", program, "--w", "[[1, 5], [7, 2]]", "--format", "json"])
+    out = json.loads(r.stdout)
+    assert (out["grads"]["w"], out["check"]["status"]) == (grads, status)
+
+
+def test_a_tie_along_the_dim_is_skipped_not_failed():
+    r = invoke(["grad", "sum(max(w, 1).values)", "--w", "[[3, 3], [7, 2]]",
+                "--format", "json"])
+    out = json.loads(r.stdout)
+    assert out["grads"]["w"] == [[1.0, 0.0], [1.0, 0.0]]        # PyTorch: the first
+    assert out["check"]["status"] == "skipped"
+    assert "tie for the extreme element" in out["check"]["reason"]

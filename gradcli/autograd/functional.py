@@ -234,17 +234,48 @@ def prod(input) -> Tensor:
     return apply(OPS["prod"], as_tensor(input))
 
 
-def max(input, other=None) -> Tensor:  # noqa: A001
-    """max(x): the largest element; max(a, b) with two tensors is maximum(a, b)."""
-    if other is not None:
-        return NAMESPACE["maximum"](input, other)
-    return apply(OPS["max"], _nonempty("max", as_tensor(input)))
+def max(input, other=None, keepdim=False, dim=None):  # noqa: A001
+    """max(x): the largest element; max(x, dim, keepdim=False): (values, indices) along
+    dim, as torch.return_types.max; max(a, b) with two tensors is maximum(a, b)."""
+    return _extreme("max", "maximum", input, other, keepdim, dim)
 
 
-def min(input, other=None) -> Tensor:  # noqa: A001
+def min(input, other=None, keepdim=False, dim=None):  # noqa: A001
+    return _extreme("min", "minimum", input, other, keepdim, dim)
+
+
+def _extreme(name: str, elementwise: str, input, other, keepdim, dim):
+    if dim is None and isinstance(other, (int, np.integer)) and not isinstance(other, bool):
+        dim, other = other, None                   # max(x, 1): a dimension, not a number
+    if dim is not None:
+        if other is not None:
+            raise InputError(f"{name}() received an invalid combination of arguments: a "
+                             "dim and another tensor", python_type="TypeError")
+        return _along(name, as_tensor(input), dim, bool(keepdim))
     if other is not None:
-        return NAMESPACE["minimum"](input, other)
-    return apply(OPS["min"], _nonempty("min", as_tensor(input)))
+        if not isinstance(other, Tensor):
+            raise InputError(f"{name}() received an invalid combination of arguments - got "
+                             f"(Tensor, {type(other).__name__}): the second argument is a "
+                             f"dim (int) or a tensor ({elementwise})", python_type="TypeError")
+        return NAMESPACE[elementwise](input, other)
+    return apply(OPS[name], _nonempty(name, as_tensor(input)))
+
+
+def _along(name: str, x: Tensor, dim, keepdim: bool):
+    from .return_types import return_type
+    d = norm_dim(dim, x.ndim if x.ndim else 1)
+    if x.ndim == 0:
+        values = apply(OPS["alias"], x)
+        indices = np.zeros((), dtype=np.int64)
+    else:
+        if x.shape[d] == 0:
+            raise InputError(f"{name}(): Expected reduction dim {d} to have non-zero size.",
+                             python_type="IndexError")
+        values = apply(OPS[f"{name}_dim"], x, dim=d, keepdim=keepdim)
+        indices = (np.argmax if name == "max" else np.argmin)(x.data, axis=d)
+        if keepdim:
+            indices = np.expand_dims(indices, d)
+    return return_type(name)(values, tensor(indices.astype(np.int64)))
 
 
 def norm(input) -> Tensor:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ..autograd.copies import Device, to
 from ..autograd.node import AccumulateGrad, Node
+from ..autograd.return_types import ReturnType
 from ..autograd.tensor import Tensor
 from .dtypes import dtype_of
 from .objects import (BoundMethod, Builtin, ExceptionValue, Namespace,
@@ -55,6 +56,11 @@ def get_attribute(interp, value, name: str, node):
     """``value.name`` as a program sees it (methods come back bound)."""
     if isinstance(value, Tensor):
         return _tensor_attribute(interp, value, name, node)
+    if isinstance(value, ReturnType):            # torch.return_types.max: .values, ...
+        if name in value.fields:
+            return getattr(value, name)
+        raise _missing(f"'torch.return_types.{value.kind}' object has no attribute "
+                       f"'{name}'", name, value.fields)
     if isinstance(value, Namespace):
         member = value.members.get(name)
         if member is None:

@@ -134,17 +134,64 @@ def _ties(x, out):
 
 
 register("max", "MaxBackward1", lambda x: np.max(x), (_evenly,),
-         params="input, other: any = None", group=RED, function="functional:max",
+         params="input, other: any = None, keepdim: bool = False, dim: any = None",
+         group=RED, function="functional:max",
          records=("MaximumBackward0",),
          sympy=lambda sp, x: sp.Max(*np.asarray(x).reshape(-1)), numeric=MAX_MIN,
          derivative=(prose("1/k on the k maximal elements, 0 elsewhere"),),
          undefined=_ties, dtype_rule="keep", grows="broadcast")
 register("min", "MinBackward1", lambda x: np.min(x), (_evenly,),
-         params="input, other: any = None", group=RED, function="functional:min",
+         params="input, other: any = None, keepdim: bool = False, dim: any = None",
+         group=RED, function="functional:min",
          records=("MinimumBackward0",),
          sympy=lambda sp, x: sp.Min(*np.asarray(x).reshape(-1)), numeric=MAX_MIN,
          derivative=(prose("1/k on the k minimal elements, 0 elsewhere"),),
          undefined=_ties, dtype_rule="keep", grows="broadcast")
+
+# ---- max / min along a dimension: the first extreme element of each slice takes it ------
+
+def _pick(x, dim: int, largest: bool) -> np.ndarray:
+    """Per slice along ``dim``, the index of its first extreme element (PyTorch's)."""
+    return (np.argmax if largest else np.argmin)(x, axis=dim)
+
+
+def _selected(x, dim, keepdim, largest):
+    values = np.take_along_axis(x, np.expand_dims(_pick(x, dim, largest), dim), axis=dim)
+    return values if keepdim else np.squeeze(values, axis=dim)
+
+
+def _select_vjp(largest):
+    def vjp(F, g, x, out, dim, keepdim=False):
+        """value_selecting_reduction_backward: g at the chosen index, 0 elsewhere."""
+        xv = F.value(x)
+        mask = np.zeros(xv.shape, dtype=bool)
+        np.put_along_axis(mask, np.expand_dims(_pick(xv, dim, largest), dim), True, axis=dim)
+        return F.where(mask, F.expand(unsqueeze_dims(F, g, (dim,), keepdim), xv.shape), 0.0)
+    return vjp
+
+
+def _slice_ties(largest):
+    def undefined(x, out, dim, keepdim=False):
+        extreme = np.expand_dims(out, dim) if not keepdim else out
+        return where_any(np.any(np.count_nonzero(x == extreme, axis=dim) > 1),
+                         "a tie for the extreme element of a slice (PyTorch gives the "
+                         "gradient to the first)")
+    return undefined
+
+
+for _name, _grad_fn, _largest, _sp in (("max_dim", "MaxBackward0", True, "Max"),
+                                       ("min_dim", "MinBackward0", False, "Min")):
+    register(_name, _grad_fn,
+             (lambda big: lambda x, dim, keepdim=False: _selected(x, dim, keepdim, big))(
+                 _largest),
+             (_select_vjp(_largest),), internal=True, shown_as=_name[:3],
+             params="input, dim: dim, keepdim: bool = False",
+             sympy=(lambda name: lambda sp, x, dim, keepdim=False: reduce_objects(
+                 getattr(sp, name), x, (dim,), keepdim))(_sp),
+             numeric=MAX_MIN, undefined=_slice_ties(_largest), dtype_rule="keep",
+             derivative=(prose("1 at the first extreme element of each slice, 0 "
+                               "elsewhere"),), syntax=f"{_name[:3]}(x, dim, keepdim=False)")
+
 
 register("norm", "LinalgVectorNormBackward0", lambda x: np.sqrt(np.sum(x * x)),
          (lambda F, g, x, out: g * F.masked_fill(x / out, mask=F.value(out) == 0, value=0),),
