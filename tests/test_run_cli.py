@@ -308,3 +308,30 @@ def test_a_tie_along_the_dim_is_skipped_not_failed():
     assert out["grads"]["w"] == [[1.0, 0.0], [1.0, 0.0]]        # PyTorch: the first
     assert out["check"]["status"] == "skipped"
     assert "tie for the extreme element" in out["check"]["reason"]
+
+
+def test_advanced_indexing_masks_and_index_lists():
+    """x[mask], x[[0, 2]], x[idx_a, idx_b]: IndexBackward0, gradients summed where an
+    element is picked twice; tests/data/torch/advanced_index.out is PyTorch 2.13's."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "advanced_index.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "advanced_index.out").read_text())
+
+
+@pytest.mark.parametrize("program, binding, grads", [
+    ("sum(x[x > 0]**2)", "[1, -2, 3]", [2.0, 0.0, 6.0]),
+    ("sum(x[[0, 0, 2]]**3)", "[1, -2, 3]", [6.0, 0.0, 27.0]),
+    ("sum(x[[1, 0]] * 3)", "[[1, 2], [3, 4]]", [[3.0, 3.0], [3.0, 3.0]]),
+])
+def test_advanced_indexing_in_grad_programs_passes_the_check(program, binding, grads):
+    r = invoke(["grad", program, "--x", binding, "--format", "json"])
+    out = json.loads(r.stdout)
+    assert (out["grads"]["x"], out["check"]["status"]) == (grads, "passed")
+
+
+def test_assigning_through_a_mask_is_a_clear_error_not_a_silent_no_op():
+    r = invoke(["run", "-"], stdin="import torch\nx = torch.ones(3)\nx[x > 0] = 0\n")
+    assert r.exit_code == 2
+    assert r.stderr.splitlines()[-1] == (
+        "RuntimeError: assigning through a mask or a tensor of indices (x[mask] = v) is "
+        "not supported: write x = torch.where(mask, v, x)")

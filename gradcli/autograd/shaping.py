@@ -185,11 +185,75 @@ def narrow(input, dim, start, length) -> Tensor:
 
 # ---- indexing -----------------------------------------------------------------------
 
+def _is_advanced(i) -> bool:
+    """A list, array or tensor of indices or a mask (not a plain integer)."""
+    if isinstance(i, Tensor):
+        return i.ndim > 0 or i.data.dtype == np.bool_
+    return isinstance(i, (list, tuple, np.ndarray))
+
+
+def _advanced(x: Tensor, items: tuple) -> Tensor:
+    """x[key] with index arrays or masks among the items (numpy's and PyTorch's rules
+    agree): IndexBackward0, a copy."""
+    key, dim = [], 0
+    for item in items:
+        if item is None or isinstance(item, slice):
+            key.append(item)
+            dim += item is not None
+            continue
+        if not _is_advanced(item):
+            key.append(_int_index(item))
+            dim += 1
+            continue
+        array = _index_array(item)
+        if array.dtype == np.bool_:
+            _check_mask(array, x.shape, dim)
+            dim += max(array.ndim, 1)
+        else:
+            _check_bounds(array, x.shape, dim)
+            dim += 1
+        key.append(array)
+    if dim > x.ndim:
+        raise ShapeError(f"too many indices for tensor of dimension {x.ndim}",
+                         python_type="IndexError")
+    return apply(OPS["index"], x, indices=tuple(key))
+
+
+def _index_array(item) -> np.ndarray:
+    data = item.data if isinstance(item, Tensor) else np.asarray(
+        [i.item() if isinstance(i, Tensor) else i for i in item]
+        if isinstance(item, (list, tuple)) else item)
+    if data.dtype == np.bool_:
+        return data
+    if data.dtype.kind not in "iu" and data.size:
+        raise InputError("tensors used as indices must be long, int, byte or bool tensors",
+                         python_type="IndexError")
+    return data.astype(np.int64)
+
+
+def _check_mask(mask: np.ndarray, shape: tuple, dim: int) -> None:
+    for k, n in enumerate(mask.shape):
+        if dim + k >= len(shape):
+            raise ShapeError(f"too many indices for tensor of dimension {len(shape)}",
+                             python_type="IndexError")
+        if shape[dim + k] != n:
+            raise ShapeError(f"The shape of the mask {list(mask.shape)} at index {k} does "
+                             f"not match the shape of the indexed tensor {list(shape)} at "
+                             f"index {dim + k}", python_type="IndexError")
+
+
+def _check_bounds(array: np.ndarray, shape: tuple, dim: int) -> None:
+    if dim >= len(shape):
+        raise ShapeError(f"too many indices for tensor of dimension {len(shape)}",
+                         python_type="IndexError")
+    size = shape[dim]
+    bad = array[(array >= size) | (array < -size)]
+    if bad.size:
+        raise ShapeError(f"index {int(bad.reshape(-1)[0])} is out of bounds for dimension "
+                         f"{dim} with size {size}", python_type="IndexError")
+
+
 def _int_index(i) -> int:
-    if isinstance(i, (list, tuple, np.ndarray)) or (isinstance(i, Tensor) and i.ndim):
-        raise InputError("indexing with a list, a mask or a tensor of indices (advanced "
-                         "indexing) is not supported: use integers and slices, or "
-                         "index_select/gather/where")
     if isinstance(i, Tensor):
         i = i.item()
     if isinstance(i, (bool, np.bool_)) or float(i) != int(i):
@@ -241,6 +305,11 @@ def index(x, key, keep_full: bool = False) -> Tensor:
     x = _as_tensor(x)
     multi = isinstance(key, tuple)
     items = _expand_ellipsis(key if multi else (key,), x.ndim)
+    if any(_is_advanced(i) for i in items):
+        if keep_full:
+            raise InputError("assigning through a mask or a tensor of indices (x[mask] = v) "
+                             "is not supported: write x = torch.where(mask, v, x)")
+        return _advanced(x, items)
     if sum(1 for i in items if i is not None) > x.ndim:
         raise ShapeError(f"too many indices for tensor of dimension {x.ndim}")
     out, dim = x, 0

@@ -341,9 +341,19 @@ class GradRun(Interpreter):
             from .pyops import getitem
             return getitem(x, key)
         items = key if isinstance(key, tuple) else (key,)
-        items = tuple(i if isinstance(i, slice) or i is None or i is Ellipsis
-                      else self.integer(i, "index") for i in items)
+        items = tuple(self.index_item(i) for i in items)
         return F.index(x, items if len(items) > 1 else items[0])
+
+    def index_item(self, item):
+        """One item of x[...]: a slice, None, ..., a mask or index tensor, a list of
+        integers (numbers are floats in programs: 2.0 is 2), or an integer."""
+        if isinstance(item, slice) or item is None or item is Ellipsis:
+            return item
+        if isinstance(item, Tensor) and (item.ndim or item.data.dtype == np.bool_):
+            return item
+        if isinstance(item, list):
+            return [self.integer(i, "index") for i in item]
+        return self.integer(item, "index")
 
     def make_slice(self, start, stop, step) -> slice:
         return slice(*(None if v is None else self.integer(v, "slice bound")

@@ -210,6 +210,24 @@ register("slice_backward", "SliceBackwardBackward0",
          (lambda F, gg, g, out, shape, dim, start, stop, step:
           F.slice(gg, dim, start, stop, step),), internal=True,
          syntax="slice_backward(g, shape, dim, start, stop, step)")
+# ---- advanced indexing: x[mask], x[idx] (a copy, not a view) ------------------------------
+
+def _index_put(g, shape, indices):
+    """Zeros with g added at what ``indices`` picked (twice-picked elements sum)."""
+    out = np.zeros(shape, dtype=g.dtype)
+    np.add.at(out, indices, g)
+    return out
+
+
+register("index", "IndexBackward0", lambda x, indices: x[indices],
+         (lambda F, g, x, out, indices: F.index_backward(g, x.shape, indices),),
+         internal=True, shown_as="index", params="input, indices: any", sympy=STRUCTURAL,
+         dtype_rule="keep", syntax="x[mask], x[idx], x[[0, 2]]",
+         derivative=(prose("1 at each element the index picks (summed where it picks "
+                           "one more than once)"),))
+register("index_backward", "IndexPutBackward0", _index_put,
+         (lambda F, gg, g, out, shape, indices: F.index(gg, indices),), internal=True,
+         syntax="index_backward(g, shape, indices)")
 register("diagonal_backward", "DiagonalBackwardBackward0", _diagonal_scatter,
          (lambda F, gg, g, out, shape, offset, dim1, dim2: F.diagonal(gg, offset, dim1, dim2),),
          internal=True, syntax="diagonal_backward(g, shape, offset, dim1, dim2)")
