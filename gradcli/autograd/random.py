@@ -24,7 +24,16 @@ class Generator:
     """A seeded PCG64 stream (PyTorch's torch.Generator, as far as scripts use it)."""
 
     def __init__(self, seed: int | None = None):
-        self.manual_seed(seed if seed is not None else self._fresh_seed())
+        self._rng = None                  # made on first use: numpy.random costs ~20 ms
+        self._seed = None                 # of start-up, which most scripts never need
+        if seed is not None:
+            self.manual_seed(seed)
+
+    @property
+    def rng(self):
+        if self._rng is None:
+            self.manual_seed(self._fresh_seed())
+        return self._rng
 
     @staticmethod
     def _fresh_seed() -> int:
@@ -36,7 +45,7 @@ class Generator:
                 raise InputError(f"manual_seed expected an int, got {seed!r}")
         seed = int(seed) & _SEED_MASK           # negative seeds wrap, as in PyTorch
         self._seed = seed
-        self.rng = np.random.Generator(np.random.PCG64(seed))
+        self._rng = np.random.Generator(np.random.PCG64(seed))
         return self
 
     def seed(self) -> int:
@@ -46,6 +55,7 @@ class Generator:
         return seed
 
     def initial_seed(self) -> int:
+        self.rng                                  # (a fresh seed, if none was set yet)
         return self._seed
 
     def get_state(self) -> dict:
