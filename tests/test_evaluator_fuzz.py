@@ -239,6 +239,8 @@ def test_single_calls_with_odd_arguments(program, options):
     "[backward(x)]", "[1, x.grad]", "[None]", "zeros(shape=2) * x", "reshape(v, shape=3)",
     "permute(m, dims=1)", "y = x.grad; y += 1", "c += [[1, 2], [3]]",
     "sum(" + "[" * 40 + "1" + "]" * 40 + ")",
+    "addmm(x, 0, x)", "celu(x, 0)", "where([[1], [2, 3]], x, x)",  # after the op table
+    "nll_loss(x, [[1], [2, 3]])",
 ])
 def test_fuzz_regressions(program):
     run(program, {"upstream": "ones"})

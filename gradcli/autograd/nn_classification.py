@@ -16,7 +16,8 @@ import numpy as np
 from ..errors import InputError, ShapeError
 from . import functional as _F
 from .function import apply
-from .nn_losses import class_indices, constant, dtype_name, legacy_reduction, get_enum
+from .nn_losses import (class_indices, constant, dtype_name, get_enum, legacy_reduction,
+                        ragged_safe)
 from .ops import REGISTRY as OPS
 from .ops.losses import python_error
 from .tensor import Tensor
@@ -172,7 +173,7 @@ def _as_prob_target(target, x: Tensor):
             raise InputError(f"Expected floating point type for target with class "
                              f"probabilities, got {dtype_name(target.dtype)}")
         return target
-    arr = np.asarray(target)
+    arr = ragged_safe(target, "target")
     if arr.shape != x.shape:
         return None
     if arr.dtype.kind != "f":

@@ -104,6 +104,7 @@ def _expand_error(target: tuple, shape: tuple, dtype) -> ShapeError:
 
 def addmm(input: Tensor, mat1: Tensor, mat2: Tensor) -> Tensor:
     """bias + mat1 @ mat2 (AddmmBackward0), with PyTorch's checks."""
+    input, mat1, mat2 = (_F.as_tensor(a) for a in (input, mat1, mat2))
     if mat1.ndim != 2:
         raise ShapeError(f"mat1 must be a matrix, got {mat1.ndim}-D tensor")
     if mat2.ndim != 2:

@@ -92,10 +92,19 @@ def constant(value, x: Tensor, function: str, argument: str):
     return np.asarray(value, dtype=x.dtype)
 
 
+def ragged_safe(value, what: str) -> np.ndarray:
+    """A (nested) list as an array; a ragged one is a clear error, not numpy's."""
+    try:
+        return np.asarray(value)
+    except ValueError:
+        raise InputError(f"{what}: the nested lists are ragged (every row needs the same "
+                         "length)") from None
+
+
 def class_indices(target) -> np.ndarray:
     """Class indices as int64; floats are accepted while they are whole numbers (gradcli's
     tensors may carry them as floats), anything else is PyTorch's dtype error."""
-    arr = target.data if isinstance(target, Tensor) else np.asarray(target)
+    arr = target.data if isinstance(target, Tensor) else ragged_safe(target, "target")
     whole = arr.dtype.kind in "iu" or (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
                                        and np.all(arr == np.round(arr)))
     if not whole:

@@ -172,10 +172,21 @@ def _str(op, p, v, x):
     return v
 
 
+def _array(v, what: str) -> np.ndarray:
+    """A tensor's data, or a (nested) list as an array: a ragged one is a clear error."""
+    if isinstance(v, Tensor):
+        return v.data
+    try:
+        return np.asarray(v)
+    except ValueError:
+        raise InputError(f"{what}: the nested lists are ragged (every row needs the same "
+                         "length)") from None
+
+
 def index_array(v, what: str = "index") -> np.ndarray:
     """Integers as an int64 array; whole floats are accepted (grad programs' numbers
     are floats), anything else is PyTorch's dtype error."""
-    arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+    arr = _array(v, what)
     whole = arr.dtype.kind in "iu" or (arr.dtype.kind == "f" and np.all(np.isfinite(arr))
                                        and np.all(arr == np.round(arr)))
     if not whole:
@@ -188,7 +199,7 @@ def _index(op, p, v, x):
 
 
 def _mask(op, p, v, x):
-    arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+    arr = _array(v, f"{op.name}(): {p.name}")
     if arr.dtype != bool:
         raise InputError(f"{op.name}(): {p.name} must be a bool tensor, got "
                          f"{'float' if arr.dtype.kind == 'f' else arr.dtype}")
@@ -198,7 +209,7 @@ def _mask(op, p, v, x):
 def _const(op, p, v, x):
     if v is None:
         return None
-    arr = v.data if isinstance(v, Tensor) else np.asarray(v)
+    arr = _array(v, f"{op.name}(): {p.name}")
     return arr.astype(x.data.dtype if x is not None else np.float64)
 
 

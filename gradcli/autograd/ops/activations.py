@@ -165,23 +165,33 @@ register("elu", "EluBackward0", _elu_forward, (_elu_vjp,),
          derivative=("1 if x > 0 else alpha*exp(x)",), **_ELU)
 
 
+def _input_scale(alpha, input_scale):
+    """celu's 1/alpha (PyTorch's error for alpha 0), or selu's fixed 1."""
+    if input_scale is not None:
+        return input_scale
+    if alpha == 0:
+        from ...errors import InputError
+        raise InputError("ZeroDivisionError: alpha cannot be 0 for CELU")
+    return 1 / alpha
+
+
 def _fixed_elu(name, grad_fn, alpha, scale, input_scale, api, params, derivative):
     """selu and celu: elu with fixed constants (PyTorch records EluBackward0 for selu)."""
     def forward(x, **p):
         a = p.get("alpha", alpha)
-        return _elu_forward(x, a, scale, 1 / a if input_scale is None else input_scale)
+        return _elu_forward(x, a, scale, _input_scale(a, input_scale))
 
     def vjp(F, g, x, out, **p):
         a = p.get("alpha", alpha)
-        return _elu_vjp(F, g, x, None, a, scale, 1 / a if input_scale is None else input_scale)
+        return _elu_vjp(F, g, x, None, a, scale, _input_scale(a, input_scale))
 
     def sympy(sp, x, **p):
         a = p.get("alpha", alpha)
-        return _elu_sympy(sp, x, a, scale, 1 / a if input_scale is None else input_scale)
+        return _elu_sympy(sp, x, a, scale, _input_scale(a, input_scale))
 
     def kink(x, out, **p):
         a = p.get("alpha", alpha)
-        return _elu_kink(x, out, a, scale, 1 / a if input_scale is None else input_scale)
+        return _elu_kink(x, out, a, scale, _input_scale(a, input_scale))
     register(name, grad_fn, forward, (vjp,), params=params, api=api, derivative=derivative,
              **{**_ELU, "sympy": sympy, "undefined": kink})
 
