@@ -335,3 +335,15 @@ def test_assigning_through_a_mask_is_a_clear_error_not_a_silent_no_op():
     assert r.stderr.splitlines()[-1] == (
         "RuntimeError: assigning through a mask or a tensor of indices (x[mask] = v) is "
         "not supported: write x = torch.where(mask, v, x)")
+
+
+def test_pytorchs_user_warnings_point_at_the_script_line(tmp_path):
+    path = tmp_path / "soft.py"
+    path.write_text("import torch\nimport torch.nn.functional as F\n"
+                    "print(F.softmax(torch.tensor([1., 2.])))\n")
+    r = invoke(["run", str(path)])
+    assert r.stdout == "tensor([0.2689, 0.7311])\n"       # PyTorch 2.13's
+    assert r.stderr.splitlines() == [
+        f"{path}:3: UserWarning: Implicit dimension choice for softmax has been deprecated. "
+        "Change the call to include dim=X as an argument.",
+        "  print(F.softmax(torch.tensor([1., 2.])))"]

@@ -90,6 +90,12 @@ class ScriptRun(Interpreter):
             text += f"  {lines[line - 1].strip()}\n"
         self.warn_line(text)
 
+    def python_warning(self, message, category, filename, lineno, file=None,
+                       line=None) -> None:
+        """A warning the engine raised (PyTorch's UserWarnings): shown at the script's
+        line, as Python shows PyTorch's, not at gradcli's own."""
+        self.warn(str(message), self.stmt, category.__name__)
+
     def read_grad(self, tensor: Tensor, node):
         if tensor.grad_fn is not None and not tensor.retains_grad:
             self.warn(NON_LEAF_GRAD, node)
@@ -205,6 +211,8 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
         _set_default_dtype(np.float32)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
+            warnings.simplefilter("always", UserWarning)     # run.warn: once per line
+            warnings.showwarning = run.python_warning
             run.run_program()
     except GradcliError as exc:
         if exc.source is None:
