@@ -11,31 +11,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd.tensor import Tensor
+from ..lang.ast import statement_text
 
 MAX_STATEMENT = 60          # characters of a statement shown in the table
-
-
-def statement_text(source: str, stmt) -> str:
-    """The text of ``stmt``: from where it starts to the end of its line or the next
-    ';' outside brackets and strings."""
-    lines = source.split("\n")
-    if not 1 <= stmt.line <= len(lines):
-        return ""
-    text = lines[stmt.line - 1][stmt.col - 1:]
-    depth, quote = 0, None
-    for i, ch in enumerate(text):
-        if quote:
-            if ch == quote:
-                quote = None
-        elif ch in "'\"":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-        elif ch in ";#" and depth <= 0:
-            return text[:i].rstrip()
-    return text.rstrip()
 
 
 def shown(value) -> str:

@@ -472,3 +472,26 @@ def _generic_sexpr(n, kids: list) -> str:
         words = ["fstring"] + [repr(p) if isinstance(p, str) else "{}" for p in n.parts]
         words = words[:1] + [w if w != "{}" else kids.pop(0) for w in words[1:]]
     return "(" + " ".join(words) + ")"
+
+
+def statement_text(source: str, stmt) -> str:
+    """The text of ``stmt``: from where it starts to the end of its line or the next
+    ';' outside brackets and strings."""
+    lines = source.split("\n")
+    if not 1 <= stmt.line <= len(lines):
+        return ""
+    text = lines[stmt.line - 1][stmt.col - 1:]
+    depth, quote = 0, None
+    for i, ch in enumerate(text):
+        if quote:
+            if ch == quote:
+                quote = None
+        elif ch in "'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch in ";#" and depth <= 0:
+            return text[:i].rstrip()
+    return text.rstrip()

@@ -179,14 +179,13 @@ class ScriptRun(Interpreter):
             watcher.after_call(self, kind, first, line)
 
     def code_at(self, line: int) -> str:
-        """The script's line ``line`` as written, without indentation or a trailing
-        comment (for reports about the call on it)."""
+        """The statement running on line ``line`` as written (for reports about the
+        call it made), else the line itself."""
+        from .ast import statement_text
+        if self.stmt is not None and self.stmt.line == line:
+            return statement_text(self.source, self.stmt)
         lines = self.source.splitlines()
-        text = lines[line - 1].strip() if 0 < line <= len(lines) else ""
-        hash_at = text.find("#")
-        if hash_at > 0 and not any(q in text[:hash_at] for q in "'\""):
-            text = text[:hash_at].rstrip()
-        return text
+        return lines[line - 1].strip() if 0 < line <= len(lines) else ""
 
     def _on_node(self, node, grad, input_grads) -> None:
         for watcher in self.watchers:
