@@ -65,11 +65,15 @@ class ScriptChecker:
 
     def after_call(self, run, kind: str, first: int, line: int) -> None:
         reason = self._not_checked(run, first, line)
+        earlier = [] if reason else _grad_calls_used(run.events, first, self._nodes)
+        if not reason and not earlier and self._made_by_backward(run, first):
+            reason = "its graph uses a .grad made by backward(create_graph=True), which " \
+                "the check does not replay"
         if reason:
             self.unchecked[reason] = self.unchecked.get(reason, 0) + 1
             return
         code = run.code_at(line) or f"{kind}()"
-        result = self._program(run, first)
+        result = self._program(run, first, earlier)
         start = time.monotonic()
         left = min(self.timeout, self.deadline - start)
         report = run_check(result, rtol=self.rtol, atol=self.atol, timeout=max(left, 0.0),
@@ -85,19 +89,15 @@ class ScriptChecker:
             return f"the check's time budget of {self.budget:g} s ran out"
         if line in self._slow:
             return "an earlier call at the same line ran out of check time"
-        if self._made_by_backward(run, first):
-            return "its graph uses a .grad made by backward(create_graph=True), which " \
-                "the check does not replay"
         return None
 
     # -- the program of one call --------------------------------------------------------
-    def _program(self, run, first: int):
+    def _program(self, run, first: int, earlier_grads: list):
         """The Result the check replays: this call's events after the events of its
-        graph (and of the grad() calls whose results the graph uses)."""
+        graph (and of the grad() calls ``earlier_grads`` whose results it uses)."""
         from ..lang.result import Result
         events = run.events
         nodes = self._nodes
-        earlier_grads = _grad_calls_used(events, first, nodes)
         had = _grad_fns_over_time(events, first)
         on_graph = [k for k, e in enumerate(events[:first])
                     if e[0] == "op" and not e[5] and
@@ -120,13 +120,11 @@ class ScriptChecker:
                       bound={name: (t.data.copy(), True) for name, t in variables.items()})
 
     def _made_by_backward(self, run, first: int) -> bool:
-        """Whether the call's graph holds ops a backward pass built that no replayed
-        grad() call explains (a .grad made with create_graph=True and used)."""
-        events = run.events
+        """Whether the call's graph holds ops a backward pass built (with no grad() call
+        to explain them: a .grad made with create_graph=True and used)."""
         nodes = self._nodes
-        if _grad_calls_used(events, first, nodes):
-            return False
-        return any(e[0] == "op" and e[5] and e[1].grad_fn in nodes for e in events[:first])
+        return any(e[0] == "op" and e[5] and e[1].grad_fn in nodes
+                   for e in run.events[:first])
 
     # -- the summary --------------------------------------------------------------------
     def status(self) -> str:
