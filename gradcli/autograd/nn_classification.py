@@ -75,6 +75,9 @@ def nll_loss_nd(x: Tensor, t: np.ndarray, weight, reduction: str, ignore_index) 
     if x.ndim != 1 and x.shape[0] != (t.shape[0] if t.ndim else 0):
         raise _value_error(f"Expected input batch_size ({x.shape[0]}) to match target "
                            f"batch_size ({t.shape[0] if t.ndim else 0}).")
+    if x.ndim != 1 and t.ndim == 0:     # an empty batch passes the check above
+        raise InputError("Dimension specified as 0 but tensor has no dimensions",
+                         python_type="IndexError")
     if x.ndim <= 2:
         return _nll(x, t, weight, reduction, ignore_index)
     if x.ndim == 4:

@@ -89,7 +89,15 @@ def constant(value, x: Tensor, function: str, argument: str):
                                 f"to argument '{argument}'. This input cannot have "
                                 "requires_grad True.")
         value = value.data
-    return np.asarray(value, dtype=x.dtype)
+    array = ragged_safe(value, f"{function}: {argument}")
+    if array.dtype.kind not in "biuf":
+        raise InputError(f"{function}: {argument} must be numbers that fit a float64 or int64")
+    if x.dtype.kind in "biu" and array.dtype.kind == "f":
+        info = np.iinfo(x.dtype) if x.dtype.kind != "b" else np.iinfo(np.uint8)
+        if not np.all(np.isfinite(array) & (array >= info.min) & (array <= info.max)):
+            raise InputError(f"{function}: {argument} has a value that "
+                             f"{dtype_name(x.dtype)} cannot hold")
+    return array.astype(x.dtype)
 
 
 def ragged_safe(value, what: str) -> np.ndarray:

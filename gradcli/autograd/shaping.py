@@ -166,7 +166,12 @@ def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:
     d1, d2 = norm_dim(dim1, input.ndim), norm_dim(dim2, input.ndim)
     if d1 == d2:
         raise ShapeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
-    return apply(OPS["diagonal"], input, offset=int(offset), dim1=d1, dim2=d2)
+    offset = int(offset)
+    if not -2**63 <= offset < 2**63:
+        raise InputError("Overflow when unpacking long long", python_type="ValueError")
+    # beyond the matrix every diagonal is empty: the bound keeps numpy's C long in range
+    offset = max(-input.shape[d1], min(input.shape[d2], offset))
+    return apply(OPS["diagonal"], input, offset=offset, dim1=d1, dim2=d2)
 
 
 def narrow(input, dim, start, length) -> Tensor:
