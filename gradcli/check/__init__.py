@@ -89,7 +89,7 @@ def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
     """Entry for a value against a float reference (NaN where undefined), e.g. central
     differences; ``slack`` (per element) widens the tolerance by the reference's own
     error bound; ``unchecked`` marks elements the time budget left out."""
-    from .report import entry
+    from .report import Coded, entry
     e = np.asarray(expected, dtype=np.float64)
     if actual is None:
         ok = np.all(np.nan_to_num(e, nan=1.0) == 0)
@@ -105,12 +105,12 @@ def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
         ok = (err <= atol + slack + rtol * np.abs(np.where(defined, e, 0.0))) & \
             np.isfinite(a)
         ulps = err / np.spacing(np.abs(np.where(defined, e, 1.0)))
-    status = np.where(~defined, "skipped", np.where(ok, "passed", "failed")).astype(object)
-    reasons = np.full(e.shape, "the derivative is undefined or infinite at this point",
-                      dtype=object)
-    if unchecked is not None:
-        reasons[unchecked] = "not checked (the time budget ran out)"
-    out = entry(actual, expected, status, err, ulps, reasons)
+    status = np.where(~defined, "skipped", np.where(ok, "passed", "failed"))
+    codes = np.zeros(e.shape, dtype=np.int8) if unchecked is None else \
+        np.asarray(unchecked, dtype=np.int8)
+    out = entry(actual, expected, status, err, ulps, Coded(codes, [
+        "the derivative is undefined or infinite at this point",
+        "not checked (the time budget ran out)"]))
     if unchecked is not None and np.all(unchecked):
         out["reason"] = f"the time budget ran out before any {what} was checked"
     if out["status"] == "failed":

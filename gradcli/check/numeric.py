@@ -9,6 +9,7 @@ the elements is checked and the report says so.
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
@@ -32,18 +33,18 @@ def _objectives(events, upstreams) -> list:
     return out
 
 
-def _spread(n: int) -> np.ndarray:
-    """All indices 0..n-1, in an order that covers the range evenly when cut short."""
-    order, seen, step = [], np.zeros(n, dtype=bool), 1
+def _spread(n: int):
+    """The indices 0..n-1, lazily, first 0 then an order that covers the range ever more
+    finely (0, n/2, n/4, 3n/4, ...), so a sample cut short by the deadline is even; O(1)
+    per index, nothing of size n."""
+    step = 1
     while step < n:
         step *= 2
-    while step >= 1 and len(order) < n:
-        for i in range(0, n, step):
-            if not seen[i]:
-                seen[i] = True
-                order.append(i)
+    if n:
+        yield 0
+    while step >= 1:
+        yield from range(step, n, 2 * step)
         step //= 2
-    return np.array(order, dtype=int)
 
 
 def kinks(result) -> dict:
@@ -99,39 +100,46 @@ def expected_gradients(result, deadline: float) -> dict:
     const = [n for n, (_, rg) in result.bound.items() if not rg]
     opts = result.options
 
+    large = sum(a.size for a in base.values()) > 100_000
+
     def objective(name: str, bindings: dict) -> float:
         run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                        const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
                        of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
         values = _objectives(run.events, upstreams)
+        del run
+        if large:   # a run's tape is a cycle: free its arrays now, not at some later gc
+            gc.collect()
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
 
-    out = {}
-    for name in variables:
+    def difference(name: str, k: int) -> tuple:
+        """(central difference at flat index k of ``name``, its rounding-error bound)."""
         x = base[name]
-        grad = np.full(x.shape, np.nan)
-        bound = np.zeros(x.shape)
-        flat, flat_bound = grad.reshape(-1), bound.reshape(-1)
-        done = np.zeros(x.shape, dtype=bool)
-        flat_done = done.reshape(-1)
-        for k in _spread(x.size):
-            if time.monotonic() > deadline:
-                break
-            h = STEP * max(1.0, abs(float(x.reshape(-1)[k])))
-            values = []
-            for sign in (1.0, -1.0):
-                nudged = dict(base)
-                arr = x.copy().reshape(-1)
-                arr[k] += sign * h
-                nudged[name] = arr.reshape(x.shape)
-                try:
-                    values.append(objective(name, nudged))
-                except GradcliError:
-                    values.append(np.nan)
-            flat[k] = (values[0] - values[1]) / (2 * h)
-            # each objective is rounded to ~eps relative: that error, divided by 2h
-            flat_bound[k] = 8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
-            flat_done[k] = True
-        out[name] = (grad, bound, done)
+        h = STEP * max(1.0, abs(float(x.reshape(-1)[k])))
+        values = []
+        for sign in (1.0, -1.0):
+            arr = x.copy().reshape(-1)
+            arr[k] += sign * h
+            try:
+                values.append(objective(name, {**base, name: arr.reshape(x.shape)}))
+            except GradcliError:
+                values.append(np.nan)
+        # each objective is rounded to ~eps relative: that error, divided by 2h
+        return (values[0] - values[1]) / (2 * h), \
+            8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
+
+    out = {name: (np.full(base[name].shape, np.nan), np.zeros(base[name].shape),
+                  np.zeros(base[name].shape, dtype=bool)) for name in variables}
+    # the variables take turns, one element each, so a deadline leaves none unchecked
+    pending = [(name, _spread(base[name].size)) for name in variables]
+    while pending and time.monotonic() <= deadline:
+        name, order = pending.pop(0)
+        k = next(order, None)
+        if k is None:
+            continue
+        grad, bound, done = (a.reshape(-1) for a in out[name])
+        grad[k], bound[k] = difference(name, k)
+        done[k] = True
+        pending.append((name, order))
     return out
