@@ -14,6 +14,7 @@ import time
 
 import numpy as np
 
+from ..autograd.events import InplaceEvent, OpEvent, of_kind
 from ..errors import GradcliError
 
 STEP = 1e-6
@@ -21,14 +22,14 @@ EPS = float(np.finfo(np.float64).eps)
 
 
 def _backward_events(events) -> list:
-    return [(i, e) for i, e in enumerate(events) if e[0] == "backward"]
+    return [(i, e) for i, e in enumerate(events) if e.kind == "backward"]
 
 
 def _objectives(events, upstreams) -> list:
     """sum(root * upstream) for each backward call of a run, in order."""
     out = []
     for (_, e), g in zip(_backward_events(events), upstreams):
-        root = e[1].data.astype(np.float64)
+        root = e.root.data.astype(np.float64)
         out.append(float(np.sum(root * g)))
     return out
 
@@ -54,7 +55,7 @@ def kinks(result) -> dict:
     from ..autograd.ops.core import undefined_at
     from ..autograd.tensor import Tensor
     deps = {id(t): frozenset((n,)) for n, t in result.variables.items()}
-    before_of = {id(e[2]): e[1] for e in result.events if e[0] == "inplace"}
+    before_of = {id(e.before): e.tensor for e in of_kind(result.events, InplaceEvent)}
 
     def of(x) -> frozenset:
         if not isinstance(x, Tensor):
@@ -62,17 +63,17 @@ def kinks(result) -> dict:
         return deps.get(id(before_of.get(id(x), x)), frozenset())
 
     found: dict = {}
-    for event in result.events:
-        if event[0] == "inplace":
-            deps[id(event[1])] = of(event[3])
+    for event in of_kind(result.events, InplaceEvent, OpEvent):
+        if event.kind == "inplace":
+            deps[id(event.tensor)] = of(event.result)
             continue
-        if event[0] != "op" or not event[1].requires_grad:
+        if not event.result.requires_grad:
             continue
-        out, op, args, params, in_backward = event[1:6]
+        out, op, args, params = event.result, event.op, event.args, event.params
         names = frozenset().union(*(of(a) for a in args))
         if names:
             deps[id(out)] = names
-        if in_backward or not names:
+        if event.in_backward or not names:
             continue
         reason = undefined_at(op, [a.data if isinstance(a, Tensor) else a for a in args],
                               out.data, params)
@@ -89,12 +90,12 @@ def expected_gradients(result, deadline: float) -> dict:
 
     events = result.events
     backwards = _backward_events(events)
-    upstreams = [np.ones(e[1].shape) if e[2] is None else e[2].data.astype(np.float64)
-                 for _, e in backwards]
+    upstreams = [np.ones(e.root.shape) if e.gradient is None else
+                 e.gradient.data.astype(np.float64) for _, e in backwards]
     last_zero: dict = {}
     for i, e in enumerate(events):
-        if e[0] == "zero_grad":
-            last_zero[id(e[1])] = i
+        if e.kind == "zero_grad":
+            last_zero[id(e.tensor)] = i
     base = {name: np.asarray(d, dtype=np.float64) for name, (d, _) in result.bound.items()}
     variables = [n for n, (_, rg) in result.bound.items() if rg]
     const = [n for n, (_, rg) in result.bound.items() if not rg]
