@@ -46,6 +46,21 @@ class Job:
                         upstream=self.upstream, dtype=self.dtype, **kw)
 
 
+def memory_budget(max_memory: Optional[str]):
+    """The memory budget of a command (a context manager): --max-memory SIZE, 'none' for
+    no limit, else half the machine's memory."""
+    import contextlib
+
+    from ..autograd.budget import MemoryBudget, default_limit, parse_size
+    if max_memory is not None and max_memory.strip().lower() == "none":
+        return contextlib.nullcontext()
+    try:
+        limit = default_limit() if max_memory is None else parse_size(max_memory)
+    except ValueError as exc:
+        raise InputError(f"--max-memory: {exc}") from None
+    return contextlib.nullcontext() if limit is None else MemoryBudget(limit)
+
+
 PROGRAM_LIMIT = 1_000_000          # bytes of a program (the parser's limit, SPEC 2)
 
 

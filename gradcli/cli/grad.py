@@ -60,12 +60,14 @@ def grad(
         "(created if missing).")] = None,
     quiet: options.Quiet = False,
     dtype: options.Dtype = "float64",
+    max_memory: options.MaxMemory = None,
 ) -> None:
     from ..check import check_expectations, run_check
-    from .common import build_job, check_options
+    from .common import build_job, check_options, memory_budget
     from .values import parse_assignment
 
     check_options(rtol, atol, check_timeout, output_format)
+    ctx.with_resource(memory_budget(max_memory))
     from .layout import set_precision
     set_precision(precision)
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,

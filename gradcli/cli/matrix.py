@@ -215,9 +215,12 @@ def _command(kind: str):
                 check_timeout: options.CheckTimeout = 5.0,
                 output_format: options.Format = "table",
                 precision: options.Precision = None,
-                quiet: options.Quiet = False) -> None:
+                quiet: options.Quiet = False,
+                max_memory: options.MaxMemory = None) -> None:
+        from .common import memory_budget
         from .layout import set_precision
         set_precision(precision)
+        ctx.with_resource(memory_budget(max_memory))
         _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
              check_timeout, output_format, quiet)
     command.__name__ = command.__qualname__ = kind

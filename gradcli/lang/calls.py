@@ -6,6 +6,7 @@ import math
 
 from ..autograd import engine
 from ..autograd import functional as F
+from ..autograd.budget import new_tensor
 from ..autograd.events import (BackwardEvent, DetachEvent, GradEvent, RequiresGradEvent,
                                ZeroGradEvent)
 from ..autograd.tensor import Tensor
@@ -142,6 +143,7 @@ class CallRunner:
         if max(shape, default=0) > limit:       # an empty tensor, but numpy refuses it
             raise LimitError(f"a tensor of shape {list(shape)} has a dimension over the "
                              f"limit of {limit} elements")
+        new_tensor(shape)
         return shape
 
     def do_no_grad(self, expr):

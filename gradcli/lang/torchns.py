@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..autograd.budget import new_tensor
 from ..autograd import functional as F
 from ..autograd import dtypes, grad_mode
 from ..autograd.copies import Device
@@ -52,6 +53,7 @@ def _shape(args) -> tuple:
                              f"{list(args)}")
         shape.append(int(n))
     _check_elements(math.prod(shape), shape)
+    new_tensor(shape, np.dtype(dtypes.get_default_dtype()).itemsize)
     return tuple(shape)
 
 
