@@ -87,23 +87,24 @@ def test_a_printed_text_cannot_pose_as_a_large_array(tmp_path):
 
 
 def test_a_large_check_samples_every_variable_within_its_budget():
-    """The numeric fallback on 3x10^5 elements: a short budget still checks elements of
-    every variable (they take turns, from the first element on), each against the
-    hand-derived gradient, and says how many (partial)."""
+    """The numeric fallback on 3x30 000 elements: a budget far short of the 180 000 runs
+    a full check takes still checks elements of every variable (they take turns, from
+    the first element on), each against the hand-derived gradient, and says how many
+    (partial)."""
     import gradcli
     from gradcli.check import run_check
     rng = np.random.default_rng(1)
-    w, x, b = (rng.normal(size=100_000) for _ in range(3))
+    w, x, b = (rng.normal(size=30_000) for _ in range(3))
     result = gradcli.evaluate("sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)",
                               {"w": w, "x": x, "b": b})
-    report = run_check(result, timeout=0.5)
+    report = run_check(result, timeout=3.0)
     assert report["status"] == "partial" and report["method"] == "numeric"
     t = np.tanh(w * x + b)
     du = 2 * t * (1 - t * t)
     s = 1 / (1 + np.exp(-x))
     want = {"w": du * x + s / x.size, "x": du * w + s * (1 - s) * w / x.size, "b": du}
     for name, entry in report["variables"].items():
-        assert entry["status"] == "partial" and 1 <= entry["checked"] < 100_000
+        assert entry["status"] == "partial" and 1 <= entry["checked"] < 30_000
         expected = np.asarray(entry["expected"], dtype=float)
         assert np.isfinite(expected[0])              # the first element comes first
         checked = np.isfinite(expected)
