@@ -86,8 +86,9 @@ def result_elements(grows: Optional[str], shapes: list) -> Optional[int]:
 def before_op(budget: MemoryBudget, op, arrays, dtype) -> None:
     """Called by the engine before an op's forward while a budget is on."""
     shapes = [a.shape for a in arrays if isinstance(a, np.ndarray)]
-    grows = op.grows if isinstance(op.grows, str) else None   # (a function reads the
-    try:                                                         # call's own arguments)
+    # (a growth given as a function reads the call's own arguments: not known here)
+    grows = op.grows if isinstance(op.grows, str) else None
+    try:
         n = result_elements(grows, shapes)
     except ValueError:
         return
