@@ -122,7 +122,8 @@ class Op:
         self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
         self.returns = returns        # a named tuple's fields ("values", "indices"), if so
         # how the result can outgrow every input, for the language's size limit:
-        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat)
+        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat), or
+        # a function of the call's arguments giving the result's element count (repeat)
         self.grows = grows or ("broadcast" if broadcasts and not internal else None)
         self.arity = len(vjps)        # inputs of a node (one list for a variadic op)
         # floating inputs of one dtype give that dtype (apply's fast path)

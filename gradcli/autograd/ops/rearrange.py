@@ -16,6 +16,8 @@ their cats under create_graph, where PyTorch's one node makes one cat.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from .core import STRUCTURAL, prose, register
@@ -81,13 +83,19 @@ def _repeat_vjp(F, g, x, out, repeats):
     return g
 
 
+def _repeated_size(input, **counts) -> int:
+    """The element count of ``input`` repeated (for the language's size limit)."""
+    (counts,) = counts.values()
+    return math.prod(np.shape(getattr(input, "data", input))) * math.prod(counts)
+
+
 register("repeat", "RepeatBackward0", lambda x, repeats: np.tile(x, repeats),
          (_repeat_vjp,), params="input, *repeats: ints", group=SHAPE, api="method",
          function="rearranging:repeat", dtype_rule="keep", sympy=STRUCTURAL,
-         derivative=(prose("1, summed over the copies"),), grows="broadcast")
+         derivative=(prose("1, summed over the copies"),), grows=_repeated_size)
 register("tile", function="rearranging:tile", params="input, *dims: ints", group=SHAPE,
          records=("RepeatBackward0",), derivative=(prose("1, summed over the copies"),),
-         grows="broadcast")
+         grows=_repeated_size)
 
 # ---- gather and index_select, and the ops of their gradients -------------------------
 

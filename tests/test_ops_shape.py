@@ -1,0 +1,157 @@
+"""The shape ops of SPEC 3.9 beyond what tests/data/ops/shape.json covers: PyTorch's
+errors for bad arguments, the double-backward graphs PyTorch records, split's parts as
+views, and the language's size limit for repeat/tile.  The expected messages and trees
+are PyTorch 2.13's (copied from torch; torch is never imported here)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import gradcli
+import gradcli.autograd as ag
+from gradcli.autograd import functional as F
+from gradcli.errors import GradcliError
+
+X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+
+
+def idx(values):
+    return ag.tensor(np.asarray(values, dtype=np.int64))
+
+
+ERRORS = [
+    (lambda x: x.flip(2), "Dimension out of range (expected to be in range of [-2, 1], "
+                          "but got 2)"),
+    (lambda x: x.flip(0, 0), "dim 0 appears multiple times in the list of dims"),
+    (lambda x: x.roll(1, 2), "Dimension out of range (expected to be in range of [-2, 1], "
+                             "but got 2)"),
+    (lambda x: x.roll((1, 2), (0,)), "shifts and dimensions must align. shifts: 2, dims:1"),
+    (lambda x: x.roll((1, 2)), "shifts and dimensions must align. shifts: 2, dims:0"),
+    (lambda x: x.roll([], []), "`shifts` required"),
+    (lambda x: x.repeat(2), "Number of dimensions of repeat dims can not be smaller than "
+                            "number of dimensions of tensor"),
+    (lambda x: x.repeat(-1, 2), "Trying to create tensor with negative dimension -2: [-2, 6]"),
+    (lambda x: F.tile(x, (-1,)), "Trying to create tensor with negative dimension -3: [2, -3]"),
+    (lambda x: F.gather(x, 1, idx([[0], [3]])),
+     "index 3 is out of bounds for dimension 1 with size 3"),
+    (lambda x: F.gather(x, 1, idx([[-1]])),
+     "index -1 is out of bounds for dimension 1 with size 3"),
+    (lambda x: F.gather(x, 1, idx([0])),
+     "Index tensor must have the same number of dimensions as input tensor"),
+    (lambda x: F.gather(x, 1, ag.tensor([[0.5]])), "gather(): Expected dtype int32/int64 for index"),
+    (lambda x: F.gather(x, 0, idx([[0, 0, 0, 0]])),
+     "Size does not match at dimension 1 expected index [1, 4] to be no larger than self "
+     "[2, 3] apart from dimension 0"),
+    (lambda x: F.index_select(x, 1, idx([0, 3])),
+     "INDICES element is out of DATA bounds, id=3 axis_dim=3"),
+    (lambda x: F.index_select(x, 1, idx([[0]])),
+     "index_select(): Index is supposed to be a vector"),
+    (lambda x: F.index_select(x, 1, ag.tensor([1.5])),
+     "index_select(): Expected dtype int32 or int64 for index"),
+    (lambda x: F.index_select(ag.tensor(2.0), 0, idx([0, 0])),
+     "index_select(): Index to scalar can have only 1 value, got 2 value(s)"),
+    (lambda x: F.movedim(x, (0, 1), (1,)),
+     "movedim: Invalid source or destination dims: source ([0, 1] dims) should contain the "
+     "same number of dims as destination ([1] dims)"),
+    (lambda x: F.movedim(x, (0, 0), (1, 0)), "movedim: repeated dim in `source` ([0, 0])"),
+    (lambda x: F.movedim(x, (0, 1), (1, 1)), "movedim: repeated dim in `destination` ([1, 1])"),
+    (lambda x: x.split(0), "split_size can only be 0 if dimension size is 0, but got "
+                           "dimension size of 2"),
+    (lambda x: x.split(-1), "split expects split_size be non-negative, but got split_size=-1"),
+    (lambda x: x.split([1, 1], 1), "split_with_sizes expects split_sizes to sum exactly to 3 "
+                                   "(input tensor's size at dimension 1), but got "
+                                   "split_sizes=[1, 1]"),
+    (lambda x: x.split([2, -1], 1), "split_with_sizes expects split_sizes have only "
+                                    "non-negative entries, but got split_sizes=[2, -1]"),
+    (lambda x: x.chunk(0), "chunk expects `chunks` to be greater than 0, got: 0"),
+    (lambda x: ag.tensor(2.0).split(1), "split expects at least a 1-dimensional tensor"),
+    (lambda x: ag.tensor(2.0).chunk(1), "chunk expects at least a 1-dimensional tensor"),
+]
+
+
+@pytest.mark.parametrize("make, message", ERRORS, ids=[m for _, m in ERRORS])
+def test_bad_arguments_are_pytorchs_errors(make, message):
+    x = ag.tensor(X, requires_grad=True)
+    with pytest.raises(GradcliError, match=re.escape(message)):
+        make(x)
+
+
+def _tree(fn):
+    if fn is None:
+        return None
+    return [fn.name, [_tree(n) for n, _ in fn.next_functions]]
+
+
+ACC = ["AccumulateGrad", []]
+DOUBLE = {
+    "flip": (lambda x: x.flip(0), ["FlipBackward0", [ACC]]),
+    "roll": (lambda x: x.roll(1, 1), ["RollBackward0", [ACC]]),
+    "repeat": (lambda x: x.repeat(2, 1), ["SumBackward1", [["ViewBackward0", [ACC]]]]),
+    "repeat_lead": (lambda x: x[0].repeat(2, 2),
+                    ["SumBackward1", [["ViewBackward0", [["SumBackward1", [ACC]]]]]]),
+    "gather": (lambda x: x.gather(1, idx([[0, 0], [2, 1]])), ["ScatterAddBackward0", [None, ACC]]),
+    "index_select": (lambda x: x.index_select(1, idx([2, 0, 2])),
+                     ["IndexAddBackward0", [None, ACC]]),
+    "movedim": (lambda x: x.movedim(0, 1), ["PermuteBackward0", [ACC]]),
+    "split": (lambda x: x.split(2, 1)[1], ["CatBackward0", [None, ACC]]),
+    "split_sizes": (lambda x: x.split([1, 2], 1)[0], ["CatBackward0", [ACC, None]]),
+    "chunk": (lambda x: x.chunk(3, 1)[1], ["CatBackward0", [None, ACC, None]]),
+}
+
+
+@pytest.mark.parametrize("name", DOUBLE)
+def test_double_backward_records_pytorchs_nodes(name):
+    make, want = DOUBLE[name]
+    x = ag.tensor(X, requires_grad=True)
+    y = make(x)
+    if name == "repeat_lead":            # PyTorch's tree is for v = x[0] as the leaf
+        v = ag.tensor(X[0], requires_grad=True)
+        x, y = v, v.repeat(2, 2)
+    u = ag.tensor(np.ones(y.shape), requires_grad=True)
+    (g,) = ag.grad(y, [x], grad_outputs=u, create_graph=True)
+    assert _tree(g.grad_fn) == want
+    (gu,) = ag.grad(F.sum(g * g), [u])    # and it differentiates: d|g|^2/du = 2 J J^T u
+    np.testing.assert_allclose(F.sum(gu * u).data, 2 * np.sum(g.data ** 2))
+
+
+def test_repeat_once_passes_the_gradient_through():
+    v = ag.tensor(X[0], requires_grad=True)
+    u = ag.tensor(np.ones(3), requires_grad=True)
+    (g,) = ag.grad(v.repeat(1), [v], grad_outputs=u, create_graph=True)
+    assert g.grad_fn is None and np.array_equal(g.data, np.ones(3))   # PyTorch: u itself
+
+
+def test_split_parts_are_views_of_the_input():
+    x = ag.tensor(X.copy())
+    first, second = x.split(2, 1)
+    assert first.shape == (2, 2) and second.shape == (2, 1)
+    x.data[0, 2] = 30.0
+    assert second.data[0, 0] == 30.0
+
+
+def test_movedim_of_a_scalar_is_an_alias():
+    s = ag.tensor(2.0, requires_grad=True)
+    assert F.movedim(s, 0, 0).grad_fn.name == "AliasBackward0"
+
+
+def test_dims_by_name_as_pytorch_takes_them():
+    x = ag.tensor(X, requires_grad=True)
+    assert np.array_equal(x.flip(dims=[0]).data, X[::-1])
+    assert np.array_equal(F.flip(x, dims=(0, 1)).data, X[::-1, ::-1])
+    assert x.permute(dims=(1, 0)).shape == (3, 2)
+
+
+@pytest.mark.parametrize("program", ["x.repeat(100000, 100000)", "tile(x, [100000, 100000])"])
+def test_repeat_is_held_to_the_size_limit(program):
+    with pytest.raises(GradcliError, match="the result would have 10000000000 elements"):
+        gradcli.evaluate(program, {"x": np.ones(1)})
+
+
+def test_a_program_picks_a_part():
+    result = gradcli.evaluate("split(x, 2)[-1].sum() + chunk(x, 3)[0].sum()",
+                              {"x": np.array([1.0, 2.0, 3.0])}, check=True)
+    np.testing.assert_array_equal(result.grads["x"], [1.0, 0.0, 1.0])
+    assert result.check["status"] == "passed"
