@@ -155,3 +155,35 @@ def test_a_program_picks_a_part():
                               {"x": np.array([1.0, 2.0, 3.0])}, check=True)
     np.testing.assert_array_equal(result.grads["x"], [1.0, 0.0, 1.0])
     assert result.check["status"] == "passed"
+
+
+MULTI = ("is a view and {} modified inplace. This view is the output of a function that "
+         "returns multiple views. Such functions do not allow the output views to be "
+         "modified inplace. You should replace the inplace operation by an out-of-place one.")
+
+
+@pytest.mark.parametrize("make, head", [
+    (lambda y: y.split(2)[1], "Output 1 of Split "),
+    (lambda y: y.split([1, 2])[1], "Output 1 of SplitWithSizes "),
+    (lambda y: y.chunk(2)[0], "Output 0 of Split "),
+    (lambda y: y.split(2)[0][0:1], "Output 0 of Slice "),      # a view of a part
+])
+def test_a_part_may_not_change_in_place(make, head):
+    y = ag.tensor([1.0, 2.0, 3.0], requires_grad=True) * 2
+    with pytest.raises(GradcliError, match=re.escape(head + MULTI.format("is being"))):
+        make(y).mul_(2)
+
+
+def test_a_part_whose_base_changed_in_place_cannot_be_used():
+    y = ag.tensor([1.0, 2.0, 3.0], requires_grad=True) * 2
+    part = y.split(2)[1]
+    y.mul_(2)
+    message = "Output 1 of Split " + MULTI.format("its base or another view of its base has been")
+    with pytest.raises(GradcliError, match=re.escape(message)):
+        part.grad_fn
+
+
+def test_parts_of_a_constant_change_in_place():
+    y = ag.tensor([1.0, 1.0, 1.0])
+    y.split(2)[1].mul_(2)
+    np.testing.assert_array_equal(y.data, [1.0, 1.0, 2.0])

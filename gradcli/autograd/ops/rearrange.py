@@ -171,7 +171,7 @@ def _part_vjp(F, g, x, out, dim, sizes, part):
 
 for _name, _grad_fn in (("split_part", "SplitBackward0"),
                         ("split_with_sizes_part", "SplitWithSizesBackward0")):
-    register(_name, _grad_fn, _part, (_part_vjp,), internal=True, view=True,
+    register(_name, _grad_fn, _part, (_part_vjp,), internal=True, view="parts",
              sympy=STRUCTURAL, shown_as="split", derivative=(prose("1 on the part"),),
              syntax="split(x, size, dim)[k]")
 
