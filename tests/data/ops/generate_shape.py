@@ -1,6 +1,7 @@
 """Write tests/data/ops/shape.json: PyTorch 2.13's values, gradients and grad_fn graphs for
 SPEC 3.9's shape ops (flip, roll, repeat, tile, gather, index_select, movedim, split,
-chunk), read by tests/test_ops_torch.py.  Run once with a Python that has PyTorch:
+chunk) and normalising layers (layer_norm, normalize, dropout when it is not random),
+read by tests/test_ops_torch.py.  Run once with a Python that has PyTorch:
 
     /tmp/torchenv/bin/python tests/data/ops/generate_shape.py
 
@@ -21,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as TF
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from generate import HERE, enc, graph  # noqa: E402
@@ -33,10 +35,10 @@ def call(where, name, xs, order, kwargs):
     kwargs = {k: xs[v["arg"]] if isinstance(v, dict) else v for k, v in kwargs.items()}
     if where == "method":
         return getattr(args[0], name)(*args[1:], **kwargs)
-    return getattr(torch, name)(*args, **kwargs)
+    return getattr(TF if where == "F" else torch, name)(*args, **kwargs)
 
 
-def case(name, where, arrays, order, kwargs) -> dict:
+def case(name, where, arrays, order, kwargs, kink=False) -> dict:
     """Float arrays are leaves that require grad; integer ones (indices) are constants."""
     xs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = call(where, name, xs, order, kwargs)
@@ -52,20 +54,25 @@ def case(name, where, arrays, order, kwargs) -> dict:
                      [f"{k}={json.dumps(v)}" for k, v in kwargs.items()])
     values = [enc(o.detach().numpy()) for o in outs]
     graphs = [graph(o.grad_fn) for o in outs]
-    return {"id": f"{name}/{where}/{shapes}" + (f"/{extra}" if extra else ""),
+    return {"id": f"{name}/{where}/{shapes}" + (f"/{extra}" if extra else "") +
+            ("/kink" if kink else ""),
             "fn": name, "args": [enc(a) for a in arrays], "kwargs": kwargs,
             "call": order, "parts": parts,
             "value": values if parts else values[0],
             "upstream": [enc(u) for u in upstreams] if parts else enc(upstreams[0]),
             "grads": [None if g is None else enc(g.numpy()) for g in grads],
-            "graph": graphs if parts else graphs[0], "kink": False}
+            "graph": graphs if parts else graphs[0], "kink": kink}
 
 
 def idx(values):
     return lambda: np.asarray(values, dtype=np.int64)
 
 
-X, I = {"arg": 0}, {"arg": 1}
+def fixed(values):
+    return lambda: np.asarray(values, dtype=np.float64)
+
+
+X, I, W, B = {"arg": 0}, {"arg": 1}, {"arg": 1}, {"arg": 2}
 
 # (name, where, [argument shapes or makers], positional call, kwargs)
 CASES = {
@@ -131,6 +138,29 @@ CASES = {
         ("torch", [(4,)], [X, 3], {}),
         ("method", [(2, 2, 3)], [X], {"chunks": 2, "dim": -1}),
     ],
+    "layer_norm": [
+        ("F", [(2, 3)], [X, [3]], {}),
+        ("F", [(2, 3), (3,), (3,)], [X, [3], W, B], {}),
+        ("F", [(2, 2, 3), (2, 3)], [X, [2, 3], W], {}),
+        ("F", [(4,)], [X, [4]], {"eps": 0.1}),
+        ("F", [(3, 2), (2,)], [X, [2]], {"bias": {"arg": 1}}),
+        ("F", [(2, 1)], [X, [1]], {}),
+    ],
+    "normalize": [
+        ("F", [(2, 3)], [X], {}),
+        ("F", [(2, 3)], [X], {"dim": 0}),
+        ("F", [(2, 3)], [X], {"p": 1.0}),
+        ("F", [(3, 2)], [X], {"p": 3.0, "dim": -1}),
+        ("F", [(3,)], [X], {"dim": 0}),
+        ("F", [(2, 2, 3)], [X, 2.0, -1], {}),
+        ("F", [(2, 3)], [X], {"p": 0.5, "eps": 0.5}),
+        ("F", [fixed([[0.0, 0.0], [1.0, 2.0]])], [X], {}, True),
+        ("F", [fixed([[0.5, 0.0, 2.0]])], [X], {"p": 1.0}, True),
+    ],
+    "dropout": [
+        ("F", [(2, 3)], [X], {"training": False}),
+        ("F", [(3,)], [X, 0.0], {}),
+    ],
 }
 
 
@@ -139,9 +169,9 @@ def main() -> None:
     cases = []
     for name, variants in CASES.items():
         rng = np.random.default_rng(zlib.crc32(name.encode()))
-        for where, shapes, order, kwargs in variants:
+        for where, shapes, order, kwargs, *kink in variants:
             arrays = [s() if callable(s) else rng.uniform(-2, 2, s) for s in shapes]
-            cases.append(case(name, where, arrays, order, kwargs))
+            cases.append(case(name, where, arrays, order, kwargs, *kink))
     (HERE / "shape.json").write_text(json.dumps({"torch": torch.__version__, "cases": cases},
                                                 separators=(",", ":")) + "\n")
     print(f"{len(cases)} cases")
