@@ -13,6 +13,7 @@ import pytest
 import gradcli
 import gradcli.autograd as ag
 from gradcli.autograd import functional as F
+from gradcli.autograd.random import manual_seed
 from gradcli.errors import GradcliError
 
 X = np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
@@ -187,3 +188,79 @@ def test_parts_of_a_constant_change_in_place():
     y = ag.tensor([1.0, 1.0, 1.0])
     y.split(2)[1].mul_(2)
     np.testing.assert_array_equal(y.data, [1.0, 1.0, 2.0])
+
+
+# ---- layers: layer_norm, normalize, dropout ---------------------------------------------
+
+LAYER_ERRORS = [
+    (lambda x: F.layer_norm(x, (4,)), "Given normalized_shape=[4], expected input with shape "
+                                      "[*, 4], but got input of size[2, 3]"),
+    (lambda x: F.layer_norm(x, (1, 2, 3)), "Given normalized_shape=[1, 2, 3], expected input "
+                                           "with shape [*, 1, 2, 3], but got input of size[2, 3]"),
+    (lambda x: F.layer_norm(x, ()), "Expected normalized_shape to be at least 1-dimensional, "
+                                    "i.e., containing at least one element, but got "
+                                    "normalized_shape = []"),
+    (lambda x: F.layer_norm(x, 3), "layer_norm(): argument 'normalized_shape' (position 2) "
+                                   "must be tuple of ints, not int"),
+    (lambda x: F.layer_norm(x, (3,), ag.tensor(np.ones(4))),
+     "Expected weight to be of same shape as normalized_shape, but got weight of shape [4] "
+     "and normalized_shape = [3]"),
+    (lambda x: F.layer_norm(x, (3,), None, ag.tensor(np.ones(1))),
+     "Expected bias to be of same shape as normalized_shape, but got bias of shape [1] and "
+     "normalized_shape = [3]"),
+    (lambda x: F.layer_norm(x, (3,), ag.tensor(np.ones(3, dtype=np.float32))),
+     "mixed dtype (CPU): all inputs must share same datatype."),
+    (lambda x: F.normalize(x, dim=2), "Dimension out of range (expected to be in range of "
+                                      "[-2, 1], but got 2)"),
+    (lambda x: F.normalize(ag.tensor([1, 2])), "linalg.vector_norm: Expected a floating point "
+                                              "or complex tensor as input. Got Long"),
+    (lambda x: F.dropout(x, 1.5), "dropout probability has to be between 0 and 1, but got 1.5"),
+    (lambda x: F.dropout(x, -0.1), "dropout probability has to be between 0 and 1, but got -0.1"),
+]
+
+
+@pytest.mark.parametrize("make, message", LAYER_ERRORS, ids=[m for _, m in LAYER_ERRORS])
+def test_bad_layer_arguments_are_pytorchs_errors(make, message):
+    test_bad_arguments_are_pytorchs_errors(make, message)
+
+
+def test_normalize_with_p_inf_is_pytorchs():
+    # torch.nn.functional.normalize(x, p=inf) and its gradient for upstream x (PyTorch 2.13)
+    x = ag.tensor([[0.3, -1.2, 2.0], [1.5, 0.7, -0.4]], requires_grad=True)
+    z = F.normalize(x, p=float("inf"))
+    np.testing.assert_allclose(z.data, [[0.15, -0.6, 1.0], [1.0, 0.7 / 1.5, -0.4 / 1.5]],
+                               rtol=1e-15)
+    (g,) = ag.grad(F.sum(z * x.detach()), [x])
+    np.testing.assert_allclose(g.data, [[0.15, -0.6, -0.3825],
+                                        [-0.28888888888888886, 0.4666666666666667,
+                                         -0.26666666666666666]], rtol=1e-12)
+
+
+@pytest.mark.parametrize("p", [0.25, 0.5, 0.9])
+def test_dropout_scales_the_kept_elements_and_its_gradient_is_the_mask(p):
+    manual_seed(7)
+    x = ag.tensor(np.arange(1.0, 401.0), requires_grad=True)
+    y = F.dropout(x, p)
+    assert y.grad_fn.name == "MulBackward0"
+    assert [n is None for n, _ in y.grad_fn.next_functions] == [False, True]
+    mask = y.data / x.data
+    kept = mask != 0
+    np.testing.assert_allclose(mask[kept], 1 / (1 - p), rtol=1e-15)
+    assert 0.75 * (1 - p) < kept.mean() < 1.25 * (1 - p)
+    (g,) = ag.grad(F.sum(y), [x])
+    np.testing.assert_allclose(g.data, mask, rtol=1e-15)
+    manual_seed(7)
+    np.testing.assert_array_equal(F.dropout(x, p).data, y.data)     # the seed repeats it
+
+
+def test_dropout_that_keeps_nothing_or_everything():
+    x = ag.tensor([1.0, 2.0], requires_grad=True)
+    assert F.dropout(x, 0.0) is x and F.dropout(x, 0.7, training=False) is x
+    y = F.dropout(x, 1.0)
+    assert y.grad_fn.name == "MulBackward0" and np.array_equal(y.data, [0.0, 0.0])
+
+
+def test_dropout_in_a_program_is_checked_for_the_mask_it_drew():
+    result = gradcli.evaluate("dropout(x, 0.5).sum()", {"x": np.arange(1.0, 9.0)}, check=True)
+    assert set(np.unique(result.grads["x"])) <= {0.0, 2.0}
+    assert result.check["status"] == "passed"
