@@ -264,3 +264,22 @@ def test_dropout_in_a_program_is_checked_for_the_mask_it_drew():
     result = gradcli.evaluate("dropout(x, 0.5).sum()", {"x": np.arange(1.0, 9.0)}, check=True)
     assert set(np.unique(result.grads["x"])) <= {0.0, 2.0}
     assert result.check["status"] == "passed"
+
+
+def test_layer_norm_and_dropout_modules():
+    from gradcli.autograd import nn
+    ln = nn.LayerNorm(3, dtype=np.float64)
+    assert repr(ln) == "LayerNorm((3,), eps=1e-05, elementwise_affine=True, bias=True)"
+    assert [name for name, _ in ln.named_parameters()] == ["weight", "bias"]
+    x = ag.tensor(X, requires_grad=True)
+    np.testing.assert_allclose(ln(x).data, F.layer_norm(x, (3,)).data, rtol=1e-15)
+    assert ln(x).grad_fn.name == "NativeLayerNormBackward0"
+    bare = nn.LayerNorm([2, 3], elementwise_affine=False)
+    assert repr(bare) == "LayerNorm((2, 3), eps=1e-05, elementwise_affine=False, bias=False)"
+    dropout = nn.Dropout(0.25)
+    assert repr(dropout) == "Dropout(p=0.25, inplace=False)"
+    assert dropout(x).grad_fn.name == "MulBackward0"
+    assert dropout.eval()(x) is x
+    with pytest.raises(GradcliError, match="dropout probability has to be between 0 and 1, "
+                                           "but got 2.0"):
+        nn.Dropout(2.0)
