@@ -283,3 +283,48 @@ def test_layer_norm_and_dropout_modules():
     with pytest.raises(GradcliError, match="dropout probability has to be between 0 and 1, "
                                            "but got 2.0"):
         nn.Dropout(2.0)
+
+
+# ---- losses: kl_div, cosine_similarity ---------------------------------------------------
+
+LOSS_ERRORS = [
+    (lambda x: F.kl_div(x, ag.tensor(np.ones(4)), reduction="sum"),
+     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"),
+    (lambda x: F.kl_div(x, x, reduction="bad"), "bad is not a valid value for reduction"),
+    (lambda x: F.cosine_similarity(x, ag.tensor(np.ones(4))),
+     "The size of tensor a (3) must match the size of tensor b (4) at non-singleton dimension 1"),
+    (lambda x: F.cosine_similarity(x, ag.tensor(np.ones(3)), dim=2),
+     "Dimension out of range (expected to be in range of [-2, 1], but got 2)"),
+    (lambda x: F.cosine_similarity(ag.tensor(np.ones(3)), ag.tensor(np.ones(3))),
+     "Dimension out of range (expected to be in range of [-1, 0], but got 1)"),
+]
+
+
+@pytest.mark.parametrize("make, message", LOSS_ERRORS, ids=[m for _, m in LOSS_ERRORS])
+def test_bad_loss_arguments_are_pytorchs_errors(make, message):
+    test_bad_arguments_are_pytorchs_errors(make, message)
+
+
+def test_kl_div_mean_warns_as_pytorch_and_batchmean_does_not():
+    x, t = ag.tensor(X, requires_grad=True), ag.tensor(np.full((2, 3), 0.5))
+    with pytest.warns(UserWarning, match="reduction: 'mean' divides the total loss by both "
+                                         "the batch size and the support size."):
+        F.kl_div(x, t)
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = F.kl_div(x, t, reduction="batchmean")
+    assert out.grad_fn.name == "DivBackward0"
+
+
+def test_cosine_similarity_of_a_zero_vector():
+    # PyTorch 2.13: 0 similarity, the gradient x2/(eps |x2|), and the check skips the kink
+    x1 = ag.tensor(np.zeros((1, 2)), requires_grad=True)
+    x2 = ag.tensor([[3.0, 4.0]])
+    out = F.cosine_similarity(x1, x2)
+    (g,) = ag.grad(F.sum(out), [x1])
+    np.testing.assert_array_equal(out.data, [0.0])
+    np.testing.assert_allclose(g.data, [[0.6e8, 0.8e8]], rtol=1e-12)
+    result = gradcli.evaluate("cosine_similarity(a, b).sum()", {"a": np.zeros((1, 2))},
+                              const={"b": np.array([[3.0, 4.0]])}, check=True)
+    assert result.check["status"] == "skipped"

@@ -72,6 +72,10 @@ def fixed(values):
     return lambda: np.asarray(values, dtype=np.float64)
 
 
+def positive(shape):
+    return lambda: rng.uniform(0.1, 2, shape)
+
+
 X, I, W, B = {"arg": 0}, {"arg": 1}, {"arg": 1}, {"arg": 2}
 
 # (name, where, [argument shapes or makers], positional call, kwargs)
@@ -156,6 +160,23 @@ CASES = {
         ("F", [(2, 3)], [X], {"p": 0.5, "eps": 0.5}),
         ("F", [fixed([[0.0, 0.0], [1.0, 2.0]])], [X], {}, True),
         ("F", [fixed([[0.5, 0.0, 2.0]])], [X], {"p": 1.0}, True),
+    ],
+    "kl_div": [
+        ("F", [(2, 3), positive((2, 3))], [X, {"arg": 1}], {}),
+        ("F", [(2, 3), positive((3,))], [X, {"arg": 1}], {"reduction": "batchmean"}),
+        ("F", [(3,), (3,)], [X, {"arg": 1}], {"reduction": "sum", "log_target": True}),
+        ("F", [(2, 2, 3), positive((2, 2, 3))], [X, {"arg": 1}], {"reduction": "none"}),
+        ("F", [(2, 3), (2, 3)], [X, {"arg": 1}], {"reduction": "batchmean",
+                                                  "log_target": True}),
+        ("F", [(), positive(())], [X, {"arg": 1}], {"reduction": "batchmean"}),
+        ("F", [(4,), positive((4,))], [X, {"arg": 1}], {"reduction": "sum"}),
+    ],
+    "cosine_similarity": [
+        ("F", [(2, 3), (2, 3)], [X, {"arg": 1}], {}),
+        ("torch", [(2, 3), (3,)], [X, {"arg": 1}], {}),
+        ("F", [(3,), (3,)], [X, {"arg": 1}], {"dim": 0}),
+        ("torch", [(2, 2, 3), (2, 1, 3)], [X, {"arg": 1}], {"dim": -1, "eps": 1e-6}),
+        ("F", [(3, 2), (3, 2)], [X, {"arg": 1}, 0], {}),
     ],
     "dropout": [
         ("F", [(2, 3)], [X], {"training": False}),
