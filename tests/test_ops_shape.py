@@ -328,3 +328,12 @@ def test_cosine_similarity_of_a_zero_vector():
     result = gradcli.evaluate("cosine_similarity(a, b).sum()", {"a": np.zeros((1, 2))},
                               const={"b": np.array([[3.0, 4.0]])}, check=True)
     assert result.check["status"] == "skipped"
+
+
+def test_the_numeric_check_redraws_the_masks_it_checks():
+    """Over 256 elements the check re-runs the program for differences: it must draw the
+    masks the run drew, or it would fail a right gradient."""
+    result = gradcli.evaluate("(dropout(x, 0.5) ** 2).sum() + dropout(x, 0.25).sum()",
+                              {"x": np.arange(1.0, 301.0)}, check=True)
+    assert result.check["method"] == "numeric"
+    assert result.check["status"] == "passed", result.check

@@ -84,6 +84,7 @@ def kinks(result) -> dict:
 def expected_gradients(result, deadline: float) -> dict:
     """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
     element, a mask of the elements checked)."""
+    from ..autograd.random import default_generator
     from ..lang.evaluator import evaluate
 
     events = result.events
@@ -100,6 +101,8 @@ def expected_gradients(result, deadline: float) -> dict:
     opts = result.options
 
     def objective(name: str, bindings: dict) -> float:
+        # the same random draws as the run checked (dropout's masks)
+        default_generator.restore(random_state)
         run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                        const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
                        of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
@@ -107,6 +110,16 @@ def expected_gradients(result, deadline: float) -> dict:
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
 
+    random_state = getattr(result, "random_state", None) or default_generator.snapshot()
+    after = default_generator.snapshot()
+    try:
+        return _differences(variables, base, objective, deadline)
+    finally:
+        default_generator.restore(after)
+
+
+def _differences(variables, base, objective, deadline: float) -> dict:
+    """Central differences of ``objective`` per element of each variable."""
     out = {}
     for name in variables:
         x = base[name]
