@@ -66,6 +66,9 @@ def repeat(input, *repeats) -> Tensor:
         raise InputError('repeat() missing 1 required positional arguments: "repeats"',
                          python_type="TypeError")
     repeats = _ints(repeats, "repeats")
+    if any(abs(r) >= 2 ** 63 for r in repeats):
+        raise InputError("repeat(): argument 'repeats' failed to unpack: Overflow when "
+                         "unpacking long long", python_type="TypeError")
     if len(repeats) < x.ndim:
         raise ShapeError("Number of dimensions of repeat dims can not be smaller than "
                          "number of dimensions of tensor")
@@ -74,6 +77,8 @@ def repeat(input, *repeats) -> Tensor:
     if any(s < 0 for s in sizes):
         bad = next(s for s in sizes if s < 0)
         raise ShapeError(f"Trying to create tensor with negative dimension {bad}: {sizes}")
+    if any(s >= 2 ** 62 for s in sizes):            # numpy's limit (PyTorch's is 2**63)
+        raise ShapeError(f"repeat: the result's shape {sizes} has a dimension too large")
     return apply(OPS["repeat"], x, repeats=repeats)
 
 
