@@ -169,10 +169,17 @@ def _part_vjp(F, g, x, out, dim, sizes, part):
     return F.cat(pieces, dim)
 
 
+def _show_part(labels, params) -> str:
+    """``split(x, [2, 1], 0)[1]``"""
+    return (f"split({labels[0]}, {list(params.get('sizes', ()))}, {params.get('dim', 0)})"
+            f"[{params.get('part', 0)}]")
+
+
 for _name, _grad_fn in (("split_part", "SplitBackward0"),
                         ("split_with_sizes_part", "SplitWithSizesBackward0")):
     register(_name, _grad_fn, _part, (_part_vjp,), internal=True, view="parts",
              sympy=STRUCTURAL, shown_as="split", derivative=(prose("1 on the part"),),
+             display=_show_part,
              syntax="split(x, size, dim)[k]")
 
 register("split", function="rearranging:split",
