@@ -337,3 +337,37 @@ def test_the_numeric_check_redraws_the_masks_it_checks():
                               {"x": np.arange(1.0, 301.0)}, check=True)
     assert result.check["method"] == "numeric"
     assert result.check["status"] == "passed", result.check
+
+
+def _pytorch_tree(text: str):
+    """A tree as PyTorch 2.13 printed it (torch::autograd:: prefixes dropped)."""
+    import ast
+    return ast.literal_eval(text)
+
+
+_NORM = "['ExpandBackward0', [['ClampMinBackward0', [['LinalgVectorNormBackward0', [ACC]]]]]]"
+_UNIT = f"['DivBackward0', [['DivBackward0', [ACC, {_NORM}]], {_NORM}]]"
+_WHERE = f"['WhereBackward0', [['SumBackward1', [['MulBackward0', [['NegBackward0', [ACC]], {_UNIT}]]]], None]]"
+COMPOSITE_DOUBLE = {
+    "normalize": (lambda x, w: F.normalize(x),
+                  f"['AddBackward0', [['DivBackward0', [ACC, {_NORM}]], ['MulBackward0', "
+                  f"[{_WHERE}, ['MaskedFillBackward0', [['DivBackward0', [ACC, "
+                  f"['LinalgVectorNormBackward0', [ACC]]]]]]]]]]"),
+    "normalize-p1": (lambda x, w: F.normalize(x, p=1.0),
+                     f"['AddBackward0', [['DivBackward0', [ACC, {_NORM}]], ['MulBackward0', "
+                     f"[['SgnBackward0', [ACC]], {_WHERE}]]]]"),
+    "kl_div": (lambda x, w: F.kl_div(x, w, reduction="batchmean"),
+               "['MulBackward0', [['NegBackward0', [['ExpandBackward0', [['DivBackward0', "
+               "[ACC, None]]]]]], ACC]]"),
+}
+
+
+@pytest.mark.parametrize("name", COMPOSITE_DOUBLE)
+def test_composites_double_backward_as_pytorch(name):
+    make, text = COMPOSITE_DOUBLE[name]
+    x = ag.tensor(X, requires_grad=True)
+    w = ag.tensor([0.5, 1.0, 2.0], requires_grad=True)
+    y = make(x, w)
+    u = ag.tensor(np.ones(y.shape), requires_grad=True)
+    (g,) = ag.grad(y, [x], grad_outputs=u, create_graph=True)
+    assert _tree(g.grad_fn) == _pytorch_tree(text.replace("ACC", "['AccumulateGrad', []]"))

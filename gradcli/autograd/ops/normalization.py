@@ -106,7 +106,7 @@ def _vector_norm_vjp(F, g, x, out, ord, dim):
         return F.sgn(x) * g
     if ord == 2:
         with np.errstate(divide="ignore", invalid="ignore"):     # 0/0, then masked
-            return x * F.masked_fill(g / out, mask=at_zero, value=0)
+            return g * F.masked_fill(x / out, mask=at_zero, value=0)
     if math.isinf(ord):
         picked = F.const((np.abs(F.value(x)) == F.value(out)).astype(F.value(x).dtype))
         return F.sgn(x) * (g / F.sum_dim(picked, dim, True) * picked)
