@@ -371,3 +371,11 @@ def test_composites_double_backward_as_pytorch(name):
     u = ag.tensor(np.ones(y.shape), requires_grad=True)
     (g,) = ag.grad(y, [x], grad_outputs=u, create_graph=True)
     assert _tree(g.grad_fn) == _pytorch_tree(text.replace("ACC", "['AccumulateGrad', []]"))
+
+
+def test_layer_norm_of_a_constant_row_without_eps_is_skipped():
+    result = gradcli.evaluate("layer_norm(x, [3], eps=0.0).sum()", {"x": np.ones(3)},
+                              check=True)
+    assert np.all(np.isnan(result.value))          # PyTorch: 0 * inf
+    assert result.check["status"] == "skipped"
+    assert "variance + eps is not positive" in result.check["reason"]

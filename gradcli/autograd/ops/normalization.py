@@ -70,6 +70,15 @@ def _layer_norm_sympy(sp, x, weight, bias, normalized_shape, eps):
     return out if bias is None else out + np.asarray(bias, dtype=object)
 
 
+def _flat_rows(x, out, normalized_shape, eps):
+    """Where a row's variance + eps is not positive (eps <= 0): 1/sqrt of it is not real."""
+    dims = _row_dims(x, normalized_shape)
+    centred = x - np.mean(x, axis=dims, keepdims=True)
+    variance = np.mean(centred * centred, axis=dims, keepdims=True)
+    return where_any(variance + eps <= 0, "a row's variance + eps is not positive: "
+                                          "layer_norm divides by sqrt(0)")
+
+
 register("layer_norm", "NativeLayerNormBackward0", _layer_norm,
          (_layer_norm_input_vjp, _layer_norm_weight_vjp,
           lambda F, g, x, weight, bias, out, normalized_shape, eps: F.sum_to(g, bias.shape)),
@@ -77,6 +86,8 @@ register("layer_norm", "NativeLayerNormBackward0", _layer_norm,
                 "bias: tensor? = None, eps: number = 1e-05",
          group=LAYERS, api="F", function="nn_normalization:layer_norm",
          sympy=_layer_norm_sympy, keeps_layout=False,
+         undefined=lambda x, weight, bias, out, normalized_shape, eps:
+             _flat_rows(x, out, normalized_shape, eps),
          derivative=(prose("rstd * (g*w - mean(g*w) - xhat * mean(g*w*xhat)) over each row"),
                      prose("g * xhat, summed over the batch"),
                      prose("g, summed over the batch")))
