@@ -379,3 +379,31 @@ def test_layer_norm_of_a_constant_row_without_eps_is_skipped():
     assert np.all(np.isnan(result.value))          # PyTorch: 0 * inf
     assert result.check["status"] == "skipped"
     assert "variance + eps is not positive" in result.check["reason"]
+
+
+def test_layer_norm_double_backward_is_pytorchs_node():
+    """One NativeLayerNormBackwardBackward0 per gradient, with PyTorch's edges (grad_out,
+    input, mean, rstd, weight, bias); its values are PyTorch's second derivatives."""
+    rng = np.random.default_rng(1)
+    x = ag.tensor(rng.normal(size=(2, 4)), requires_grad=True)
+    w = ag.tensor(rng.normal(size=4), requires_grad=True)
+    b = ag.tensor(rng.normal(size=4), requires_grad=True)
+    u = ag.tensor(rng.normal(size=(2, 4)), requires_grad=True)
+    (g,) = ag.grad(F.layer_norm(x, [4]), [x], grad_outputs=u, create_graph=True)
+    assert _tree(g.grad_fn) == ["NativeLayerNormBackwardBackward0",
+                                [ACC, ACC, None, None, None, None]]
+    (g,) = ag.grad(F.layer_norm(x, [4], w, b), [x], grad_outputs=u, create_graph=True)
+    assert _tree(g.grad_fn) == ["NativeLayerNormBackwardBackward0",
+                                [ACC, ACC, None, None, ACC, ACC]]
+    gs = ag.grad(F.sum(F.layer_norm(x, [4], w, b) * u), [x, w, b], create_graph=True)
+    vs = [ag.tensor(rng.normal(size=s)) for s in ((2, 4), (4,), (4,))]
+    phi = sum(F.sum(gi * v) for gi, v in zip(gs, vs))
+    hx, hw, hb, hu = ag.grad(phi, [x, w, b, u], allow_unused=True)
+    # PyTorch 2.13, same seed and draws (torch.nn.functional.layer_norm, float64)
+    np.testing.assert_allclose(hw.data, [-0.0475061078, 0.0120764385, -0.7167073684,
+                                         -1.9944058671], atol=1e-10)
+    np.testing.assert_allclose(hx.data, [[0.5605538661, -0.2375671493, -0.2292092977,
+                                          -0.0937774192],
+                                         [0.0004720362, -1.9857266697, -0.7260075397,
+                                          2.7112621732]], atol=1e-10)
+    assert hb is None

@@ -1,11 +1,9 @@
-"""Normalising layers: layer_norm (NativeLayerNormBackward0), the vector norm along dims
-that ``normalize`` divides by (LinalgVectorNormBackward0), and the composites
-``normalize`` and ``dropout`` (functions in :mod:`gradcli.autograd.nn_normalization`).
+"""The vector norm along dims that ``normalize`` divides by (LinalgVectorNormBackward0),
+and the composites ``normalize`` and ``dropout`` (functions in
+:mod:`gradcli.autograd.nn_normalization`); layer_norm is in :mod:`.layer_norm`.
 
-Gradients are PyTorch's formulas (layer_norm_backward, norm_backward), written with the
-table's ops so that they differentiate again; PyTorch records layer_norm's second
-derivative as one node (NativeLayerNormBackwardBackward0), gradcli as the ops of its
-formula.
+The norm's gradient is PyTorch's norm_backward, written with the table's ops so that it
+differentiates again with PyTorch's nodes.
 """
 
 from __future__ import annotations
@@ -17,80 +15,6 @@ import numpy as np
 from .core import exact, prose, reduce_objects, register, where_any
 
 LAYERS = "layers"
-
-
-# ---- layer_norm ---------------------------------------------------------------------
-
-def _row_dims(x, normalized_shape) -> tuple:
-    ndim = len(x.shape)
-    return tuple(range(ndim - len(normalized_shape), ndim))
-
-
-def _layer_norm(x, weight, bias, normalized_shape, eps):
-    dims = _row_dims(x, normalized_shape)
-    mean = np.mean(x, axis=dims, keepdims=True)
-    centred = x - mean
-    rstd = 1 / np.sqrt(np.mean(centred * centred, axis=dims, keepdims=True) + eps)
-    out = centred * rstd
-    if weight is not None:
-        out = out * weight
-    return out if bias is None else out + bias
-
-
-def _normalized(F, x, dims, eps):
-    """(x - mean) * rstd and rstd, over the last dims."""
-    centred = x - F.mean_dim(x, dims, True)
-    rstd = F.rsqrt(F.mean_dim(centred * centred, dims, True) + eps)
-    return centred * rstd, rstd
-
-
-def _layer_norm_input_vjp(F, g, x, weight, bias, out, normalized_shape, eps):
-    dims = _row_dims(x, normalized_shape)
-    xhat, rstd = _normalized(F, x, dims, eps)
-    gx = g if weight is None else g * weight
-    return rstd * (gx - F.mean_dim(gx, dims, True) - xhat * F.mean_dim(gx * xhat, dims, True))
-
-
-def _layer_norm_weight_vjp(F, g, x, weight, bias, out, normalized_shape, eps):
-    xhat = _normalized(F, x, _row_dims(x, normalized_shape), eps)[0]
-    return F.sum_to(g * xhat, weight.shape)
-
-
-def _layer_norm_sympy(sp, x, weight, bias, normalized_shape, eps):
-    x = np.asarray(x, dtype=object)
-    n = math.prod(normalized_shape)
-    rows = x.reshape(-1, n).copy()
-    for r, row in enumerate(rows):
-        mean = sp.Add(*row) / n
-        scale = 1 / sp.sqrt(sp.Add(*[(e - mean) ** 2 for e in row]) / n + exact(sp, eps))
-        rows[r] = [(e - mean) * scale for e in row]
-    out = rows.reshape(x.shape)
-    if weight is not None:
-        out = out * np.asarray(weight, dtype=object)
-    return out if bias is None else out + np.asarray(bias, dtype=object)
-
-
-def _flat_rows(x, out, normalized_shape, eps):
-    """Where a row's variance + eps is not positive (eps <= 0): 1/sqrt of it is not real."""
-    dims = _row_dims(x, normalized_shape)
-    centred = x - np.mean(x, axis=dims, keepdims=True)
-    variance = np.mean(centred * centred, axis=dims, keepdims=True)
-    return where_any(variance + eps <= 0, "a row's variance + eps is not positive: "
-                                          "layer_norm divides by sqrt(0)")
-
-
-register("layer_norm", "NativeLayerNormBackward0", _layer_norm,
-         (_layer_norm_input_vjp, _layer_norm_weight_vjp,
-          lambda F, g, x, weight, bias, out, normalized_shape, eps: F.sum_to(g, bias.shape)),
-         params="input, normalized_shape: ints, weight: tensor? = None, "
-                "bias: tensor? = None, eps: number = 1e-05",
-         group=LAYERS, api="F", function="nn_normalization:layer_norm",
-         sympy=_layer_norm_sympy, keeps_layout=False,
-         undefined=lambda x, weight, bias, out, normalized_shape, eps:
-             _flat_rows(x, out, normalized_shape, eps),
-         derivative=(prose("rstd * (g*w - mean(g*w) - xhat * mean(g*w*xhat)) over each row"),
-                     prose("g * xhat, summed over the batch"),
-                     prose("g, summed over the batch")))
 
 
 # ---- the vector norm along dims (keepdim), as normalize takes it -------------------------
