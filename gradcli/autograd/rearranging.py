@@ -17,17 +17,10 @@ from .function import apply
 from .ops import REGISTRY as OPS
 from .ops.core import norm_dim
 from .shaping import _as_tensor, _ints
-from .signatures import index_array, is_number
+from .signatures import dims_of, index_array, is_number
 from .tensor import Tensor
 
 
-def _dim_list(x: Tensor, dims) -> tuple:
-    """Each dim in range, none repeated (PyTorch's message names the repeated one)."""
-    out = tuple(norm_dim(d, x.ndim) for d in dims)
-    for k, d in enumerate(out):
-        if d in out[:k]:
-            raise ShapeError(f"dim {d} appears multiple times in the list of dims")
-    return out
 
 
 def _int_list(value, what: str) -> tuple:
@@ -39,8 +32,8 @@ def _int_list(value, what: str) -> tuple:
 
 def flip(input, *dims) -> Tensor:
     x = _as_tensor(input)
-    dims = _dim_list(x, _ints(dims, "dims"))
-    return apply(OPS["flip"], x, dims=dims if x.ndim else ())
+    dims = dims_of(x, _ints(dims, "dims"))          # (a 0-d tensor: none)
+    return apply(OPS["flip"], x, dims=dims)
 
 
 def roll(input, shifts, dims=None) -> Tensor:

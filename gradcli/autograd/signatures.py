@@ -121,8 +121,9 @@ def dims_of(x: Tensor, dim) -> tuple:
     from ..errors import ShapeError
     dims = tuple(norm_dim(d, x.ndim) for d in dim) if isinstance(dim, (list, tuple)) \
         else (norm_dim(dim, x.ndim),)
-    if len(set(dims)) != len(dims):
-        raise ShapeError(f"dim {dims} appears multiple times in the list of dims")
+    repeated = [d for k, d in enumerate(dims) if d in dims[:k]]
+    if repeated:
+        raise ShapeError(f"dim {repeated[0]} appears multiple times in the list of dims")
     return () if x.ndim == 0 else dims
 
 
