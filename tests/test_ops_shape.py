@@ -407,3 +407,10 @@ def test_layer_norm_double_backward_is_pytorchs_node():
                                          [0.0004720362, -1.9857266697, -0.7260075397,
                                           2.7112621732]], atol=1e-10)
     assert hb is None
+
+
+def test_split_takes_tensor_splits_keyword():
+    x = ag.tensor(np.arange(5.0), requires_grad=True)
+    assert [p.shape for p in x.split(split_size=2)] == [(2,), (2,), (1,)]
+    with pytest.raises(GradcliError, match="missing 1 required positional argument"):
+        F.split(x)

@@ -165,7 +165,14 @@ def _parts(x: Tensor, op: str, dim: int, sizes: tuple) -> tuple:
     return tuple(apply(OPS[op], x, dim=dim, sizes=sizes, part=k) for k in range(len(sizes)))
 
 
-def split(tensor, split_size_or_sections, dim=0) -> tuple:
+def split(tensor, split_size_or_sections=None, dim=0, *, split_size=None) -> tuple:
+    """torch.split(tensor, split_size_or_sections, dim=0); ``split_size`` is the name
+    Tensor.split gives the size."""
+    if split_size_or_sections is None:
+        if split_size is None:
+            raise InputError("split() missing 1 required positional argument: "
+                             "'split_size_or_sections'", python_type="TypeError")
+        split_size_or_sections = split_size
     x = _as_tensor(tensor)
     if x.ndim == 0:
         raise ShapeError("split expects at least a 1-dimensional tensor")
