@@ -86,6 +86,7 @@ def kinks(result) -> dict:
 def expected_gradients(result, deadline: float) -> dict:
     """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
     element, a mask of the elements checked)."""
+    from ..autograd.random import default_generator
     from ..lang.evaluator import evaluate
 
     events = result.events
@@ -104,6 +105,8 @@ def expected_gradients(result, deadline: float) -> dict:
     large = sum(a.size for a in base.values()) > 100_000
 
     def objective(name: str, bindings: dict) -> float:
+        # the same random draws as the run checked (dropout's masks)
+        default_generator.restore(random_state)
         run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                        const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
                        of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
@@ -113,6 +116,18 @@ def expected_gradients(result, deadline: float) -> dict:
             gc.collect()
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
+
+    random_state = getattr(result, "random_state", None) or default_generator.snapshot()
+    after = default_generator.snapshot()
+    try:
+        return _differences(variables, base, objective, deadline)
+    finally:
+        default_generator.restore(after)
+
+
+def _differences(variables, base, objective, deadline: float) -> dict:
+    """Central differences of ``objective`` per element: the variables take turns, one
+    element each, from their first, so a deadline leaves none of them unchecked."""
 
     def difference(name: str, k: int) -> tuple:
         """(central difference at flat index k of ``name``, its rounding-error bound)."""
@@ -132,7 +147,6 @@ def expected_gradients(result, deadline: float) -> dict:
 
     out = {name: (np.full(base[name].shape, np.nan), np.zeros(base[name].shape),
                   np.zeros(base[name].shape, dtype=bool)) for name in variables}
-    # the variables take turns, one element each, so a deadline leaves none unchecked
     pending = [(name, _spread(base[name].size)) for name in variables]
     while pending and time.monotonic() <= deadline:
         name, order = pending.pop(0)

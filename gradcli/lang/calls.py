@@ -115,7 +115,9 @@ class CallRunner:
         if handler is not None:
             return handler(**kw)
         grows = sig.op.grows if sig.op is not None else None
-        if grows == "join":
+        if callable(grows):
+            self.run.check_count(grows(**kw))
+        elif grows == "join":
             self.run.check_size("join", *kw["tensors"])
         elif grows is not None:
             self.run.check_size(name, *kw.values())

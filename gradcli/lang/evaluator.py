@@ -22,6 +22,7 @@ from .. import errors
 from ..autograd import functional as F
 from ..autograd.events import BackwardEvent, ReadGradEvent, RequiresGradEvent, has
 from ..autograd.grad_mode import is_grad_enabled, set_grad_enabled
+from ..autograd.random import default_generator
 from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
 from ..errors import AutogradError, BindError, GradcliError, InputError
@@ -64,6 +65,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
     run.const_names = set(const or ())
+    random_state = default_generator.snapshot()     # (dropout): the check redraws it
     mode = is_grad_enabled()
     try:
         # numpy reports floating-point trouble (overflow, 0/0, the mean of an empty
@@ -86,6 +88,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     result = build_result(run, output, upstream_used)
     result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
     result.bound = bound
+    result.random_state = random_state
     result.outputs = run.outputs
     result.printed = "".join(run.printed)
     result.unused = [name for name in leaves if name not in run.used]

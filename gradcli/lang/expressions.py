@@ -123,6 +123,12 @@ class Evaluator:
             raise LimitError(f"the result would have {size} elements; the limit is "
                              f"{self.max_elements}")
 
+    def check_count(self, size: int) -> None:
+        """Refuse a result of ``size`` elements over ``max_elements`` (repeat, tile)."""
+        if size > self.max_elements:
+            raise LimitError(f"the result would have {size} elements; the limit is "
+                             f"{self.max_elements}")
+
     # -- calls -------------------------------------------------------------------------
     def call_value(self, fn, args: list, kwargs: dict, node=None):
         if isinstance(fn, ScriptCallable):

@@ -67,14 +67,17 @@ class Result(_Record):
     leaves (LeafRow list); upstream: the implicit backward's gradient (None: 1); and,
     for the check: output, variables, events, program, const, options, bound (name ->
     (value, requires_grad) as bound, before any in-place update), row_of (id of a tensor ->
-    the graph row of its current version); check.
+    the graph row of its current version), random_state (the generator's, before the run:
+    the numeric check redraws dropout's masks from it); check.
     """
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason")
+                 "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason",
+                 "random_state")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of", "outputs", "printed", "unused", "warnings", "none_reason")
+               "row_of", "outputs", "printed", "unused", "warnings", "none_reason",
+               "random_state")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)

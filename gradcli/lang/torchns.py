@@ -363,7 +363,7 @@ def build(interpreter_hooks: dict) -> dict:
         "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
         "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
         "Flatten Dropout LeakyReLU GELU ELU Softplus SiLU SmoothL1Loss HuberLoss "
-        "KLDivLoss").split())
+        "KLDivLoss LayerNorm").split())
     init = Namespace("torch.nn.init", _wrap(_load("gradcli.autograd.nn_init", None)))
     nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional,
                                 "init": init})
