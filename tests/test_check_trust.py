@@ -344,3 +344,34 @@ def test_derivatives_of_an_output_that_uses_no_variable_are_zeros(command, progr
     assert obj["variables"] == ["x", "y"] and obj["check"]["status"] == "passed"
     out, code = batch_lines([{"expr": program, "vars": {"x": 1, "y": 2}, "mode": command}])
     assert code == 0 and out[0][command] == obj[command]
+
+
+@pytest.mark.parametrize("size", [2, 300])            # the symbolic and the numeric route
+def test_cosine_similarity_under_eps_is_skipped_not_failed(size):
+    """PyTorch clamps a norm under eps without differentiating the clamp, so its gradient
+    there (which gradcli reproduces) is no derivative of the value: the check skips
+    both inputs with that reason and never calls the gradient failed; above eps the
+    same program passes."""
+    b = np.linspace(1.0, 3.0, size)
+    tiny = gradcli.evaluate("cosine_similarity(a, b, dim=0)", {"a": np.full(size, 1e-12),
+                                                                "b": b}, check=True)
+    assert tiny.check["status"] == "skipped"
+    assert "clamps a norm under eps" in tiny.check["reason"]
+    plain = gradcli.evaluate("cosine_similarity(a, b, dim=0)",
+                             {"a": np.linspace(-1.0, 2.0, size), "b": b}, check=True)
+    assert plain.check["status"] in ("passed", "partial") and not plain.check["failed"]
+
+
+def test_differences_that_do_not_settle_are_no_reference():
+    """a scaled down to 1e-9 (its norm above eps): cosine similarity varies on that
+    scale, so a difference with a 1e-6 step is no reference for the (right, PyTorch's)
+    gradient; the smaller steps do not settle either, and the elements are skipped with
+    that reason, never failed.  b's differences are fine and pass."""
+    b = np.linspace(1.0, 3.0, 300)
+    result = gradcli.evaluate("cosine_similarity(a, b, dim=0)",
+                              {"a": np.full(300, 1e-9), "b": b}, check=True)
+    check = result.check
+    assert check["method"] == "numeric" and check["failed"] == []
+    assert check["variables"]["b"]["status"] in ("passed", "partial")
+    a = check["variables"]["a"]
+    assert a["status"] in ("skipped", "partial") and "do not settle" in a["reason"]

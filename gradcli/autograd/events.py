@@ -62,6 +62,11 @@ GradEvent = _event_type(
 DetachEvent = _event_type(
     "DetachEvent", "detach", "tensor result",
     "``result = detach(tensor)``.")
+UndefinedEvent = _event_type(
+    "UndefinedEvent", "undefined", "tensors reason",
+    "A step whose gradient is not the derivative of the values computed (a clamp PyTorch "
+    "does not differentiate): the check skips what depends on ``tensors``, saying "
+    "``reason``.")
 ZeroGradEvent = _event_type(
     "ZeroGradEvent", "zero_grad", "tensor",
     "``zero_grad(tensor)`` or ``tensor.grad.zero_()``.")

@@ -21,6 +21,7 @@ from .nn_losses import float_target, get_enum, legacy_reduction, warn
 from .ops import REGISTRY as OPS
 from .ops.core import norm_dim
 from .signatures import as_tensor
+from .tape import note_undefined
 from .tensor import Tensor
 
 MEAN_WARNING = ("reduction: 'mean' divides the total loss by both the batch size and the "
@@ -69,12 +70,13 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-08) -> Tensor:
         a, b = _F.expand(a, *shape), _F.expand(b, *shape)
     d = norm_dim(dim, a.ndim)
     dims = (d,) if a.ndim else ()
-    a_unit, b_unit = _F.div(a, _norm(a, dims, eps)), _F.div(b, _norm(b, dims, eps))
-    return apply(OPS["sum_dim"], _F.mul(a_unit, b_unit), dim=dims, keepdim=False)
-
-
-def _norm(x: Tensor, dims: tuple, eps: float) -> Tensor:
-    norm = _F.clone(apply(OPS["vector_norm"], x, ord=2.0, dim=dims))
+    norms = [_F.clone(apply(OPS["vector_norm"], x, ord=2.0, dim=dims)) for x in (a, b)]
+    if any(np.any(n.data < eps) for n in norms):
+        note_undefined((a, b), f"cosine_similarity clamps a norm under eps={eps:g} without "
+                       "differentiating the clamp: PyTorch's gradient there is not the "
+                       "derivative of the value")
     with no_grad():
-        overwrite(norm, np.maximum(norm.data, eps))
-    return norm
+        for n in norms:
+            overwrite(n, np.maximum(n.data, eps))
+    a_unit, b_unit = _F.div(a, norms[0]), _F.div(b, norms[1])
+    return apply(OPS["sum_dim"], _F.mul(a_unit, b_unit), dim=dims, keepdim=False)

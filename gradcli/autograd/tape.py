@@ -16,7 +16,7 @@ from __future__ import annotations
 import threading
 from typing import Callable, Optional
 
-from .events import CopySlicesEvent, InplaceEvent, OpEvent, SnapshotEvent
+from .events import CopySlicesEvent, InplaceEvent, OpEvent, SnapshotEvent, UndefinedEvent
 
 _local = threading.local()
 _new = tuple.__new__
@@ -68,6 +68,9 @@ class Tape:
     def copy_slices(self, base, view, state) -> None:
         self.events.append(CopySlicesEvent(base, view, state))
 
+    def undefined(self, tensors, reason: str) -> None:
+        self.events.append(UndefinedEvent(tuple(tensors), reason))
+
     # -- aliases --------------------------------------------------------------------
     def alias(self, source, alias) -> None:
         group = self._aliases.setdefault(source.storage_key, [])
@@ -89,6 +92,14 @@ class Tape:
             state = Tensor._make(t.data.copy(), t._grad_fn)
             state._requires_grad = t._requires_grad
             self.events.append(SnapshotEvent(t, state))
+
+
+def note_undefined(tensors, reason: str) -> None:
+    """Tell the recording tape (if any) that the gradient reaching ``tensors`` here is
+    not the derivative of the values computed (see UndefinedEvent)."""
+    tape = getattr(_local, "tape", None)
+    if tape is not None:
+        tape.undefined(tensors, reason)
 
 
 def note_alias(source, alias) -> None:

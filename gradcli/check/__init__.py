@@ -86,11 +86,12 @@ def dtype_limit(result) -> float:
                           else np.float64).max)
 
 
-def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
+def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None, unsettled=None,
              what: str = "element") -> dict:
     """Entry for a value against a float reference (NaN where undefined), e.g. central
     differences; ``slack`` (per element) widens the tolerance by the reference's own
-    error bound; ``unchecked`` marks elements the time budget left out."""
+    error bound; ``unchecked`` marks elements the time budget left out, ``unsettled``
+    those whose differences did not settle (no reference)."""
     from .report import Coded, entry
     e = np.asarray(expected, dtype=np.float64)
     if actual is None:
@@ -108,11 +109,16 @@ def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
             np.isfinite(a)
         ulps = err / np.spacing(np.abs(np.where(defined, e, 1.0)))
     status = np.where(~defined, "skipped", np.where(ok, "passed", "failed"))
-    codes = np.zeros(e.shape, dtype=np.int8) if unchecked is None else \
-        np.asarray(unchecked, dtype=np.int8)
+    codes = np.zeros(e.shape, dtype=np.int8)
+    if unchecked is not None:
+        codes[np.asarray(unchecked, dtype=bool)] = 1
+    if unsettled is not None:
+        codes[np.asarray(unsettled, dtype=bool)] = 2
     out = entry(actual, expected, status, err, ulps, Coded(codes, [
         "the derivative is undefined or infinite at this point",
-        "not checked (the time budget ran out)"]))
+        "not checked (the time budget ran out)",
+        "central differences do not settle here as the step shrinks (the function varies "
+        "on a scale below the step): no reference"]))
     if unchecked is not None and np.all(unchecked):
         out["reason"] = f"the time budget ran out before any {what} was checked"
     if out["status"] == "failed":
@@ -237,7 +243,7 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
     rtol, atol = max(rtol, 1e-5), max(atol, 1e-6)     # what differences can resolve
     details = {}
     sampled = []
-    numeric = expected_gradients(result, deadline)
+    numeric = expected_gradients(result, deadline, rtol, atol)
     kinked = kinks(result)
     for name, actual in result.grads.items():
         if name not in numeric:
@@ -245,8 +251,9 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
                              "abs_err": None, "reason": "made a leaf inside the program: "
                              "finite differences cannot nudge it"}
             continue
-        expected, bound, done = numeric[name]
-        entry = _compare(actual, expected, rtol, atol, slack=bound, unchecked=~done)
+        expected, bound, done, unsettled = numeric[name]
+        entry = _compare(actual, expected, rtol, atol, slack=bound, unchecked=~done,
+                         unsettled=unsettled)
         entry.pop("ulp_err", None)            # against a difference quotient, ulps mean nothing
         if not done.all():
             sampled.append(f"{name}: {int(done.sum())} of {expected.size} elements")

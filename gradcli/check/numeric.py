@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import gc
 import time
+from typing import NamedTuple
 
 import numpy as np
 
-from ..autograd.events import InplaceEvent, OpEvent, of_kind
+from ..autograd.events import InplaceEvent, OpEvent, UndefinedEvent, of_kind
 from ..errors import GradcliError
 
 STEP = 1e-6
@@ -63,9 +64,13 @@ def kinks(result) -> dict:
         return deps.get(id(before_of.get(id(x), x)), frozenset())
 
     found: dict = {}
-    for event in of_kind(result.events, InplaceEvent, OpEvent):
+    for event in of_kind(result.events, InplaceEvent, OpEvent, UndefinedEvent):
         if event.kind == "inplace":
             deps[id(event.tensor)] = of(event.result)
+            continue
+        if event.kind == "undefined":
+            for name in frozenset().union(*(of(t) for t in event.tensors)):
+                found.setdefault(name, event.reason)
             continue
         if not event.result.requires_grad:
             continue
@@ -83,9 +88,10 @@ def kinks(result) -> dict:
     return found
 
 
-def expected_gradients(result, deadline: float) -> dict:
-    """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
-    element, a mask of the elements checked)."""
+def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dict:
+    """name -> :class:`Differences` of each variable that requires grad; an element
+    agrees with its gradient within ``rtol``/``atol`` plus the difference's own rounding
+    bound."""
     from ..autograd.random import default_generator
     from ..lang.evaluator import evaluate
 
@@ -117,22 +123,52 @@ def expected_gradients(result, deadline: float) -> dict:
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
 
+    def agrees(name: str, k: int, value: float, bound: float) -> bool:
+        actual = result.grads.get(name)
+        if actual is None:
+            return value == 0
+        a = float(np.broadcast_to(np.asarray(actual, dtype=np.float64),
+                                  base[name].shape).reshape(-1)[k])
+        return bool(np.isfinite(a) and np.isfinite(value) and
+                    abs(a - value) <= atol + bound + rtol * abs(value))
+
     random_state = getattr(result, "random_state", None) or default_generator.snapshot()
     after = default_generator.snapshot()
     try:
-        return _differences(variables, base, objective, deadline)
+        return _differences(variables, base, objective, deadline, agrees)
     finally:
         default_generator.restore(after)
 
 
-def _differences(variables, base, objective, deadline: float) -> dict:
-    """Central differences of ``objective`` per element: the variables take turns, one
-    element each, from their first, so a deadline leaves none of them unchecked."""
+class Differences(NamedTuple):
+    """A variable's central differences: the reference per element (NaN where none),
+    its rounding-error bound, which elements were checked, and which of those had no
+    reference because the differences do not settle as the step shrinks."""
+    expected: np.ndarray
+    bound: np.ndarray
+    done: np.ndarray
+    unsettled: np.ndarray
 
-    def difference(name: str, k: int) -> tuple:
+
+SMALLER_STEPS = (1e-1, 1e-2)     # tried on an element before its difference says "failed"
+
+
+def _differences(variables, base, objective, deadline: float, agrees) -> dict:
+    """Central differences of ``objective`` per element: the variables take turns, one
+    element each, from their first, so a deadline leaves none of them unchecked.
+
+    A difference is exact only up to a truncation error that depends on how fast the
+    function varies near the point (x scaled down to 1e-9 varies in 1e-9).  Before an
+    element that disagrees with its gradient (``agrees(name, k, value, bound)``) is
+    called failed, its difference is taken again with a 10x smaller step: if the two
+    are consistent, the first stands; else with a 100x smaller one, and if the last two
+    are consistent the finer is the reference; else the element has none
+    (unsettled)."""
+
+    def difference(name: str, k: int, scale: float = 1.0) -> tuple:
         """(central difference at flat index k of ``name``, its rounding-error bound)."""
         x = base[name]
-        h = STEP * max(1.0, abs(float(x.reshape(-1)[k])))
+        h = STEP * scale * max(1.0, abs(float(x.reshape(-1)[k])))
         values = []
         for sign in (1.0, -1.0):
             arr = x.copy().reshape(-1)
@@ -145,16 +181,35 @@ def _differences(variables, base, objective, deadline: float) -> dict:
         return (values[0] - values[1]) / (2 * h), \
             8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
 
-    out = {name: (np.full(base[name].shape, np.nan), np.zeros(base[name].shape),
-                  np.zeros(base[name].shape, dtype=bool)) for name in variables}
+    def consistent(u: tuple, v: tuple) -> bool:
+        return abs(u[0] - v[0]) <= u[1] + v[1] + 1e-6 * max(abs(u[0]), abs(v[0]))
+
+    def reference(name: str, k: int) -> tuple:
+        """(value, bound, settled) for element k."""
+        first = difference(name, k)
+        if agrees(name, k, *first):
+            return first + (True,)
+        finer = difference(name, k, SMALLER_STEPS[0])
+        if consistent(first, finer):        # no truncation error to speak of: a failure
+            return first + (True,)
+        finest = difference(name, k, SMALLER_STEPS[1])
+        if consistent(finer, finest):       # the function varies fast: the finer step
+            return finer + (True,)          # is the reference, pass or fail
+        return finest + (False,)
+
+    out = {name: Differences(np.full(base[name].shape, np.nan), np.zeros(base[name].shape),
+                             np.zeros(base[name].shape, dtype=bool),
+                             np.zeros(base[name].shape, dtype=bool)) for name in variables}
     pending = [(name, _spread(base[name].size)) for name in variables]
     while pending and time.monotonic() <= deadline:
         name, order = pending.pop(0)
         k = next(order, None)
         if k is None:
             continue
-        grad, bound, done = (a.reshape(-1) for a in out[name])
-        grad[k], bound[k] = difference(name, k)
+        expected, bound, done, unsettled = (a.reshape(-1) for a in out[name])
+        value, bound[k], settled = reference(name, k)
+        expected[k] = value if settled else np.nan
+        unsettled[k] = not settled
         done[k] = True
         pending.append((name, order))
     return out

@@ -325,6 +325,8 @@ class Replay:
             self.cacheable = False
         elif kind == "read_grad" and e.grad is not None:
             self.read_grad(e.tensor, e.grad, e.snapshot)
+        elif kind == "undefined":
+            self.domain.mark(e.tensors, e.reason, lost=True)
 
     def read_grad(self, tensor, grad, snapshot) -> None:
         """x.grad read by the program: a value with a graph (create_graph) is the

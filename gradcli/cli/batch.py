@@ -158,7 +158,8 @@ def _signals_held():
 def _write(lines: bytes) -> None:
     """Write and flush whole lines (held against interrupts); a full disk or an I/O
     error is a clear WriteError."""
-    from .errors import WriteError, _quiet_broken_pipe
+    from .errors import WriteError
+    from .terminal import silence_stdout
     out = sys.stdout.buffer if hasattr(sys.stdout, "buffer") else None
     try:
         with _signals_held():
@@ -178,7 +179,7 @@ def _write(lines: bytes) -> None:
     except BrokenPipeError:
         raise
     except OSError as exc:
-        _quiet_broken_pipe()
+        silence_stdout()
         raise WriteError(exc.strerror or str(exc)) from None
 
 
