@@ -1,0 +1,132 @@
+"""Cumulative reductions along a dimension: cumsum, cumprod, logcumsumexp.
+
+Backward formulas are PyTorch's (FunctionsManual.cpp): cumsum's is the reversed
+cumulative sum of the gradient (flip, cumsum, flip); cumprod's is
+``reversed_cumsum(out * g) / x`` without zeros and, with a zero, the exact sums of
+products of the other elements; logcumsumexp's splits the gradient by sign and works in
+log space.  ``dim`` arrives normalised (a non-negative int; 0 for a 0-d tensor).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .core import prose, register
+
+RED = "reductions"
+LOGCUMSUMEXP_INT = "\"logcumsumexp_out_cpu\" not implemented for '{dtype}'"
+
+
+def _along(fn, x, dim):
+    """``fn(x, axis=dim)``, and ``x`` itself for a 0-d tensor (nothing to accumulate)."""
+    return np.array(x, copy=True) if np.ndim(x) == 0 else fn(x, axis=dim)
+
+
+def _trivial(x, dim) -> bool:
+    """PyTorch returns the gradient unchanged when there is nothing to accumulate."""
+    shape = np.shape(x)
+    return not shape or np.size(x) <= 1 or shape[dim] == 1
+
+
+# flip(x, dims) as the cumulative backward formulas record it (FlipBackward0).  Internal:
+# the public flip of the shape ops may replace it (same grad_fn, same VJP).
+register("cumulative_flip", "FlipBackward0", lambda x, dims: np.flip(x, axis=dims).copy(),
+         (lambda F, g, x, out, dims: F.cumulative_flip(g, dims=dims),), internal=True,
+         shown_as="flip", syntax="flip(x, dims)", keeps_layout=False)
+
+
+def reversed_cumsum(F, w, dim: int):
+    """w.flip(dim).cumsum(dim).flip(dim): the sums from each position to the end."""
+    return F.cumulative_flip(F.cumsum(F.cumulative_flip(w, dims=(dim,)), dim=dim),
+                             dims=(dim,))
+
+
+def cumulate(fn, x, dim: int):
+    """Object arrays (SymPy): out[..., j, ...] = fn(x[..., :j+1, ...]) along ``dim``."""
+    x = np.asarray(x, dtype=object)
+    if x.ndim == 0:
+        return np.asarray(fn(x.item()), dtype=object)
+    moved = np.moveaxis(x, dim, -1)
+    out = np.empty(moved.shape, dtype=object)
+    for idx in np.ndindex(moved.shape[:-1]):
+        row = list(moved[idx])
+        for j in range(len(row)):
+            out[idx + (j,)] = fn(*row[:j + 1])
+    return np.moveaxis(out, -1, dim)
+
+
+# ---- cumsum ----------------------------------------------------------------------------
+
+register("cumsum", "CumsumBackward0", lambda x, dim: _along(np.cumsum, x, dim),
+         (lambda F, g, x, out, dim: g if _trivial(F.value(g), dim)
+          else reversed_cumsum(F, g, dim),),
+         params="input, dim: dim", group=RED,
+         sympy=lambda sp, x, dim: cumulate(lambda *e: sp.Add(*e), x, dim),
+         derivative=(prose("1 for every later position along dim (a reversed cumsum of "
+                           "g)"),), dtype_rule="keep", keeps_layout=False)
+
+
+# ---- cumprod ---------------------------------------------------------------------------
+
+def _cumprod_vjp(F, g, x, out, dim):
+    """PyTorch's cumprod_backward: reversed_cumsum(out * g) / x when no element is 0;
+    else, exactly, grad[k] = sum over j >= k of g[j] * prod(x[i] for i <= j, i != k)."""
+    xv = F.value(x)
+    if _trivial(xv, dim):
+        return g
+    if not np.any(xv == 0):
+        return F.div(reversed_cumsum(F, out * g, dim), x)
+    n = xv.shape[dim]
+    position = np.arange(n).reshape([n if i == dim else 1 for i in range(xv.ndim)])
+    parts = []
+    for k in range(n):
+        without_k = F.cumprod(F.masked_fill(x, mask=position == k, value=1), dim=dim)
+        later = F.where(position >= k, g * without_k, 0.0)
+        parts.append(F.sum_dim(later, dim=(dim,), keepdim=True))
+    return F.cat(parts, dim=dim)
+
+
+register("cumprod", "CumprodBackward0", lambda x, dim: _along(np.cumprod, x, dim),
+         (_cumprod_vjp,), params="input, dim: dim", group=RED,
+         sympy=lambda sp, x, dim: cumulate(lambda *e: sp.Mul(*e), x, dim),
+         derivative=(prose("the product of the other elements up to each later position "
+                           "along dim"),), dtype_rule="keep", keeps_layout=False)
+
+
+# ---- logcumsumexp -----------------------------------------------------------------------
+
+def _logcumsumexp(x, dim):
+    with np.errstate(invalid="ignore"):
+        return _along(np.logaddexp.accumulate, x, dim)
+
+
+def _reverse_logcumsumexp(F, x, dim):
+    return F.cumulative_flip(F.logcumsumexp(F.cumulative_flip(x, dims=(dim,)), dim=dim),
+                             dims=(dim,))
+
+
+def _logcumsumexp_vjp(F, g, x, out, dim):
+    """PyTorch's logcumsumexp_backward: the positive and the negative parts of the
+    gradient, each summed in log space (exp(x[k] - out[j]) never overflows)."""
+    gv = F.value(g)
+    if gv.ndim == 0 or gv.size == 0:
+        return g
+    lowest = float(np.finfo(gv.dtype).min)
+    with np.errstate(divide="ignore", over="ignore"):   # log(0); lowest - out is -inf
+        log_abs = F.log(F.abs(g))
+        positive = F.where(gv > 0, log_abs, lowest)
+        negative = F.where(gv < 0, log_abs, lowest)
+        out_pos = F.exp(_reverse_logcumsumexp(F, positive - out, dim) + x)
+        out_neg = F.exp(_reverse_logcumsumexp(F, negative - out, dim) + x)
+    return out_pos - out_neg
+
+
+def _logcumsumexp_sympy(sp, x, dim):
+    return cumulate(lambda *e: sp.log(sp.Add(*[sp.exp(t) for t in e])), x, dim)
+
+
+register("logcumsumexp", "LogcumsumexpBackward0", _logcumsumexp, (_logcumsumexp_vjp,),
+         params="input, dim: dim", group=RED, sympy=_logcumsumexp_sympy,
+         numeric={"log": np.log, "exp": np.exp},
+         derivative=(prose("exp(x[k] - out[j]) summed over the later positions j"),),
+         dtype_rule="float_only", float_only=LOGCUMSUMEXP_INT, keeps_layout=False)

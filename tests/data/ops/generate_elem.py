@@ -1,0 +1,119 @@
+"""Write tests/data/ops/elem.json: PyTorch 2.13's values, gradients and grad_fn graphs for
+SPEC 3.9's cumulative and statistical reductions, rounding and remainders, special
+functions and masked_fill, read by tests/test_ops_torch.py like ops.json.
+
+Run once with a Python that has PyTorch:
+
+    /tmp/torchenv/bin/python tests/data/ops/generate_elem.py
+
+The cases are made by generate.py's ``case`` (each op reseeded with the CRC of its name,
+so rerunning writes the same file).  ``kink`` marks an argument exactly at a kink or a
+tie (the check reports it as skipped).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+from pathlib import Path
+
+import numpy as np
+import torch
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+import generate as gen  # noqa: E402
+
+
+def fixed(values):
+    return lambda: np.asarray(values, dtype=np.float64)
+
+
+def bools(values):
+    return lambda: np.asarray(values, dtype=bool)
+
+
+# name -> [(argument shapes or makers, kwargs, kink)]; shapes are drawn from DOMAIN
+DOMAIN = {"lgamma": (0.2, 5), "digamma": (0.2, 5), "erfinv": (-0.95, 0.95)}
+CASES = {
+    "cumsum": [([(3,)], {"dim": 0}, False), ([(2, 3)], {"dim": 1}, False),
+               ([(2, 3)], {"dim": -2}, False), ([()], {"dim": 0}, False),
+               ([(2, 2, 3)], {"dim": 1}, False)],
+    "cumprod": [([(3,)], {"dim": 0}, False), ([(2, 3)], {"dim": 1}, False),
+                ([(2, 2, 3)], {"dim": 0}, False), ([()], {"dim": -1}, False),
+                # zeros (exact products; 2-D: near 0, its /x formula is PyTorch's too,
+                # and its second derivative cancels badly: test_ops_elem checks them)
+                ([fixed([[2.0, 0.0, 3.0, -1.5]])], {"dim": 1}, False),
+                ([fixed([[0.0, 1.5, 0.0, 2.0]])], {"dim": -1}, False),
+                ([fixed([[1.5, 0.0, 2.0], [0.5, -1.0, 3.0]])], {"dim": 1}, False)],
+    "logcumsumexp": [([(3,)], {"dim": 0}, False), ([(2, 3)], {"dim": 1}, False),
+                     ([(2, 2, 3)], {"dim": -1}, False), ([()], {"dim": 0}, False)],
+    "var": [([(3,)], {}, False), ([(2, 3)], {"dim": 1}, False),
+            ([(2, 3)], {"dim": 0, "unbiased": False}, False),
+            ([(2, 2, 3)], {"dim": [0, 2], "keepdim": True}, False),
+            ([(2, 3)], {"correction": 0}, False), ([(4,)], {"dim": 0, "correction": 2}, False),
+            ([(2, 3)], {"dim": -1, "correction": 0.5}, False)],
+    "std": [([(3,)], {}, False), ([(2, 3)], {"dim": 1}, False),
+            ([(2, 3)], {"dim": 0, "unbiased": False, "keepdim": True}, False),
+            ([(2, 2, 3)], {"dim": [1, 2]}, False), ([(4,)], {"correction": 0}, False)],
+    "amax": [([(3,)], {}, False), ([(2, 3)], {"dim": 1}, False),
+             ([(2, 2, 3)], {"dim": [0, 2], "keepdim": True}, False),
+             ([(2, 3)], {"dim": -2}, False), ([()], {}, False),
+             ([fixed([[1.0, 2.0, 2.0], [0.5, 0.5, -1.0]])], {"dim": 1}, True),
+             ([fixed([3.0, 1.0, 3.0])], {}, True)],
+    "amin": [([(3,)], {}, False), ([(2, 3)], {"dim": 0}, False),
+             ([(2, 2, 3)], {"dim": -1, "keepdim": True}, False),
+             ([fixed([[1.0, 1.0, 2.0], [0.5, -1.0, -1.0]])], {"dim": 1}, True)],
+    "argmax": [([(3,)], {}, False), ([(2, 3)], {"dim": 1}, False),
+               ([(2, 3)], {"dim": 0, "keepdim": True}, False), ([(2, 3)], {"keepdim": True},
+                                                                False)],
+    "argmin": [([(3,)], {}, False), ([(2, 2, 3)], {"dim": -1}, False),
+               ([fixed([1.0, -2.0, -2.0])], {}, False)],
+}
+
+
+# double backward: the grad_fn tree of each input's gradient made with create_graph
+# (the upstream a leaf too), for (name, arrays, kwargs)
+DOUBLE = [
+    ("cumsum", [fixed([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])], {"dim": 1}),
+    ("cumprod", [fixed([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])], {"dim": 1}),
+    ("logcumsumexp", [fixed([0.5, -1.0, 2.0])], {"dim": 0}),
+    ("var", [fixed([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])], {}),
+    ("var", [fixed([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])], {"dim": 1}),
+    ("std", [fixed([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])], {"dim": 0, "keepdim": True}),
+    ("std", [fixed([1.0, 2.0, 0.5])], {"correction": 0}),
+    ("amax", [fixed([[1.0, 2.0, 2.0], [3.0, -1.0, 2.0]])], {"dim": 1}),
+    ("amin", [fixed([[1.0, 2.0, 2.0], [3.0, -1.0, 2.0]])], {}),
+]
+
+
+def double(name, arrays, kwargs) -> dict:
+    xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = getattr(torch, name)(*xs, **kwargs)
+    upstream = torch.tensor(gen.rng.uniform(-1, 1, tuple(out.shape)), requires_grad=True)
+    grads = torch.autograd.grad(out, xs, upstream, create_graph=True)
+    return {"fn": name, "args": [gen.enc(a) for a in arrays], "kwargs": kwargs,
+            "upstream": gen.enc(upstream.detach().numpy()),
+            "grads": [gen.enc(g.detach().numpy()) for g in grads],
+            "graphs": [gen.graph(g.grad_fn) for g in grads]}
+
+
+def main() -> None:
+    cases = []
+    for name, variants in CASES.items():
+        gen.rng = np.random.default_rng(zlib.crc32(name.encode()))
+        domain = DOMAIN.get(name, (-2, 2))
+        for shapes, kwargs, kink in variants:
+            arrays = [s() if callable(s) else gen.draw(domain, s) for s in shapes]
+            cases.append(gen.case(name, "torch", arrays, kwargs, kink=kink))
+    gen.rng = np.random.default_rng(zlib.crc32(b"double"))
+    doubles = [double(name, [a() for a in arrays], kwargs) for name, arrays, kwargs in DOUBLE]
+    (HERE / "elem.json").write_text(json.dumps({"torch": torch.__version__, "cases": cases,
+                                                "double": doubles},
+                                               separators=(",", ":")) + "\n")
+    print(f"{len(cases)} cases")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,156 @@
+"""What tests/test_ops_torch.py cannot express for the ops of generate_elem.py: the
+double-backward graphs PyTorch records (elem.json's "double", written by torch),
+PyTorch's errors for bad arguments, and values at the edges (no degrees of freedom,
+zeros in cumprod, ties)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradcli
+import gradcli.autograd as ag
+from gradcli.autograd import functional as F
+from gradcli.errors import GradcliError
+from test_ops_torch import array, graph
+
+DATA = json.loads((Path(__file__).parent / "data" / "ops" / "elem.json").read_text())
+DOUBLE = DATA["double"]
+
+
+@pytest.mark.parametrize("case", DOUBLE, ids=[f"{c['fn']}/{c['kwargs']}" for c in DOUBLE])
+def test_double_backward_records_pytorchs_graph(case):
+    xs = [ag.tensor(array(a), requires_grad=True) for a in case["args"]]
+    out = F.NAMESPACE[case["fn"]](*xs, **case["kwargs"])
+    upstream = ag.tensor(array(case["upstream"]), requires_grad=True)
+    grads = ag.grad(out, xs, grad_outputs=upstream, create_graph=True)
+    for got, want, tree in zip(grads, case["grads"], case["graphs"]):
+        np.testing.assert_allclose(got.data, array(want), rtol=1e-12, atol=1e-13)
+        assert graph(got.grad_fn) == tree
+
+
+def _fails(call, message: str):
+    with pytest.raises(GradcliError) as info:
+        call()
+    assert message in str(info.value)
+
+
+X = ag.tensor([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]], requires_grad=True)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: F.cumsum(X, 2), "Dimension out of range (expected to be in range of [-2, 1], "
+                             "but got 2)"),
+    (lambda: F.cumprod(X, -3), "Dimension out of range"),
+    (lambda: F.logcumsumexp(ag.tensor([1, 2]), 0),
+     "\"logcumsumexp_out_cpu\" not implemented for 'Long'"),
+    (lambda: F.var(ag.tensor([1, 2])),
+     "std and var only support floating point and complex dtypes"),
+    (lambda: F.std(X, 0.5), "var() received an invalid combination of arguments"
+     .replace("var", "std")),
+    (lambda: F.var(X, correction=1, unbiased=True),
+     "var() received an invalid combination of arguments"),
+    (lambda: F.amax(X, 3), "Dimension out of range (expected to be in range of [-2, 1], "
+                           "but got 3)"),
+    (lambda: F.amax(F.zeros(0, 3)), "amax(): Expected reduction dim to be specified for "
+                                     "input.numel() == 0."),
+    (lambda: F.amin(F.zeros(0, 3), 0), "amin(): Expected reduction dim 0 to have non-zero "
+                                        "size."),
+    (lambda: F.amax(X, (0, 0)), "appears multiple times in the list of dims"),
+    (lambda: F.argmax(F.zeros(0)), "argmax(): Expected reduction dim to be specified for "
+                                    "input.numel() == 0."),
+    (lambda: F.argmin(ag.tensor([True, False])), "argmin(): does not support bool input"),
+])
+def test_bad_arguments_are_pytorchs_errors(call, message):
+    _fails(call, message)
+
+
+@pytest.mark.parametrize("program", [
+    "cumsum(x).sum()", "cumsum(x, 3).sum()", "var(x, 'a')", "var(x, [0, 'a'])",
+    "std(x, keepdim=2)", "amax(x, [0, 0])", "argmax(x, 5)", "logcumsumexp(x > 1, 0).sum()",
+    "var(x, correction='a')", "cumprod(x, dim=None).sum()",
+])
+def test_bad_calls_in_programs_are_clear_errors(program):
+    with pytest.raises(GradcliError) as info:
+        gradcli.evaluate(program, {"x": [[1.0, 2.0], [3.0, 4.0]]})
+    assert "internal" not in str(info.value).lower()
+
+
+def test_no_degrees_of_freedom_give_pytorchs_nan_inf_and_warning():
+    one = ag.tensor([1.0], requires_grad=True)
+    with pytest.warns(UserWarning, match=r"var\(\): degrees of freedom is <= 0"):
+        out = F.var(one)
+    assert np.isnan(out.item())
+    two = ag.tensor([1.0, 2.0], requires_grad=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        assert F.var(two, correction=2).item() == np.inf
+        # the whole tensor: inf (NaN where an element equals the mean); along a dim:
+        # 2/0 * (x - mean)
+        assert ag.grad(F.var(two, correction=2), [two])[0].tolist() == [np.inf, np.inf]
+        assert ag.grad(F.var(two, 0, correction=2), [two])[0].tolist() == [-np.inf, np.inf]
+        assert ag.grad(F.var(two, 0, correction=3), [two])[0].tolist() == [1.0, -1.0]
+        assert np.isnan(ag.grad(F.std(two, 0, correction=2), [two])[0].data).all()
+        assert ag.grad(F.std(two, 0, correction=3), [two])[0].tolist() == [0.0, 0.0]
+        flat = ag.tensor([1.0, 1.0], requires_grad=True)
+        assert np.isnan(ag.grad(F.var(flat, correction=2), [flat])[0].data).all()
+
+
+def test_std_of_equal_elements_has_gradient_zero():
+    x = ag.tensor([2.0, 2.0, 2.0], requires_grad=True)
+    assert F.std(x).item() == 0.0
+    assert ag.grad(F.std(x), [x])[0].tolist() == [0.0, 0.0, 0.0]
+
+
+def test_var_overloads_read_as_pytorchs():
+    x = ag.tensor([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])
+    np.testing.assert_allclose(F.var(x, False).data, np.var(x.data))
+    np.testing.assert_allclose(F.var(x, 0, False).data, np.var(x.data, axis=0))
+    np.testing.assert_allclose(F.std(x, [0, 1], True, True).data,
+                               np.std(x.data, ddof=1, keepdims=True))
+    np.testing.assert_allclose(x.var(dim=1, correction=0.5).data,
+                               np.sum((x.data - x.data.mean(1, keepdims=True)) ** 2, 1) / 2.5)
+
+
+@pytest.mark.parametrize("values", [[2.0, 0.0, 3.0, -1.5], [0.0, 1.5, 0.0, 2.0],
+                                    [0.0, 0.0, 2.0]])
+def test_cumprod_with_zeros_second_derivative_matches_differences(values):
+    """Exact at the zeros (the products of the other elements), to the second order."""
+    x0 = np.asarray(values)
+    u = np.linspace(0.5, -0.7, x0.size)
+    v = np.linspace(-0.3, 0.9, x0.size)
+
+    def first(a, create_graph=False):
+        x = ag.tensor(a, requires_grad=True)
+        return x, ag.grad(F.cumprod(x, 0), [x], grad_outputs=ag.tensor(u),
+                          create_graph=create_graph)[0]
+    x, g = first(x0, True)
+    hvp = ag.grad(F.sum(g * ag.tensor(v)), [x])[0].data
+    h = 1e-6
+    want = [(np.sum((first(x0 + h * e)[1].data - first(x0 - h * e)[1].data) * v)) / (2 * h)
+            for e in np.eye(x0.size)]
+    np.testing.assert_allclose(hvp, want, rtol=1e-6, atol=1e-8)
+    grad = first(x0)[1].data
+    exact = [sum(u[j] * np.prod([x0[i] for i in range(j + 1) if i != k])
+                 for j in range(k, x0.size)) for k in range(x0.size)]
+    np.testing.assert_allclose(grad, exact, rtol=1e-15, atol=0)
+
+
+def test_amax_splits_ties_evenly_and_argmax_takes_the_first():
+    x = ag.tensor([[1.0, 3.0, 3.0], [2.0, 2.0, 2.0]], requires_grad=True)
+    assert ag.grad(F.sum(F.amax(x, 1)), [x])[0].tolist() == [[0, 0.5, 0.5], [1 / 3] * 3]
+    assert F.argmax(x, 1).tolist() == [1, 0] and F.argmax(x).dtype == np.int64
+    assert F.argmin(x, keepdim=True).shape == (1, 1)
+
+
+def test_method_forms():
+    x = ag.tensor([[1.0, 2.0, 0.5], [3.0, -1.0, 2.0]])
+    for name, args in [("cumsum", (0,)), ("cumprod", (1,)), ("logcumsumexp", (1,)),
+                       ("var", ()), ("std", (1,)), ("amax", ()), ("amin", (0,)),
+                       ("argmax", ()), ("argmin", (1,))]:
+        np.testing.assert_array_equal(getattr(x, name)(*args).data,
+                                      F.NAMESPACE[name](x, *args).data)
