@@ -154,3 +154,80 @@ def test_method_forms():
                        ("argmax", ()), ("argmin", (1,))]:
         np.testing.assert_array_equal(getattr(x, name)(*args).data,
                                       F.NAMESPACE[name](x, *args).data)
+
+
+# ---- rounding and remainders ------------------------------------------------------------
+
+I = ag.tensor([3, -7, 4])
+B = ag.tensor([True, False])
+
+
+@pytest.mark.parametrize("call, message, python_type", [
+    (lambda: F.floor(B), "\"floor_vml_cpu\" not implemented for 'Bool'", "NotImplementedError"),
+    (lambda: F.ceil(B), "\"ceil_vml_cpu\" not implemented for 'Bool'", "NotImplementedError"),
+    (lambda: F.round(B), "\"round_vml_cpu\" not implemented for 'Bool'", "NotImplementedError"),
+    (lambda: F.trunc(B), "\"trunc_vml_cpu\" not implemented for 'Bool'", "NotImplementedError"),
+    (lambda: F.frac(I), "\"frac_cpu\" not implemented for 'Long'", "NotImplementedError"),
+    (lambda: F.round(I, decimals=1), "\"round_cpu\" not implemented for 'Long'",
+     "NotImplementedError"),
+    (lambda: F.fmod(B, B), "\"fmod_cpu\" not implemented for 'Bool'", "NotImplementedError"),
+    (lambda: F.remainder(B, B), "\"remainder_cpu\" not implemented for 'Bool'",
+     "NotImplementedError"),
+    (lambda: F.fmod(I, ag.tensor([0, 1, 2])), "ZeroDivisionError", "RuntimeError"),
+    (lambda: F.remainder(I, 0), "ZeroDivisionError", "RuntimeError"),
+    (lambda: F.fmod(2, I), "fmod() received an invalid combination of arguments",
+     "TypeError"),
+    (lambda: F.fmod(ag.tensor([1.0, 2.0]), ag.tensor([1.0, 2.0, 3.0])),
+     "must match the size of tensor b (3) at non-singleton dimension 0", None),
+])
+def test_rounding_errors_are_pytorchs(call, message, python_type):
+    with pytest.raises(GradcliError) as info:
+        call()
+    assert message in str(info.value)
+    if python_type is not None:
+        assert info.value.python_type == python_type
+
+
+def test_rounding_keeps_integers_and_rounds_half_to_even():
+    assert F.floor(I).dtype == np.int64 and F.floor(I).tolist() == [3, -7, 4]
+    assert F.round(ag.tensor([0.5, 1.5, 2.5, -0.5])).tolist() == [0.0, 2.0, 2.0, -0.0]
+    # PyTorch's scaling: nearbyint(x * 10**d) / 10**d, and for d < 0 by division
+    assert F.round(ag.tensor([0.15, 1.25, 2.35, -0.45]), decimals=1).tolist() == \
+        [0.2, 1.2, 2.4, -0.4]
+    assert F.round(ag.tensor([1234.5678]), decimals=-2).tolist() == [1200.0]
+    assert F.round(ag.tensor(2.5, requires_grad=True), decimals=0).grad_fn.name == \
+        "RoundBackward1"
+
+
+def test_remainder_and_fmod_values_at_the_edges_are_pytorchs():
+    a, b = ag.tensor([5.0, -5.0]), ag.tensor([-3.0, 3.0])
+    assert F.remainder(a, b).tolist() == [-1.0, 1.0]
+    assert F.fmod(a, b).tolist() == [2.0, -2.0]
+    assert np.signbit(F.remainder(ag.tensor([-0.0, 3.0]), 1.5).data).tolist() == [True, False]
+    assert F.remainder(ag.tensor([1e-20, -1e-20]), 3.0).tolist() == [1e-20, 3.0]
+    assert np.isnan(F.fmod(ag.tensor(np.inf), 3.0).item())
+    assert F.remainder(ag.tensor(-3.0), np.inf).item() == np.inf
+    assert F.fmod(ag.tensor(-3.0), np.inf).item() == -3.0
+    assert np.isnan(F.fmod(ag.tensor([2.0]), 0.0).item())
+    assert F.fmod(I, 2.5).dtype.kind == "f"          # the default float dtype
+    assert F.remainder(I, -2).tolist() == [-1, -1, 0]
+
+
+def test_remainder_gradients_are_one_and_minus_the_floor_quotient():
+    a = ag.tensor([2.5, -3.7, 4.0], requires_grad=True)
+    b = ag.tensor([1.5, -2.0, 0.75], requires_grad=True)
+    ga, gb = ag.grad(F.sum(F.remainder(a, b)), [a, b])
+    assert ga.tolist() == [1.0, 1.0, 1.0]
+    assert gb.tolist() == (-np.floor_divide(a.data, b.data)).tolist()
+    ga, gb = ag.grad(F.sum(F.fmod(a, b)), [a, b])
+    assert gb.tolist() == (-np.trunc(a.data / b.data)).tolist()
+
+
+@pytest.mark.parametrize("program", [
+    "floor(x > 1)", "round(x, decimals=0.5)", "round(x, decimals='a')", "fmod(x, 'a')",
+    "remainder(x)", "frac(x, 2)", "fmod(x, [1, 2, 3])",
+])
+def test_bad_rounding_calls_in_programs_are_clear_errors(program):
+    with pytest.raises(GradcliError) as info:
+        gradcli.evaluate(program, {"x": [[1.0, 2.0], [3.0, 4.0]]})
+    assert "internal" not in str(info.value).lower()

@@ -34,9 +34,41 @@ def bools(values):
     return lambda: np.asarray(values, dtype=bool)
 
 
+def divisors(shape):
+    """Away from 0, of either sign."""
+    return lambda: gen.rng.uniform(0.5, 2, shape) * gen.rng.choice([-1.0, 1.0], shape)
+
+
+def unary(shapes=((), (3,), (2, 3), (2, 2, 3)), kwargs=None, kinks=()):
+    """Each shape with kwargs (default {}); each kink point (kwargs, values)."""
+    return [([s], dict(kwargs or {}), False) for s in shapes] + \
+        [([fixed(v)], k, True) for k, v in kinks]
+
+
+def dividing(scalar: float, kinks=()):
+    """Tensor by tensor (broadcasting both ways) and tensor by number."""
+    return [([(3,), divisors((3,))], {}, False), ([(2, 3), divisors((3,))], {}, False),
+            ([(3,), divisors((2, 1))], {}, False), ([(), divisors(())], {}, False),
+            ([(2, 2, 3)], {"other": scalar}, False), ([(3,)], {"other": -scalar}, False),
+            *(([fixed(a), fixed(b)], {}, True) for a, b in kinks),
+            ([fixed([3.0, 0.7])], {"other": 1.5}, True)]
+
+
 # name -> [(argument shapes or makers, kwargs, kink)]; shapes are drawn from DOMAIN
-DOMAIN = {"lgamma": (0.2, 5), "digamma": (0.2, 5), "erfinv": (-0.95, 0.95)}
+DOMAIN = {"lgamma": (0.2, 5), "digamma": (0.2, 5), "erfinv": (-0.95, 0.95),
+          "fmod": (-4, 4), "remainder": (-4, 4), "floor": (-3, 3), "ceil": (-3, 3),
+          "round": (-3, 3), "trunc": (-3, 3), "frac": (-3, 3)}
 CASES = {
+    "floor": unary(kinks=[({}, [2.0, 0.5])]),
+    "ceil": unary(shapes=((3,), (2, 3)), kinks=[({}, [-1.0, 0.5])]),
+    "trunc": unary(shapes=((3,), (2, 3)), kinks=[({}, [-2.0])]),
+    "round": unary(kinks=[({}, [2.5, 0.2]), ({"decimals": 1}, [0.25])]) +
+    unary(shapes=((3,), (2, 3)), kwargs={"decimals": 1}) +
+    unary(shapes=((3,),), kwargs={"decimals": -1}) + unary(shapes=((3,),),
+                                                           kwargs={"decimals": 0}),
+    "frac": unary(kinks=[({}, [1.0, -0.5])]),
+    "fmod": dividing(1.5, kinks=[([3.0, 0.5], [-1.5, 2.0])]),
+    "remainder": dividing(1.5, kinks=[([-3.0, 0.5], [1.5, 2.0])]),
     "cumsum": [([(3,)], {"dim": 0}, False), ([(2, 3)], {"dim": 1}, False),
                ([(2, 3)], {"dim": -2}, False), ([()], {"dim": 0}, False),
                ([(2, 2, 3)], {"dim": 1}, False)],
@@ -85,6 +117,12 @@ DOUBLE = [
     ("std", [fixed([1.0, 2.0, 0.5])], {"correction": 0}),
     ("amax", [fixed([[1.0, 2.0, 2.0], [3.0, -1.0, 2.0]])], {"dim": 1}),
     ("amin", [fixed([[1.0, 2.0, 2.0], [3.0, -1.0, 2.0]])], {}),
+    ("floor", [fixed([1.5, -2.5])], {}),
+    ("round", [fixed([1.37, -2.5])], {"decimals": 1}),
+    ("frac", [fixed([1.5, -2.25])], {}),
+    ("fmod", [fixed([[2.5, -3.7, 4.0]]), fixed([[1.5], [-2.0]])], {}),
+    ("remainder", [fixed([2.5, -3.7, 4.0]), fixed([1.5, -2.0, 0.75])], {}),
+    ("remainder", [fixed([2.5, -3.7, 4.0])], {"other": -1.5}),
 ]
 
 
