@@ -15,6 +15,7 @@ import pytest
 import gradcli
 import gradcli.autograd as ag
 from gradcli.autograd import functional as F
+from gradcli.autograd.ops import gamma
 from gradcli.errors import GradcliError
 from test_ops_torch import array, graph
 
@@ -231,3 +232,84 @@ def test_bad_rounding_calls_in_programs_are_clear_errors(program):
     with pytest.raises(GradcliError) as info:
         gradcli.evaluate(program, {"x": [[1.0, 2.0], [3.0, 4.0]]})
     assert "internal" not in str(info.value).lower()
+
+
+# ---- special functions --------------------------------------------------------------------
+
+def _ulps(got, exact) -> float:
+    exact = float(exact)
+    return abs(got - exact) / np.spacing(abs(exact)) if exact else abs(got)
+
+
+def test_lgamma_and_erfinv_are_accurate_to_a_few_ulps_against_mpmath():
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(5)
+    with mpmath.workprec(200):
+        for xs, bound in [(rng.uniform(0.01, 10, 400), 6), (1 + rng.uniform(-1e-3, 1e-3, 50), 4),
+                          (2 + rng.uniform(-1e-3, 1e-3, 50), 4), (rng.uniform(10, 1e5, 50), 4),
+                          (10 ** rng.uniform(-300, -2, 30), 2)]:
+            got = F.lgamma(ag.tensor(xs)).data
+            assert max(_ulps(g, mpmath.loggamma(mpmath.mpf(x))) for g, x in zip(got, xs)) <= bound
+        # x < 0: the reflection formula (an absolute error next to log|Gamma|'s zeros)
+        xs = rng.uniform(-10, 0, 200)
+        got = F.lgamma(ag.tensor(xs)).data
+        exact = np.array([float(mpmath.log(abs(mpmath.gamma(mpmath.mpf(x))))) for x in xs])
+        np.testing.assert_allclose(got, exact, rtol=1e-13, atol=1e-14)
+        for ys in (rng.uniform(-0.999, 0.999, 400), 1 - 10 ** rng.uniform(-15, -1, 60)):
+            got = F.erfinv(ag.tensor(ys)).data
+            assert max(_ulps(g, mpmath.erfinv(mpmath.mpf(y))) for g, y in zip(got, ys)) <= 2
+
+
+def test_digamma_and_polygamma_follow_pytorchs_algorithms():
+    """PyTorch's digamma (a recurrence to 10, then its asymptotic series: a few ulps,
+    more next to its root 1.4616...), trigamma (~1e-9 relative) and zeta-based
+    polygamma(n >= 2), against mpmath."""
+    mpmath = pytest.importorskip("mpmath")
+    xs = np.array([0.3, 0.7, 1.0, 2.5, 5.0, 9.7, 10.0, 31.0, -0.5, -2.3])
+    with mpmath.workprec(200):
+        for n, rtol in ((0, 1e-14), (1, 1e-9), (2, 1e-14), (3, 1e-14)):
+            exact = [float(mpmath.polygamma(n, mpmath.mpf(x))) for x in xs]
+            got = F.digamma(ag.tensor(xs)).data if n == 0 else gamma.polygamma(xs, n)
+            np.testing.assert_allclose(got, exact, rtol=rtol)
+
+
+def test_special_values_at_poles_and_edges_are_pytorchs():
+    lg = F.lgamma(ag.tensor([0.0, -0.0, -1.0, np.inf, -np.inf, np.nan, 1.0, 2.0])).data
+    assert lg[:5].tolist() == [np.inf] * 5 and np.isnan(lg[5]) and lg[6:].tolist() == [0, 0]
+    dg = F.digamma(ag.tensor([0.0, -0.0, -1.0, np.inf, -np.inf])).data
+    assert dg[0] == -np.inf and dg[1] == np.inf and np.isnan(dg[2]) and dg[3] == np.inf
+    assert np.isnan(dg[4])
+    ei = F.erfinv(ag.tensor([1.0, -1.0, 1.5, -0.0])).data
+    assert ei[0] == np.inf and ei[1] == -np.inf and np.isnan(ei[2])
+    assert ei[3] == 0 and np.signbit(ei[3])
+    assert F.sinc(ag.tensor([0.0, 0.5])).tolist() == [1.0, 2 / np.pi]
+    assert F.lgamma(ag.tensor([1, 2, 3])).dtype == np.float64        # integers: floats
+
+
+def test_sinc_derivatives_at_zero_are_pytorchs():
+    """sinc'(0) = 0; its second derivative at 0 is NaN in PyTorch (0/0 inside the
+    where it masks), and so here."""
+    x = ag.tensor([0.0, 0.5], requires_grad=True)
+    g, = ag.grad(F.sum(F.sinc(x)), [x], create_graph=True)
+    assert g.data[0] == 0.0
+    with np.errstate(invalid="ignore"):
+        h, = ag.grad(F.sum(g), [x])
+    assert np.isnan(h.data[0]) and np.isfinite(h.data[1])
+
+
+def test_lgamma_third_derivative_records_polygamma():
+    x = ag.tensor([0.7, 3.2], requires_grad=True)
+    g1, = ag.grad(F.sum(F.lgamma(x)), [x], create_graph=True)
+    g2, = ag.grad(F.sum(g1), [x], create_graph=True)
+    g3, = ag.grad(F.sum(g2), [x], create_graph=True)
+    assert g1.grad_fn.name == "MulBackward0" and g3.grad_fn.name == "MulBackward0"
+    names = set()
+    stack = [g3.grad_fn]
+    while stack:
+        node = stack.pop()
+        names.add(node.name)
+        stack.extend(n for n, _ in node.next_functions if n is not None)
+    assert "PolygammaBackward0" in names
+    mpmath = pytest.importorskip("mpmath")
+    np.testing.assert_allclose(g3.data, [float(mpmath.polygamma(2, v)) for v in x.data],
+                               rtol=1e-13)
