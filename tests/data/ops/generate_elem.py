@@ -76,6 +76,15 @@ CASES = {
                           ([fixed([1.4616321449683622, 10.0, 30.0])], {}, False)],
     "sinc": unary() + [([fixed([[0.0, 1.0, -2.0, 0.5]])], {}, False),
                        ([fixed(0.0)], {}, False)],
+    "masked_fill": [([(3,), bools([True, False, True])], {"value": 0.5}, False),
+                    ([(2, 3), bools([False, True, True])], {"value": -2.0}, False),
+                    ([(2, 3), bools([[True], [False]])], {"value": 7}, False),
+                    ([(3,), bools([[True, False, False], [False, True, False]])],
+                     {"value": 1.5}, False),
+                    ([(), bools(True)], {"value": 3.0}, False),
+                    ([(2, 3), bools([True, False, True]), ()], {}, False),
+                    ([(2, 2, 3), bools([[False, True, True], [True, False, True]]), ()], {},
+                     False)],
     "fmod": dividing(1.5, kinks=[([3.0, 0.5], [-1.5, 2.0])]),
     "remainder": dividing(1.5, kinks=[([-3.0, 0.5], [1.5, 2.0])]),
     "cumsum": [([(3,)], {"dim": 0}, False), ([(2, 3)], {"dim": 1}, False),
@@ -130,6 +139,8 @@ DOUBLE = [
     ("lgamma", [fixed([0.3, -2.5, 4.0])], {}),
     ("digamma", [fixed([0.3, -2.5, 4.0])], {}),
     ("sinc", [fixed([0.0, 0.3, -1.5])], {}),
+    ("masked_fill", [fixed([[1.0, 2.0, 3.0]]), bools([True, False, True])], {"value": 0.5}),
+    ("masked_fill", [fixed([[1.0, 2.0, 3.0]]), bools([True, False, True]), fixed(2.5)], {}),
     ("floor", [fixed([1.5, -2.5])], {}),
     ("round", [fixed([1.37, -2.5])], {"decimals": 1}),
     ("frac", [fixed([1.5, -2.25])], {}),
@@ -140,10 +151,11 @@ DOUBLE = [
 
 
 def double(name, arrays, kwargs) -> dict:
-    xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    xs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
     out = getattr(torch, name)(*xs, **kwargs)
     upstream = torch.tensor(gen.rng.uniform(-1, 1, tuple(out.shape)), requires_grad=True)
-    grads = torch.autograd.grad(out, xs, upstream, create_graph=True)
+    grads = torch.autograd.grad(out, [x for x in xs if x.requires_grad], upstream,
+                                create_graph=True)
     return {"fn": name, "args": [gen.enc(a) for a in arrays], "kwargs": kwargs,
             "upstream": gen.enc(upstream.detach().numpy()),
             "grads": [gen.enc(g.detach().numpy()) for g in grads],
