@@ -376,3 +376,27 @@ def test_masked_fill_value_gradient_counts_the_mask():
     gx, gv = ag.grad(F.sum(F.masked_fill(x, M, v) * x), [x, v])
     assert gv.item() == 1 + 3 + 4 + 6
     assert gx.tolist() == [[2.5, 4.0, 2.5], [2.5, 10.0, 2.5]]
+
+
+# ---- operators and in-place forms ------------------------------------------------------
+
+def test_mod_operator_and_inplace_forms():
+    x = ag.tensor([2.5, -1.25, 3.7], requires_grad=True)
+    assert (x % 1.5).grad_fn.name == "RemainderBackward0"
+    np.testing.assert_array_equal((x % 1.5).data, F.remainder(x, 1.5).data)
+    np.testing.assert_allclose((7.0 % x.detach()).data, [2.0, -0.5, 3.3], rtol=1e-15)
+    u = x * 2
+    u.masked_fill_(ag.tensor([True, False, False]), 5.0)
+    u %= 1.5
+    assert u.grad_fn.name == "RemainderBackward0"
+    assert ag.grad(F.sum(u), [x])[0].tolist() == [0.0, 2.0, 2.0]
+    with pytest.raises(GradcliError, match="a leaf Variable that requires grad"):
+        x.masked_fill_(ag.tensor([True, False, False]), 1.0)
+
+
+def test_round_of_a_tensor_in_a_script_is_pytorchs_type_error():
+    script = "import torch\nx = torch.tensor([1.5])\nround(x)\n"
+    from gradcli.api import run
+    with pytest.raises(GradcliError) as info:
+        run(script)
+    assert "type Tensor doesn't define __round__ method" in str(info.value)
