@@ -24,11 +24,17 @@ VAR_INT = "std and var only support floating point and complex dtypes"
 
 # ---- var / std -------------------------------------------------------------------------
 
+def _axes(shape, dim) -> tuple:
+    """The reduced axes: ``dim`` None (no dim given) is every one."""
+    return tuple(range(len(shape))) if dim is None else dim
+
+
 def _dof(shape, dim, correction) -> float:
-    return math.prod(shape[d] for d in dim) - correction
+    return math.prod(shape[d] for d in _axes(shape, dim)) - correction
 
 
-def _var(x, dim, correction, keepdim, whole=False):
+def _var(x, dim, correction, keepdim):
+    dim = _axes(x.shape, dim)
     n = math.prod(x.shape[d] for d in dim)
     mean = np.mean(x, axis=dim, keepdims=True) if n else np.full(
         [1 if i in dim else s for i, s in enumerate(x.shape)], np.nan, x.dtype)
@@ -37,10 +43,10 @@ def _var(x, dim, correction, keepdim, whole=False):
     return out.astype(x.dtype, copy=False)
 
 
-def _var_vjp(F, g, x, out, dim, correction, keepdim, whole=False):
-    """PyTorch's var_backward (``whole``: no dim given, the tensor's single variance)."""
+def _var_vjp(F, g, x, out, dim, correction, keepdim):
+    """PyTorch's var_backward (``dim`` None: no dim given, the whole tensor's)."""
     shape = F.value(x).shape
-    if whole or not shape:
+    if dim is None or not shape:
         dof = math.prod(shape) - correction
         if dof <= 0:
             xv = F.value(x)
@@ -55,30 +61,30 @@ def _var_vjp(F, g, x, out, dim, correction, keepdim, whole=False):
     return F.mul_scalar(g, scale) * (x - F.mean_dim(x, dim=dim, keepdim=True))
 
 
-def _std_vjp(F, g, x, out, dim, correction, keepdim, whole=False):
+def _std_vjp(F, g, x, out, dim, correction, keepdim):
     """PyTorch's std_backward: var_backward of (g / (2 * std)), 0 where std is 0."""
     with np.errstate(divide="ignore", invalid="ignore"):
         g_var = F.written(F.masked_fill(g / F.mul_scalar(out, 2), mask=F.value(out) == 0,
                                         value=0))
-    return _var_vjp(F, g_var, x, out, dim, correction, keepdim, whole)
+    return _var_vjp(F, g_var, x, out, dim, correction, keepdim)
 
 
-def _var_sympy(sp, x, dim, correction, keepdim, whole=False, root=False):
+def _var_sympy(sp, x, dim, correction, keepdim, root=False):
     c = sp.nsimplify(correction)
 
     def var(*e):
         mean = sp.Add(*e) / len(e)
         value = sp.Add(*[(t - mean) ** 2 for t in e]) / (len(e) - c)
         return sp.sqrt(value) if root else value
-    return reduce_objects(var, x, dim, keepdim)
+    return reduce_objects(var, x, _axes(np.shape(x), dim), keepdim)
 
 
-def _few_dof(x, out, dim, correction, keepdim, whole=False):
+def _few_dof(x, out, dim, correction, keepdim):
     return where_any(_dof(np.shape(x), dim, correction) <= 0,
                      "no degrees of freedom left (N <= correction): PyTorch gives inf/NaN")
 
 
-def _std_undefined(x, out, dim, correction, keepdim, whole=False):
+def _std_undefined(x, out, dim, correction, keepdim):
     return _few_dof(x, out, dim, correction, keepdim) or where_any(
         out == 0, "std is 0 (a kink of sqrt: PyTorch gives the gradient 0)")
 
@@ -100,14 +106,13 @@ def _statistic(name: str):
                              "(Tensor, unbiased=bool, correction=...): give one of unbiased "
                              "and correction", python_type="TypeError")
         correction = _correction(name, unbiased, correction)
-        whole = dim is None
-        dims = tuple(range(x.ndim)) if whole else dims_of(x, _dim_list(name, dim))
+        dims = None if dim is None else dims_of(x, _dim_list(name, dim))
         if _dof(x.shape, dims, correction) <= 0:
             warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be "
                           "strictly less than the reduction factor (input numel divided by "
                           "output numel).", UserWarning, stacklevel=2)
         return apply(REGISTRY[name], x, dim=dims, correction=correction,
-                     keepdim=bool(keepdim), whole=whole)
+                     keepdim=bool(keepdim))
     fn.__name__ = fn.__qualname__ = name
     return fn
 
@@ -145,10 +150,10 @@ register(
     derivative=("2*(x - mean(x))/(N - correction)",), dtype_rule="float_only",
     float_only=VAR_INT, keeps_layout=False)
 register(
-    "std", "StdBackward0", lambda x, dim, correction, keepdim, whole=False: np.sqrt(
+    "std", "StdBackward0", lambda x, dim, correction, keepdim: np.sqrt(
         _var(x, dim, correction, keepdim)), (_std_vjp,), params=STAT_PARAMS, group=RED,
     function=_statistic("std"),
-    sympy=lambda sp, x, dim, correction, keepdim, whole=False: _var_sympy(
+    sympy=lambda sp, x, dim, correction, keepdim: _var_sympy(
         sp, x, dim, correction, keepdim, root=True),
     undefined=_std_undefined, derivative=("(x - mean(x))/((N - correction)*std(x))",),
     dtype_rule="float_only", float_only=VAR_INT, keeps_layout=False)
