@@ -400,3 +400,16 @@ def test_round_of_a_tensor_in_a_script_is_pytorchs_type_error():
     with pytest.raises(GradcliError) as info:
         run(script)
     assert "type Tensor doesn't define __round__ method" in str(info.value)
+
+
+def test_edges_of_the_arguments_are_pytorchs():
+    x = ag.tensor([1.0, 2.0, 3.5], requires_grad=True)
+    assert np.isnan(F.round(x, decimals=400).data).all()        # x * inf / inf
+    assert np.isnan(F.round(x, decimals=-400).data).all()       # 0 * inf
+    _fails(lambda: F.round(x, decimals=10 ** 20), "Overflow when unpacking long long")
+    # an empty dim list reduces everything (the value; PyTorch's gradient there is inf)
+    assert F.var(x, []).item() == F.var(x).item()
+    assert F.amax(x, []).item() == 3.5
+    result = gradcli.evaluate("round(x, decimals=10**18)", {"x": [1.0, 2.0]},
+                              upstream=np.ones(2))
+    assert np.isnan(result.value).all()

@@ -69,24 +69,27 @@ _rounding("trunc", "TruncBackward0", np.trunc, _trunc_sympy,
 
 def _round_decimals(x, decimals):
     """PyTorch's: nearbyint(x * 10**d) / 10**d, or for d < 0 nearbyint(x / 10**-d) *
-    10**-d (the power exact in floating point)."""
-    if decimals >= 0:
-        scale = x.dtype.type(10.0 ** decimals)
-        with np.errstate(over="ignore", invalid="ignore"):
+    10**-d (the power exact in floating point; inf past the range: NaN results)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = x.dtype.type(np.power(10.0, float(abs(decimals))))
+        if decimals >= 0:
             return np.rint(x * scale) / scale
-    scale = x.dtype.type(10.0 ** -decimals)
-    return np.rint(x / scale) * scale
+        return np.rint(x / scale) * scale
 
 
 def _round_sympy(sp, x, decimals=0):
+    if abs(decimals) > 400:           # past float's range: PyTorch's NaN (not 10**huge)
+        return sp.nan
     scale = sp.Integer(10) ** decimals
     return sp.floor(x * scale + sp.Rational(1, 2)) / scale
 
 
 def _at_halves(x, out, decimals=0):
-    scaled = x * 10.0 ** decimals if decimals >= 0 else x / 10.0 ** -decimals
-    return where_any(np.isfinite(scaled) & (scaled - np.floor(scaled) == 0.5),
-                     "round jumps at the halves (PyTorch's gradient: 0)")
+    with np.errstate(over="ignore", invalid="ignore"):
+        scale = np.power(10.0, float(abs(decimals)))
+        scaled = x * scale if decimals >= 0 else x / scale
+        return where_any(np.isfinite(scaled) & (scaled - np.floor(scaled) == 0.5),
+                         "round jumps at the halves (PyTorch's gradient: 0)")
 
 
 def round(input, decimals=None):  # noqa: A001 - PyTorch's name
@@ -100,6 +103,8 @@ def round(input, decimals=None):  # noqa: A001 - PyTorch's name
     if isinstance(decimals, bool) or not isinstance(decimals, (int, np.integer)):
         raise InputError(f"round(): argument 'decimals' must be int, not "
                          f"{type(decimals).__name__}", python_type="TypeError")
+    if not -2 ** 63 <= decimals < 2 ** 63:
+        raise InputError("Overflow when unpacking long long", python_type="ValueError")
     return apply(REGISTRY["round_decimals"], x, decimals=int(decimals))
 
 

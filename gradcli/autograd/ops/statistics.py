@@ -106,6 +106,8 @@ def _statistic(name: str):
                              "(Tensor, unbiased=bool, correction=...): give one of unbiased "
                              "and correction", python_type="TypeError")
         correction = _correction(name, unbiased, correction)
+        if isinstance(dim, (list, tuple)) and not dim:
+            dim = None      # PyTorch reduces everything (its gradient there is inf: a bug)
         dims = None if dim is None else dims_of(x, _dim_list(name, dim))
         if _dof(x.shape, dims, correction) <= 0:
             warnings.warn(f"{name}(): degrees of freedom is <= 0. Correction should be "
