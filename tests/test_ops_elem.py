@@ -52,6 +52,14 @@ def test_logcumsumexp_third_derivative_is_pytorchs_nan():
     assert np.isnan(k.item())
 
 
+@pytest.mark.parametrize("case", DATA["float32"],
+                         ids=[f"{c['fn']}/{c['kwargs']}" for c in DATA["float32"]])
+def test_float32_accumulates_as_pytorch_bit_for_bit(case):
+    out = F.NAMESPACE[case["fn"]](ag.tensor(array(case["args"][0])), **case["kwargs"])
+    assert out.dtype == np.float32
+    np.testing.assert_array_equal(out.data, array(case["value"]))
+
+
 def _fails(call, message: str):
     with pytest.raises(GradcliError) as info:
         call()

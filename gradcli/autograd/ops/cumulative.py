@@ -18,8 +18,14 @@ LOGCUMSUMEXP_INT = "\"logcumsumexp_out_cpu\" not implemented for '{dtype}'"
 
 
 def _along(fn, x, dim):
-    """``fn(x, axis=dim)``, and ``x`` itself for a 0-d tensor (nothing to accumulate)."""
-    return np.array(x, copy=True) if np.ndim(x) == 0 else fn(x, axis=dim)
+    """``fn(x, axis=dim)``, and ``x`` itself for a 0-d tensor (nothing to accumulate).
+    float32 accumulates in float64, rounded once per element (PyTorch's CPU kernels
+    accumulate in double)."""
+    if np.ndim(x) == 0:
+        return np.array(x, copy=True)
+    if x.dtype == np.float32:
+        return fn(x.astype(np.float64), axis=dim).astype(np.float32)
+    return fn(x, axis=dim)
 
 
 def _trivial(x, dim) -> bool:

@@ -34,13 +34,24 @@ def _dof(shape, dim, correction) -> float:
 
 
 def _var(x, dim, correction, keepdim):
+    return _variance(x, dim, correction, keepdim).astype(x.dtype, copy=False)
+
+
+def _std(x, dim, correction, keepdim):
+    return np.sqrt(_variance(x, dim, correction, keepdim)).astype(x.dtype, copy=False)
+
+
+def _variance(x, dim, correction, keepdim):
+    """Sum of squared deviations / (N - correction); float32 in float64 (PyTorch's CPU
+    kernel accumulates in double; var and std round once)."""
     dim = _axes(x.shape, dim)
     n = math.prod(x.shape[d] for d in dim)
-    mean = np.mean(x, axis=dim, keepdims=True) if n else np.full(
-        [1 if i in dim else s for i, s in enumerate(x.shape)], np.nan, x.dtype)
+    work = x.astype(np.float64) if x.dtype == np.float32 else x
+    mean = np.mean(work, axis=dim, keepdims=True) if n else np.full(
+        [1 if i in dim else s for i, s in enumerate(x.shape)], np.nan, work.dtype)
     with np.errstate(divide="ignore", invalid="ignore"):
-        out = np.sum(np.square(x - mean), axis=dim, keepdims=keepdim) / max(n - correction, 0)
-    return out.astype(x.dtype, copy=False)
+        return np.sum(np.square(work - mean), axis=dim, keepdims=keepdim) / max(
+            n - correction, 0)
 
 
 def _var_vjp(F, g, x, out, dim, correction, keepdim):
@@ -152,8 +163,7 @@ register(
     derivative=("2*(x - mean(x))/(N - correction)",), dtype_rule="float_only",
     float_only=VAR_INT, keeps_layout=False)
 register(
-    "std", "StdBackward0", lambda x, dim, correction, keepdim: np.sqrt(
-        _var(x, dim, correction, keepdim)), (_std_vjp,), params=STAT_PARAMS, group=RED,
+    "std", "StdBackward0", _std, (_std_vjp,), params=STAT_PARAMS, group=RED,
     function=_statistic("std"),
     sympy=lambda sp, x, dim, correction, keepdim: _var_sympy(
         sp, x, dim, correction, keepdim, root=True),

@@ -162,6 +162,21 @@ def double(name, arrays, kwargs) -> dict:
             "graphs": [gen.graph(g.grad_fn) for g in grads]}
 
 
+# float32 values, bit for bit: (name, shape, kwargs) over long slices (PyTorch's CPU
+# kernels accumulate float32 in double)
+FLOAT32 = [("cumsum", (2, 300), {"dim": 1}), ("cumprod", (200,), {"dim": 0}),
+           ("logcumsumexp", (300,), {"dim": 0}), ("var", (2, 300), {"dim": 1}),
+           ("std", (300,), {}), ("var", (20, 15), {"correction": 0})]
+
+
+def float32_case(name, shape, kwargs) -> dict:
+    low, high = (0.9, 1.1) if name == "cumprod" else (-1.0, 3.0)
+    a = gen.rng.uniform(low, high, shape).astype(np.float32)
+    out = getattr(torch, name)(torch.tensor(a), **kwargs)
+    return {"fn": name, "args": [gen.enc(a)], "kwargs": kwargs,
+            "value": gen.enc(out.numpy())}
+
+
 def main() -> None:
     cases = []
     for name, variants in CASES.items():
@@ -172,8 +187,10 @@ def main() -> None:
             cases.append(gen.case(name, "torch", arrays, kwargs, kink=kink))
     gen.rng = np.random.default_rng(zlib.crc32(b"double"))
     doubles = [double(name, [a() for a in arrays], kwargs) for name, arrays, kwargs in DOUBLE]
+    gen.rng = np.random.default_rng(zlib.crc32(b"float32"))
+    singles = [float32_case(*spec) for spec in FLOAT32]
     (HERE / "elem.json").write_text(json.dumps({"torch": torch.__version__, "cases": cases,
-                                                "double": doubles},
+                                                "double": doubles, "float32": singles},
                                                separators=(",", ":")) + "\n")
     print(f"{len(cases)} cases")
 
