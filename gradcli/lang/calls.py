@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import engine
 from ..autograd import functional as F
+from ..autograd.budget import new_tensor
+from ..autograd.events import (BackwardEvent, DetachEvent, GradEvent, RequiresGradEvent,
+                               ZeroGradEvent)
 from ..autograd.tensor import Tensor
 from ..errors import InputError, LimitError, ShapeError
 from .functions import FUNCTIONS
-
 
 class _NoValue:
     """What backward(), retain_grad() and zero_grad() evaluate to."""
@@ -19,10 +19,8 @@ class _NoValue:
     def __repr__(self) -> str:
         return "NO_VALUE"
 
-
 NO_VALUE = _NoValue()
 INTEGER_KINDS = frozenset(("int", "int?", "dim", "dims", "ints"))
-
 
 class CallRunner:
     def __init__(self, run, on_node):
@@ -118,7 +116,9 @@ class CallRunner:
         if handler is not None:
             return handler(**kw)
         grows = sig.op.grows if sig.op is not None else None
-        if grows == "join":
+        if callable(grows):
+            self.run.check_count(grows(**kw))
+        elif grows == "join":
             self.run.check_size("join", *kw["tensors"])
         elif grows is not None:
             self.run.check_size(name, *kw.values())
@@ -146,6 +146,7 @@ class CallRunner:
         if max(shape, default=0) > limit:       # an empty tensor, but numpy refuses it
             raise LimitError(f"a tensor of shape {list(shape)} has a dimension over the "
                              f"limit of {limit} elements")
+        new_tensor(shape)
         return shape
 
     def do_no_grad(self, expr):
@@ -153,7 +154,7 @@ class CallRunner:
 
     def do_detach(self, x):
         out = F.detach(x)
-        self.run.events.append(("detach", x, out))
+        self.run.events.append(DetachEvent(x, out))
         return out
 
     def do_retain_grad(self, x):
@@ -162,7 +163,7 @@ class CallRunner:
 
     def do_requires_grad_(self, x, requires_grad=True):
         _tensor("requires_grad_", x).requires_grad_(requires_grad)
-        self.run.events.append(("requires_grad_", x, requires_grad))
+        self.run.events.append(RequiresGradEvent(x, requires_grad))
         if requires_grad:
             name = self.run.names.setdefault(id(x), f"%leaf{len(self.run.made_leaves)}")
             self.run.made_leaves.setdefault(name, x)
@@ -170,7 +171,7 @@ class CallRunner:
 
     def do_zero_grad(self, x):
         _tensor("zero_grad", x).zero_grad()
-        self.run.events.append(("zero_grad", x))
+        self.run.events.append(ZeroGradEvent(x))
         return NO_VALUE
 
     def do_backward(self, tensor, gradient=None, retain_graph=None, create_graph=False):
@@ -182,7 +183,7 @@ class CallRunner:
     def run_backward(self, tensor, gradient, retain_graph, create_graph, implicit=False):
         if gradient is not None and not isinstance(gradient, Tensor):
             gradient = F.as_tensor(gradient, like=tensor)
-        self.run.events.append(("backward", tensor, gradient, create_graph, implicit))
+        self.run.events.append(BackwardEvent(tensor, gradient, create_graph, implicit))
         tape = self.run.tape
         tape.in_backward = True
         try:
@@ -205,15 +206,13 @@ class CallRunner:
                                     allow_unused=bool(allow_unused), on_node=self.on_node)
         finally:
             tape.in_backward = False
-        self.run.events.append(("grad", out, inp, grad_outputs, bool(create_graph), result))
+        self.run.events.append(GradEvent(out, inp, grad_outputs, bool(create_graph), result))
         return result
-
 
 def _tensor(func: str, value) -> Tensor:
     if not isinstance(value, Tensor):
         raise InputError(f"{func}() needs a tensor, got {value!r}")
     return value
-
 
 def _keyword_position(node, key: str) -> dict:
     """Where keyword argument ``key`` is written in the call ``node`` (for errors)."""

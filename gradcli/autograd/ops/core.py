@@ -99,7 +99,9 @@ class Op:
         self.internal = internal      # a node kind only: no function of that name
         self.undefined = undefined    # (*inputs, out, **params) -> reason where the
         #                               derivative is undefined (kinks, ties), else None
-        self.view = view              # the result shares the first input's storage
+        self.view = view              # the result shares the first input's storage;
+        #                               "parts": it is one of several views a function
+        #                               returns (split), which may not change in place
         # how the result dtype follows the inputs' (PyTorch's promotion, see dtypes.py):
         # "promote" (result_type), "float" (integers and bools give the default float
         # dtype), "float_only" (integers are an error: ``float_only`` says it with
@@ -122,7 +124,8 @@ class Op:
         self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
         self.returns = returns        # a named tuple's fields ("values", "indices"), if so
         # how the result can outgrow every input, for the language's size limit:
-        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat)
+        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat), or
+        # a function of the call's arguments giving the result's element count (repeat)
         self.grows = grows or ("broadcast" if broadcasts and not internal else None)
         self.arity = len(vjps)        # inputs of a node (one list for a variadic op)
         # floating inputs of one dtype give that dtype (apply's fast path)

@@ -34,17 +34,9 @@ def _trivial(x, dim) -> bool:
     return not shape or np.size(x) <= 1 or shape[dim] == 1
 
 
-# flip(x, dims) as the cumulative backward formulas record it (FlipBackward0).  Internal:
-# the public flip of the shape ops may replace it (same grad_fn, same VJP).
-register("cumulative_flip", "FlipBackward0", lambda x, dims: np.flip(x, axis=dims).copy(),
-         (lambda F, g, x, out, dims: F.cumulative_flip(g, dims=dims),), internal=True,
-         shown_as="flip", syntax="flip(x, dims)", keeps_layout=False)
-
-
 def reversed_cumsum(F, w, dim: int):
     """w.flip(dim).cumsum(dim).flip(dim): the sums from each position to the end."""
-    return F.cumulative_flip(F.cumsum(F.cumulative_flip(w, dims=(dim,)), dim=dim),
-                             dims=(dim,))
+    return F.flip(F.cumsum(F.flip(w, dims=(dim,)), dim=dim), dims=(dim,))
 
 
 def cumulate(fn, x, dim: int):
@@ -107,8 +99,7 @@ def _logcumsumexp(x, dim):
 
 
 def _reverse_logcumsumexp(F, x, dim):
-    return F.cumulative_flip(F.logcumsumexp(F.cumulative_flip(x, dims=(dim,)), dim=dim),
-                             dims=(dim,))
+    return F.flip(F.logcumsumexp(F.flip(x, dims=(dim,)), dim=dim), dims=(dim,))
 
 
 def _logcumsumexp_vjp(F, g, x, out, dim):
