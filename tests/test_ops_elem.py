@@ -393,6 +393,11 @@ def test_mod_operator_and_inplace_forms():
     assert (x % 1.5).grad_fn.name == "RemainderBackward0"
     np.testing.assert_array_equal((x % 1.5).data, F.remainder(x, 1.5).data)
     np.testing.assert_allclose((7.0 % x.detach()).data, [2.0, -0.5, 3.3], rtol=1e-15)
+    swapped = 7.0 % x                  # PyTorch has no derivative for remainder(NUMBER, t)
+    assert swapped.grad_fn.name == "NotImplemented"
+    with pytest.raises(GradcliError, match="derivative for aten::remainder is not "
+                                           "implemented"):
+        ag.grad(F.sum(swapped), [x])
     u = x * 2
     u.masked_fill_(ag.tensor([True, False, False]), 5.0)
     u %= 1.5

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import InputError
+from ...errors import AutogradError, InputError
 from .core import REGISTRY, exact, prose, register, where_any
 
 ELEM = "elementwise"
@@ -188,7 +188,8 @@ def _dispatch(name: str):
                 raise InputError(f"{name}() received an invalid combination of arguments - "
                                  "got (number, ...): input must be a Tensor",
                                  python_type="TypeError")
-            input = as_tensor(input)
+            # remainder(number, tensor): PyTorch has no derivative for it
+            return apply(REGISTRY["remainder_number"], as_tensor(input), other)
         x = as_tensor(input)
         if is_number(other):
             return apply(REGISTRY[f"{name}_scalar"], x, plain(other))
@@ -219,3 +220,16 @@ for _name, _grad_fn, _fn, _mode, _sympy in (
              sympy=(lambda f: lambda sp, x, c: f(sp, x, exact(sp, c)))(_sympy),
              numeric=FLOOR, derivative=("1",), undefined=_jumps(_name),
              syntax=f"{_name}(x, NUMBER)")
+
+
+def _not_implemented(F, g, a, b, out):
+    raise AutogradError("derivative for aten::remainder is not implemented")
+
+
+# remainder(NUMBER, tensor) (2 % x): PyTorch records its NotImplemented node, and a
+# backward through it is its error
+register("remainder_number", "NotImplemented", REGISTRY["remainder"].forward,
+         (_not_implemented, _not_implemented), internal=True, shown_as="remainder",
+         broadcasts=True, elementwise=True, sympy=lambda sp, a, b: a - b * sp.floor(a / b),
+         numeric=FLOOR, derivative=(prose("not implemented in PyTorch"),) * 2,
+         syntax="remainder(NUMBER, t), NUMBER % t")
