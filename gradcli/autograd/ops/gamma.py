@@ -9,6 +9,9 @@ next to the zeros of log|Gamma| the error is absolute, ~1e-16).
 shorter series is good to ~1e-9 relative, as PyTorch's; Hurwitz zeta for n >= 2), so
 values and gradients are PyTorch's.  ``erfinv``: PyTorch's rational first guess, then
 Newton steps on erf -- on erfc in the tails, where erf(x) - y cancels.
+float32 inputs are computed in float64 and rounded once: lgamma, erfinv agree with
+PyTorch's float32 to an ulp; its float32 digamma runs in float arithmetic and is less
+accurate than this (only ~30% bit-identical on a grid, thousands of ulps by its root).
 """
 
 from __future__ import annotations
