@@ -68,12 +68,16 @@ register("cumsum", "CumsumBackward0", lambda x, dim: _along(np.cumsum, x, dim),
 
 def _cumprod_vjp(F, g, x, out, dim):
     """PyTorch's cumprod_backward: reversed_cumsum(out * g) / x when no element is 0;
-    else, exactly, grad[k] = sum over j >= k of g[j] * prod(x[i] for i <= j, i != k)."""
+    else, exactly, grad[k] = sum over j >= k of g[j] * prod(x[i] for i <= j, i != k):
+    in O(n) on arrays (PyTorch's first-order path), and as n cumprods under create_graph
+    (its differentiable path, O(n**2) as PyTorch's)."""
     xv = F.value(x)
     if _trivial(xv, dim):
         return g
     if not np.any(xv == 0):
         return F.div(reversed_cumsum(F, out * g, dim), x)
+    if not F.tensor_mode:
+        return _cumprod_zeros(g, xv, out, dim)
     n = xv.shape[dim]
     position = np.arange(n).reshape([n if i == dim else 1 for i in range(xv.ndim)])
     parts = []
@@ -82,6 +86,27 @@ def _cumprod_vjp(F, g, x, out, dim):
         later = F.where(position >= k, g * without_k, 0.0)
         parts.append(F.sum_dim(later, dim=(dim,), keepdim=True))
     return F.cat(parts, dim=dim)
+
+
+def _cumprod_zeros(g, x, out, dim):
+    """The exact gradient with zeros, per slice: before the first zero z,
+    reversed_cumsum(out * g) / x over [0, z); at z, the sum over j in [z, next zero) of
+    g[j] * prod(x[i], i < j, i != z); after z, 0 (PyTorch's masks, in numpy)."""
+    xm, gm, om = (np.moveaxis(a, dim, -1) for a in (x, g, out))
+    zeros = np.cumsum(xm == 0, axis=-1)
+    before = zeros == 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        w = np.where(before, om * gm, 0)
+        tail = np.flip(np.cumsum(np.flip(w, -1), axis=-1), -1)
+        grad = np.where(before, tail / np.where(before, xm, 1), 0).astype(gm.dtype)
+    first = (zeros == 1) & (xm == 0)
+    between = (zeros == 1) & ~first
+    at = np.argmax(first, axis=-1)[..., None]
+    prefix = np.where(at == 0, 1, np.take_along_axis(om, np.maximum(at - 1, 0), axis=-1))
+    total = np.sum(np.cumprod(np.where(between, xm, 1), axis=-1) *
+                   np.where(zeros == 1, gm, 0), axis=-1, keepdims=True)
+    grad = np.where(first, total * prefix, grad)
+    return np.moveaxis(grad, -1, dim)
 
 
 register("cumprod", "CumprodBackward0", lambda x, dim: _along(np.cumprod, x, dim),
