@@ -379,6 +379,70 @@ for _sa, _sb in PAIRS:
     case(f"where-{shape_id(_sa)}&{shape_id(_sb)}", lambda a, b: F.where(a > 0, a, b),
          [In(_sa, away(0.05, 3)), In(_sb)], "WhereBackward0", lambda a, b: np.where(a > 0, a, b))
 
+# ---- SPEC 3.9 reductions, rounding, special functions, masked_fill (issue 15) -------------
+
+def off_jumps(lo=-3, hi=3):
+    """k + [0.1, 0.4]: off the jumps of floor, ceil, trunc (integers) and round (halves)."""
+    return st.tuples(st.integers(lo, hi), floats(0.1, 0.4)).map(lambda p: p[0] + p[1])
+
+
+for _s, _d in [((4,), 0), ((3, 4), 1), ((3, 4), -2)]:
+    sid = f"{shape_id(_s)}-dim{_d}"
+    case(f"cumsum-{sid}", lambda t, d=_d: F.cumsum(t, d), [In(_s)], "CumsumBackward0",
+         lambda a, d=_d: np.cumsum(a, d))
+    case(f"cumprod-{sid}", lambda t, d=_d: t.cumprod(d), [In(_s, away(0.3, 1.5))],
+         "CumprodBackward0", lambda a, d=_d: np.cumprod(a, d))
+    case(f"logcumsumexp-{sid}", lambda t, d=_d: F.logcumsumexp(t, d), [In(_s)],
+         "LogcumsumexpBackward0", lambda a, d=_d: np.log(np.cumsum(np.exp(a), d)))
+    case(f"amax-{sid}", lambda t, d=_d: F.amax(t, d), [In(_s, KINKLESS, unique=True)],
+         "AmaxBackward0", lambda a, d=_d: np.max(a, d))
+    case(f"amin-{sid}-keep", lambda t, d=_d: t.amin(d, keepdim=True),
+         [In(_s, KINKLESS, unique=True)], "AminBackward0",
+         lambda a, d=_d: np.min(a, d, keepdims=True))
+for _s in [(4,), (3, 4)]:
+    sid = shape_id(_s)
+    case(f"var-{sid}", F.var, [In(_s)], "VarBackward0", lambda a: np.var(a, ddof=1))
+    case(f"var-{sid}-dim-1-keep-c0", lambda t: F.var(t, -1, keepdim=True, correction=0),
+         [In(_s)], "VarBackward0", lambda a: np.var(a, -1, keepdims=True))
+    case(f"std-{sid}", lambda t: t.std(0), [In(_s, KINKLESS, unique=True)], "StdBackward0",
+         lambda a: np.std(a, 0, ddof=1))
+    case(f"amax-{sid}-all", F.amax, [In(_s, KINKLESS, unique=True)], "AmaxBackward0", np.max)
+    for _name, _ref, _gf in (("floor", np.floor, "FloorBackward0"),
+                             ("ceil", np.ceil, "CeilBackward0"),
+                             ("trunc", np.trunc, "TruncBackward0"),
+                             ("round", np.round, "RoundBackward0"),
+                             ("frac", lambda a: a - np.trunc(a), "FracBackward0")):
+        case(f"{_name}-{sid}", getattr(F, _name), [In(_s, off_jumps())], _gf, _ref)
+    case(f"round-decimals-{sid}", lambda t: F.round(t, decimals=1),
+         [In(_s, off_jumps().map(lambda v: v / 10))], "RoundBackward1",
+         lambda a: np.round(a, 1))
+    for _name, _gf, _ref in (("erfinv", "ErfinvBackward0", None),
+                             ("lgamma", "LgammaBackward0",
+                              np.vectorize(math.lgamma, otypes=[float])),
+                             ("digamma", "DigammaBackward0", None),
+                             ("sinc", "SincBackward0", np.sinc)):
+        _dom = {"erfinv": floats(-0.9, 0.9), "lgamma": st.one_of(floats(0.2, 4),
+                                                                  floats(-2.8, -2.2)),
+                "digamma": floats(0.6, 4), "sinc": away(0.05, 3)}[_name]  # (PyTorch's
+        # trigamma switches formulas at 0.5, with a jump of ~1e-9: no finite differences)
+        case(f"{_name}-{sid}", getattr(F, _name), [In(_s, _dom)], _gf, _ref)
+    case(f"masked_fill-{sid}", lambda t: F.masked_fill(t, [False, True, True, False], 0.5),
+         [In(_s)], "MaskedFillBackward0", lambda a: np.where([False, True, True, False], 0.5, a))
+case("masked_fill-tensor-value", lambda t, v: t.masked_fill(np.array([True, False, True,
+                                                                      False]), v),
+     [In((3, 4)), In(())], "MaskedFillBackward1",
+     lambda a, v: np.where([True, False, True, False], v, a))
+for _sa, _sb in [((4,), (4,)), ((3, 4), (4,)), ((3, 1), (1, 4))]:
+    _ids = f"{shape_id(_sa)}&{shape_id(_sb)}"
+    case(f"fmod-{_ids}", F.fmod, [In(_sa, away(0.1, 0.9)), In(_sb, away(1.0, 2.0))],
+         "FmodBackward1", np.fmod)
+    case(f"remainder-{_ids}", F.remainder, [In(_sa, away(0.1, 0.9)), In(_sb, away(1.0, 2.0))],
+         "RemainderBackward1", lambda a, b: a - b * np.floor(a / b))
+case("fmod-number", lambda t: F.fmod(t, 1.5), [In((3, 4), away(0.1, 1.4))], "FmodBackward0",
+     lambda a: np.fmod(a, 1.5))
+case("remainder-number", lambda t: t.remainder(-1.5), [In((3, 4), away(0.1, 1.4))],
+     "RemainderBackward0", lambda a: a - (-1.5) * np.floor(a / -1.5))
+
 # ---- the losses and addmm that programs reach since issue 15 ------------------------------
 
 def _smooth(d, beta=1.0):
@@ -573,7 +637,9 @@ case("kl_div", lambda x, t: F.kl_div(x, t, reduction="batchmean"), [In((3, 4)), 
 COVERED_ELSEWHERE = {"to_copy", "eq", "ne", "lt", "le", "gt", "ge", "all", "any",
                      # no gradient passes: against PyTorch's output in test_run_cli.py
                      "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
-                     "floor_divide"}
+                     "floor_divide",
+                     # int64 results (tests/test_ops_torch.py: elem.json)
+                     "argmax", "argmin"}
 
 # ---- the checks -----------------------------------------------------------------------------
 

@@ -148,7 +148,10 @@ def _promote(op, flat, arrays):
         if rule == "float":
             common = _dt.get_default_dtype()
         elif rule == "float_only":
-            raise InputError(op.float_only.format(dtype=_dt.SCALAR_NAME[common]))
+            message = op.float_only.format(dtype=_dt.SCALAR_NAME[common])
+            # PyTorch's "kernel not implemented for 'Long'" is a NotImplementedError
+            raise InputError(message, python_type="NotImplementedError"
+                             if "not implemented for" in message else None)
     for i, a in enumerate(flat):
         if isinstance(a, Tensor) and a.data.dtype != common:
             arrays[i] = a.data.astype(common)

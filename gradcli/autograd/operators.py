@@ -46,10 +46,17 @@ class Operators:
     def copy_(self, src):
         return _inplace.apply_inplace(self, _F.copy, src)
 
+    def remainder_(self, other):
+        return _inplace.apply_inplace(self, _F.remainder, other)
+
+    def masked_fill_(self, mask, value):
+        return _inplace.apply_inplace(self, lambda t, v: _F.masked_fill(t, mask, v), value)
+
     __iadd__ = add_
     __isub__ = sub_
     __imul__ = mul_
     __itruediv__ = div_
+    __imod__ = remainder_
 
     def __setitem__(self, key, value) -> None:
         """``x[key] = value``: fill or copy into the view ``x[key]`` (CopySlices)."""
@@ -74,6 +81,12 @@ class Operators:
 
     def __mul__(self, other):
         return _F.mul(self, other)
+
+    def __mod__(self, other):
+        return _F.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _F.remainder(other, self)
 
     def __rmul__(self, other):
         return _F.mul(other, self)

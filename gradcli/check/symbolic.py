@@ -72,8 +72,12 @@ def zeros(shape) -> np.ndarray:
 
 def _step_derivative(derivative):
     """d/ds of sign(u), Abs(u) or Heaviside(u) for a real u, which SymPy leaves
-    unevaluated when it cannot tell u is real (u = log(y)): the chain rule by hand."""
+    unevaluated when it cannot tell u is real (u = log(y)): the chain rule by hand.
+    floor is flat between the integers (0; at its jumps, the ops built on it -- floor,
+    round, fmod, ... -- say their derivative is undefined, and the check skips)."""
     inner, variables = derivative.expr, derivative.variables
+    if inner.func is sp.floor:
+        return sp.S.Zero
     if len(variables) != 1 or inner.func not in (sp.sign, sp.Abs, sp.Heaviside):
         return derivative
     u = inner.args[0]
@@ -86,7 +90,11 @@ def _step_derivative(derivative):
 
 
 def _chain_rule(expr):
-    return expr.replace(lambda e: isinstance(e, sp.Derivative), _step_derivative)
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative), _step_derivative)
+    # SymPy's chain rule writes f'(u) as Subs(Derivative(f(t), t), t, u): once the
+    # derivative is known, evaluate the substitution
+    return expr.replace(lambda e: isinstance(e, sp.Subs) and not e.expr.has(sp.Derivative),
+                        lambda e: e.doit())
 
 
 class _Chain:

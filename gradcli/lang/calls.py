@@ -62,7 +62,8 @@ class CallRunner:
         numbers, strings; tensors (array literals become constants) for the rest."""
         p = FUNCTIONS[func].kinds[param]
         kind = p.kind
-        if value is None and (p.default is None or kind in ("any", "tensor?", "const?")):
+        if value is None and (p.default is None or p.default == () or
+                              kind in ("any", "tensor?", "const?")):
             return None
         if kind == "bool":
             if isinstance(value, bool):

@@ -126,11 +126,8 @@ def _sum(interp, iterable, start=0):
 
 
 def _round(value, ndigits=None):
-    if isinstance(value, Tensor):
-        fn = getattr(F, "round", None)
-        if fn is None:
-            raise ScriptError("TypeError", "round() of a tensor is not supported")
-        return fn(value) if ndigits is None else fn(value, decimals=ndigits)
+    if isinstance(value, Tensor):       # PyTorch 2.13's Tensor has no __round__
+        raise ScriptError("TypeError", "type Tensor doesn't define __round__ method")
     return round(value) if ndigits is None else round(value, ndigits)
 
 

@@ -29,19 +29,7 @@ _op("div_scalar", "DivBackward1", lambda x, c: np.true_divide(x, c),
 _op("add_scalar", "AddBackward1", lambda x, c: np.add(x, c), (lambda F, g, x, out, c: g,))
 _op("sub_scalar", "SubBackward1", lambda x, c: np.subtract(x, c), (lambda F, g, x, out, c: g,))
 
-# ---- masks ------------------------------------------------------------------------------
-
-
-def _masked_fill(x, mask, value):
-    return np.where(mask, np.asarray(value, dtype=x.dtype), x)
-
-
-_op("masked_fill", "MaskedFillBackward0", _masked_fill,
-    (lambda F, g, x, out, mask, value: F.masked_fill(g, mask=mask, value=0),))
-_op("masked_fill_tensor", "MaskedFillBackward1",
-    lambda x, value, mask: np.where(mask, value, x),
-    (lambda F, g, x, value, out, mask: F.masked_fill(g, mask=mask, value=0),
-     lambda F, g, x, value, out, mask: F.sum(F.where(mask, g, 0.0))))
+# (masked_fill and masked_fill_tensor, which formulas record too, are in .masking)
 _op("sgn", "SgnBackward0", np.sign, (lambda F, g, x, out: F.zeros_like(g),))
 
 # ---- elementwise backward formulas as ops -------------------------------------------------

@@ -27,8 +27,8 @@ any        passed through unchanged (a dtype, ``p='fro'``, ...)
 =========  =============================================================================
 
 Defaults are Python literals: numbers, ``None``, ``True``/``False``, ``inf``, quoted
-strings.  A default is written here only; forwards, VJPs and SymPy counterparts get
-every parameter filled in.
+strings, ``()`` (amax's dim: every dimension).  A default is written here only;
+forwards, VJPs and SymPy counterparts get every parameter filled in.
 """
 
 from __future__ import annotations
@@ -81,7 +81,7 @@ def _number_text(v) -> str:
 
 
 _LITERALS = {"None": None, "True": True, "False": False, "inf": math.inf,
-             "-inf": -math.inf}
+             "-inf": -math.inf, "()": ()}
 
 
 def _literal(text: str, where: str):

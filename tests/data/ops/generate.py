@@ -92,7 +92,9 @@ def case(name, where, arrays, kwargs, kink=False) -> dict:
     out = function(where, name)(*xs, **kwargs)
     upstream = rng.uniform(-1, 1, tuple(out.shape))
     leaves = [x for x in xs if x.requires_grad]
-    grads = torch.autograd.grad(out, leaves, torch.tensor(upstream), allow_unused=True)
+    # an integer result (argmax) has no gradient: every grad None
+    grads = torch.autograd.grad(out, leaves, torch.tensor(upstream), allow_unused=True) \
+        if out.requires_grad else [None] * len(leaves)
     shapes = "/".join("x".join(map(str, a.shape)) or "0d" for a in arrays)
     extra = ",".join(f"{k}={v}" for k, v in kwargs.items())
     return {"id": f"{name}/{shapes}" + (f"/{extra}" if extra else "") + ("/kink" if kink
