@@ -140,8 +140,8 @@ def matmul(input, other) -> Tensor:
         raise ShapeError("both arguments to matmul need to be at least 1D, but they are "
                          f"{input.ndim}D and {other.ndim}D")
     if input.ndim > 2 or other.ndim > 2:
-        raise ShapeError(f"matmul of {input.ndim}D and {other.ndim}D tensors is not supported "
-                         "(gradcli handles 1-D and 2-D operands)")
+        from .ops.linalg import matmul_nd
+        return matmul_nd(input, other)
     _same_dtype("dot" if input.ndim == 1 and other.ndim == 1 else "mm", input, other)
     if input.ndim == 1 and other.ndim == 1:
         return dot(input, other)
