@@ -200,13 +200,12 @@ def _broadcast(s1: tuple, s2: tuple) -> tuple:
 # ---- diag, triu, tril ----------------------------------------------------------------------
 
 def _diag_embed(x, offset):
-    """A vector laid on diagonal ``offset`` of a square matrix of zeros (object arrays
-    too: the symbolic check)."""
-    n = x.shape[0] + abs(offset)
-    out = np.zeros((n, n), dtype=x.dtype)
-    np.diagonal(out, offset).setflags(write=True)
-    rows = np.arange(x.shape[0]) + max(-offset, 0)
-    out[rows, rows + offset] = x
+    """Vectors (the last dim) laid on diagonal ``offset`` of square matrices of zeros
+    (object arrays too: the symbolic check)."""
+    n = x.shape[-1] + abs(offset)
+    out = np.zeros(x.shape[:-1] + (n, n), dtype=x.dtype)
+    rows = np.arange(x.shape[-1]) + max(-offset, 0)
+    out[..., rows, rows + offset] = x
     return out
 
 
