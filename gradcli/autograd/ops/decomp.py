@@ -84,6 +84,14 @@ def lu_solve(lu, piv, b, adjoint=False):
     return x.reshape(batch + b.shape[-2:])
 
 
+def column_major(x):
+    """``x`` laid out matrix by matrix column by column, as LAPACK leaves PyTorch's
+    inverse, solve and cholesky results (so a later reshape copies, as PyTorch's does)."""
+    if x.ndim < 2:
+        return x
+    return np.swapaxes(np.ascontiguousarray(np.swapaxes(x, -1, -2)), -1, -2)
+
+
 def _row_major(a) -> bool:
     return a.ndim >= 2 and a.flags.c_contiguous
 
@@ -205,7 +213,7 @@ def _inverse(a):
     lu, piv, info = lu_factor(a)
     _singular(info, _inv_message)
     eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
-    return lu_solve(lu, piv, eye)
+    return column_major(lu_solve(lu, piv, eye))
 
 
 def _inverse_vjp(F, g, A, out):
@@ -223,7 +231,7 @@ def _inverse_sympy(sp, a):
 
 
 register("inverse", "LinalgInvExBackward0", _inverse, (_inverse_vjp,), params="input",
-         group=LINALG, sympy=_inverse_sympy, dtype_rule="float_only",
+         group=LINALG, keeps_layout=True, sympy=_inverse_sympy, dtype_rule="float_only",
          float_only=_float_only("linalg.inv"),
          derivative=("-inverse(input).T @ g @ inverse(input).T",))
 
@@ -259,7 +267,7 @@ def _solve(a, b):
     lu, piv, info = lu_factor(a)
     _singular(info, _solve_message)
     x = lu_solve(lu, piv, bm)
-    return x[..., 0] if vector else x
+    return column_major(x[..., 0] if vector else x)
 
 
 def _solve_vjps(F, g, A, B, out, wants):
@@ -295,7 +303,7 @@ def _solve_sympy(sp, a, b):
 
 
 register("solve", "LinalgSolveExBackward0", _solve, (None, None), joint=_solve_vjps,
-         params="A, B", group=LINALG, api="linalg", sympy=_solve_sympy,
+         params="A, B", group=LINALG, api="linalg", sympy=_solve_sympy, keeps_layout=True,
          dtype_rule="float_only", float_only=_float_only("linalg.solve"),
          derivative=("-inverse(A).T @ g @ solve(A, B).T", "inverse(A).T @ g"))
 
@@ -385,3 +393,94 @@ def logdet(input):
 register("logdet", function=logdet, params="input", group=LINALG,
          records=("WhereBackward0", "LinalgSlogdetBackward0"),
          derivative=("inverse(input).T",))
+
+
+# ---- cholesky (and the triangular solves of its gradient) -------------------------------
+
+def _solve_triangular(a, b, upper, left):
+    """X with T X = B (X T = B if not ``left``), T the upper or lower triangle of A."""
+    t = np.triu(a) if upper else np.tril(a)
+    if left:
+        return np.linalg.solve(t, b)
+    return np.swapaxes(np.linalg.solve(np.swapaxes(t, -1, -2), np.swapaxes(b, -1, -2)),
+                       -1, -2)
+
+
+def _solve_triangular_vjps(F, g, A, B, out, wants, upper, left):
+    """PyTorch's linalg_solve_triangular_backward."""
+    gb = F.solve_triangular(_mT(F, A), g, not upper, left)
+    ga = None
+    if wants[0]:
+        ga = -_matmul(F, gb, _mT(F, out)) if left else -_matmul(F, _mT(F, out), gb)
+        ga = F.triu(ga) if upper else F.tril(ga)
+    return ga, gb if wants[1] else None
+
+
+register("solve_triangular", "LinalgSolveTriangularBackward0", _solve_triangular,
+         (None, None), joint=_solve_triangular_vjps, internal=True,
+         syntax="solve_triangular(A, B, upper, left)")
+
+
+def _cholesky_message(where, k):
+    return (f"linalg.cholesky: {where}The factorization could not be completed because the "
+            f"input is not positive-definite (the leading minor of order {k} is not "
+            "positive-definite).")
+
+
+def _not_positive_definite(a):
+    """Per matrix, the order of the first leading minor that is not positive-definite
+    (0 if none), as potrf's info."""
+    n = a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    info = np.zeros(flat.shape[0], dtype=np.int64)
+    for i, m in enumerate(flat):
+        for k in range(1, n + 1):
+            try:
+                np.linalg.cholesky(m[:k, :k])
+            except np.linalg.LinAlgError:
+                info[i] = k
+                break
+    return info.reshape(a.shape[:-2])
+
+
+def _cholesky(a):
+    square(a, "linalg.cholesky")
+    try:
+        return column_major(np.linalg.cholesky(a))
+    except np.linalg.LinAlgError:
+        _singular(_not_positive_definite(a), _cholesky_message)
+        raise
+
+
+def _cholesky_vjp(F, g, A, out):
+    """PyTorch's cholesky_backward: Phi = tril(L^H gL) symmetrised as
+    (Phi + tril(Phi, -1)^H) / 2, then L^{-H} Phi L^{-1} by two triangular solves."""
+    phi = F.tril(_matmul(F, _mT(F, out), g), 0)
+    sym = F.mul_scalar(phi + _mT(F, F.tril(phi, -1)), 0.5)
+    return F.solve_triangular(out, F.solve_triangular(_mT(F, out), sym, True, True),
+                              False, False)
+
+
+def _cholesky_sympy(sp, a):
+    """The Cholesky factor of the symmetric part of A (Cholesky-Banachiewicz): PyTorch's
+    gradient is that of the symmetric part (the value reads the lower triangle)."""
+    a = np.asarray(a, dtype=object)
+    out = np.zeros(a.shape, dtype=object)
+    n = a.shape[-1]
+    for idx in np.ndindex(a.shape[:-2]):
+        m, low = a[idx], out[idx]
+        for i in range(n):
+            for j in range(i + 1):
+                s = (m[i, j] + m[j, i]) / 2 - sum(low[i, k] * low[j, k] for k in range(j))
+                low[i, j] = sp.sqrt(s) if i == j else s / low[j, j]
+    return out
+
+
+register("cholesky", "LinalgCholeskyExBackward0", _cholesky, (_cholesky_vjp,),
+         params="A", group=LINALG, api="linalg", sympy=_cholesky_sympy, keeps_layout=True,
+         dtype_rule="float_only", float_only=_float_only("linalg.cholesky"),
+         undefined=lambda a, out: None if np.array_equal(a, np.swapaxes(a, -1, -2)) else
+         "cholesky of a matrix that is not symmetric (PyTorch reads its lower triangle, "
+         "its gradient assumes symmetry)",
+         derivative=(prose("L^-T Phi(L^T g) L^-1, Phi: the lower triangle, its diagonal "
+                           "halved, symmetrised"),))

@@ -5,13 +5,16 @@ Run once with a Python that has PyTorch:
 
     /tmp/torchenv/bin/python tests/data/ops/generate_linalg.py
 
-The cases are made as generate.py makes its own (same encoding, a seed per op, so
+Also: the grad_fn graphs of first derivatives taken with create_graph
+(``double_backward``), PyTorch's messages for calls it refuses (``errors``), and what
+linalg_script.py prints (linalg_script.out).  The cases are made as generate.py makes its own (same encoding, a seed per op, so
 rerunning writes the same file); ``where`` "linalg" calls ``torch.linalg.NAME``.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import zlib
 from pathlib import Path
@@ -79,7 +82,71 @@ CASES = [
     ("solve", "linalg", [[square(2), (2,)], [square(3), (3, 2)], [square(3, (2,)), (2, 3)],
                          [square(2, (2,)), (2, 2, 1)], [square(2), (3, 2, 2)],
                          [square(2, (2,)), (2,)]], {}),
+    ("cholesky", "linalg", [[spd(1)], [spd(2)], [spd(3)], [spd(3, (2,))]], {}),
 ]
+
+
+# first derivatives taken with create_graph: the grad_fn graphs PyTorch records for them
+DOUBLE = [
+    ("outer", "torch", [(3,), (4,)]), ("bmm", "torch", [(2, 3, 4), (2, 4, 5)]),
+    ("matmul", "torch", [(2, 3, 4), (4, 5)]), ("diag", "torch", [(3,)]),
+    ("diag", "torch", [(3, 3)]), ("triu", "torch", [(3, 3)]), ("tril", "torch", [(3, 3)]),
+    ("det", "torch", [square(3)]), ("det", "torch", [square(2, (2,))]),
+    ("inverse", "torch", [square(3)]), ("inverse", "torch", [square(2, (2,))]),
+    ("solve", "linalg", [square(3), (3,)]), ("solve", "linalg", [square(3), (3, 2)]),
+    ("logdet", "torch", [square(3)]), ("cholesky", "linalg", [spd(3)]),
+]
+
+
+def double_backward(name, where, shapes) -> dict:
+    arrays = [shape() if callable(shape) else gen.draw((-2, 2), shape) for shape in shapes]
+    xs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out = function(where, name)(*xs)
+    upstream = gen.rng.uniform(-1, 1, tuple(out.shape))
+    grads = torch.autograd.grad(out, xs, torch.tensor(upstream), create_graph=True)
+    return {"fn": name, "args": [gen.enc(a) for a in arrays], "upstream": gen.enc(upstream),
+            "graphs": [gen.graph(g.grad_fn) for g in grads]}
+
+
+# calls PyTorch refuses: (name, where, arguments, kwargs) -> its exception and message
+ERRORS = [
+    ("outer", "torch", [np.ones((2, 2)), np.ones(3)], {}),
+    ("outer", "torch", [np.ones(2), np.ones((3, 1))], {}),
+    ("bmm", "torch", [np.ones((2, 3)), np.ones((2, 3))], {}),
+    ("bmm", "torch", [np.ones((2, 3, 4)), np.ones((2, 3, 4))], {}),
+    ("bmm", "torch", [np.ones((2, 3, 4)), np.ones((3, 4, 4))], {}),
+    ("bmm", "torch", [np.ones((2, 3, 4)), np.ones((2, 4))], {}),
+    ("matmul", "torch", [np.ones((2, 3, 4)), np.ones((3, 4, 5))], {}),
+    ("matmul", "torch", [np.ones((2, 3, 4)), np.ones((2, 3, 5))], {}),
+    ("diag", "torch", [np.ones((2, 2, 2))], {}), ("diag", "torch", [np.array(1.0)], {}),
+    ("triu", "torch", [np.ones(3)], {}), ("tril", "torch", [np.array(2.0)], {}),
+    ("det", "torch", [np.ones((2, 3))], {}), ("det", "torch", [np.ones(3)], {}),
+    ("det", "torch", [np.array([[1, 2], [3, 4]])], {}),
+    ("inverse", "torch", [np.zeros((2, 2))], {}),
+    ("inverse", "torch", [np.array([[1.0, 2.0], [2.0, 4.0]])], {}),
+    ("inverse", "torch", [np.array([[0.0, 0.0], [1.0, 1.0]])], {}),
+    ("inv", "linalg", [np.stack([np.eye(2), np.zeros((2, 2))])], {}),
+    ("inverse", "torch", [np.ones((2, 3))], {}),
+    ("solve", "linalg", [np.zeros((2, 2)), np.ones(2)], {}),
+    ("solve", "linalg", [np.stack([np.eye(2), np.zeros((2, 2))]), np.ones((2, 2))], {}),
+    ("solve", "linalg", [np.eye(2), np.ones(3)], {}),
+    ("solve", "linalg", [np.ones((2, 3)), np.ones(2)], {}),
+    ("slogdet", "torch", [np.ones(3)], {}), ("logdet", "torch", [np.ones((2, 3))], {}),
+    ("cholesky", "linalg", [-np.eye(2)], {}),
+    ("cholesky", "linalg", [np.stack([np.eye(2), -np.eye(2)])], {}),
+    ("cholesky", "linalg", [np.ones((2, 3))], {}),
+]
+
+
+def error(name, where, arrays, kwargs) -> dict:
+    try:
+        function(where, name)(*[torch.tensor(a) for a in arrays], **kwargs)
+    except RuntimeError as e:
+        message = str(e)
+    else:
+        raise AssertionError(f"{name} accepted {arrays}")
+    return {"fn": name, "args": [gen.enc(a) for a in arrays], "kwargs": kwargs,
+            "message": message}
 
 
 def main() -> None:
@@ -90,9 +157,17 @@ def main() -> None:
             arrays = [shape() if callable(shape) else gen.draw((-2, 2), shape)
                       for shape in shapes]
             cases.append(gen.case(name, where, arrays, kwargs, kink=bool(kink)))
-    (HERE / "linalg.json").write_text(json.dumps({"torch": torch.__version__, "cases": cases},
-                                                 separators=(",", ":")) + "\n")
+    gen.rng = np.random.default_rng(zlib.crc32(b"double backward"))
+    double = [double_backward(*spec) for spec in DOUBLE]
+    errors = [error(*spec) for spec in ERRORS]
+    (HERE / "linalg.json").write_text(json.dumps(
+        {"torch": torch.__version__, "cases": cases, "double_backward": double,
+         "errors": errors}, separators=(",", ":")) + "\n")
     print(f"{len(cases)} cases")
+    script = HERE / "linalg_script.py"
+    out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                         check=True).stdout
+    (HERE / "linalg_script.out").write_text(out)
 
 
 if __name__ == "__main__":

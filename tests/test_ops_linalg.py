@@ -1,0 +1,80 @@
+"""The linear-algebra ops beyond what tests/test_ops_torch.py checks per case, against
+PyTorch 2.13's own output (tests/data/ops/linalg.json and linalg_script.out, written by
+generate_linalg.py; torch is never imported here): the graphs PyTorch records for first
+derivatives taken with create_graph, its messages for calls it refuses, a script's
+output byte for byte, and the values at singular matrices."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import gradcli
+import gradcli.autograd as ag
+from gradcli.autograd import functional as F
+from gradcli.errors import GradcliError
+from test_ops_torch import array, graph
+
+DATA = Path(__file__).parent / "data" / "ops"
+LINALG = json.loads((DATA / "linalg.json").read_text())
+
+
+def _call(spec, requires_grad):
+    xs = [ag.tensor(array(a), requires_grad=requires_grad) for a in spec["args"]]
+    return xs, F.NAMESPACE[spec["fn"]](*xs, **spec.get("kwargs", {}))
+
+
+DOUBLE = LINALG["double_backward"]
+
+
+@pytest.mark.parametrize("spec", DOUBLE, ids=[d["fn"] for d in DOUBLE])
+def test_create_graph_records_pytorchs_nodes(spec):
+    xs, out = _call(spec, True)
+    grads = ag.grad(out, xs, grad_outputs=ag.tensor(array(spec["upstream"])),
+                    create_graph=True)
+    assert [graph(g.grad_fn) for g in grads] == spec["graphs"]
+
+
+ERRORS = LINALG["errors"]
+
+
+@pytest.mark.parametrize("spec", ERRORS, ids=[e["fn"] for e in ERRORS])
+def test_refused_calls_give_pytorchs_message(spec):
+    with pytest.raises(GradcliError) as info:
+        _call(spec, False)
+    assert info.value.message == spec["message"]
+
+
+def test_a_script_prints_what_pytorch_prints():
+    script = (DATA / "linalg_script.py").read_text()
+    assert gradcli.run(script) == (DATA / "linalg_script.out").read_text()
+
+
+def test_singular_matrices_as_pytorch():
+    a = ag.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    det = F.det(a)
+    assert det.item() == 0.0
+    assert np.array_equal(ag.grad(det, [a])[0].data, np.zeros((2, 2)))
+    s = F.slogdet(a)
+    assert s.sign.item() == 0.0 and s.logabsdet.item() == -np.inf
+    g = ag.grad(s.logabsdet, [a])[0].data
+    assert np.array_equal(g, [[-np.inf, np.inf], [np.inf, -np.inf]])
+    assert ag.grad(F.slogdet(a).sign, [a], allow_unused=True) == (None,)
+    assert np.isnan(F.logdet(ag.tensor([[1.0, 2.0], [3.0, 4.0]])).item())
+
+
+def test_slogdet_parts_by_name_in_programs():
+    a = np.array([[2.0, 1.0], [1.0, 3.0]])
+    result = gradcli.evaluate("slogdet(A).logabsdet", {"A": a}, check=True)
+    assert result.value == pytest.approx(np.log(5.0), rel=1e-15)
+    np.testing.assert_allclose(result.grads["A"], np.linalg.inv(a).T, rtol=1e-14)
+    assert result.check["status"] == "passed"
+
+
+def test_det_twice_at_a_singular_matrix_is_a_clear_error():
+    a = ag.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
+    with pytest.raises(GradcliError, match="singular"):
+        ag.grad(F.det(a), [a], create_graph=True)
