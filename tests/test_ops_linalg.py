@@ -41,6 +41,7 @@ def test_create_graph_records_pytorchs_nodes(spec):
 ERRORS = LINALG["errors"]
 
 
+@pytest.mark.filterwarnings("ignore:Using torch.cross without specifying the dim")
 @pytest.mark.parametrize("spec", ERRORS, ids=[e["fn"] for e in ERRORS])
 def test_refused_calls_give_pytorchs_message(spec):
     with pytest.raises(GradcliError) as info:

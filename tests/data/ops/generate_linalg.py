@@ -28,7 +28,11 @@ import generate as gen  # noqa: E402
 
 
 def function(where: str, name: str):
-    return getattr(torch.linalg if where == "linalg" else torch, name)
+    """torch.NAME, or torch.linalg.NAME; gradcli's name of torch.linalg.X is linalg_X
+    where torch.X differs from it (cross's default dim, slogdet's named tuple)."""
+    if where == "linalg":
+        return getattr(torch.linalg, name.removeprefix("linalg_"))
+    return getattr(torch, name)
 
 
 gen.function = function
@@ -70,7 +74,7 @@ CASES = [
                      [square(2, (2, 2))]], {})
       for name, where in (("det", "torch"), ("det", "linalg"), ("inverse", "torch"),
                           ("inv", "linalg"), ("slogdet", "torch"),
-                          ("slogdet", "linalg"))),
+                          ("linalg_slogdet", "linalg"))),
     ("logdet", "torch", [[square(1)], [square(2)], [square(3)], [square(3, (2,))],
                          [square(2, (2, 2))]], {}, "skipped"),
     # logdet of a matrix with a negative determinant is NaN (its gradient too)
@@ -83,6 +87,19 @@ CASES = [
                          [square(2, (2,)), (2, 2, 1)], [square(2), (3, 2, 2)],
                          [square(2, (2,)), (2,)]], {}),
     ("cholesky", "linalg", [[spd(1)], [spd(2)], [spd(3)], [spd(3, (2,))]], {}),
+    ("linalg_cross", "linalg", [[(3,), (3,)], [(2, 3), (2, 3)], [(2, 3), (1, 3)],
+                                [(4, 2, 3), (4, 1, 3)], [(3, 3), (3, 3)]], {}),
+    ("linalg_cross", "linalg", [[(3, 2), (3, 2)], [(2, 3, 2), (2, 3, 1)]], {"dim": -2}),
+    ("cross", "torch", [[(3, 2), (3, 2)]], {"dim": 0}),
+    ("cross", "torch", [[(2, 3), (2, 3)]], {"dim": 1}),
+    ("kron", "torch", [[(2,), (3,)], [(2, 2), (2, 3)], [(2, 3), (3,)], [(3,), (2, 2)],
+                       [(2, 1, 2), (2, 2)], [(), (2,)]], {}),
+    ("tensordot", "torch", [[(2, 3, 4), (3, 4, 2)], [(3, 4), (3, 4)]], {}),
+    ("tensordot", "torch", [[(2, 3), (3, 4)], [(2, 3, 4), (4, 2)]], {"dims": 1}),
+    ("tensordot", "torch", [[(3,), (2,)], [(2, 3), (4,)]], {"dims": 0}),
+    ("tensordot", "torch", [[(2, 3, 4), (4, 3, 2)], [(2, 3, 1), (4, 3, 2)]],
+     {"dims": [[1, 2], [1, 0]]}),
+    ("tensordot", "torch", [[(3, 4), (2, 3)], [(1, 3), (3, 1)]], {"dims": [[0], [1]]}),
 ]
 
 
@@ -95,6 +112,8 @@ DOUBLE = [
     ("inverse", "torch", [square(3)]), ("inverse", "torch", [square(2, (2,))]),
     ("solve", "linalg", [square(3), (3,)]), ("solve", "linalg", [square(3), (3, 2)]),
     ("logdet", "torch", [square(3)]), ("cholesky", "linalg", [spd(3)]),
+    ("linalg_cross", "linalg", [(3,), (3,)]), ("kron", "torch", [(2, 2), (2,)]),
+    ("tensordot", "torch", [(2, 3, 4), (3, 4, 2)]),
 ]
 
 
@@ -135,6 +154,15 @@ ERRORS = [
     ("cholesky", "linalg", [-np.eye(2)], {}),
     ("cholesky", "linalg", [np.stack([np.eye(2), -np.eye(2)])], {}),
     ("cholesky", "linalg", [np.ones((2, 3))], {}),
+    ("linalg_cross", "linalg", [np.ones((2, 2)), np.ones((2, 2))], {}),
+    ("linalg_cross", "linalg", [np.ones(3), np.ones((4, 3))], {}),
+    ("linalg_cross", "linalg", [np.ones((4, 3)), np.ones((2, 3))], {}),
+    ("cross", "torch", [np.ones((2, 2)), np.ones((2, 2))], {}),
+    ("cross", "torch", [np.ones((3, 2)), np.ones((3, 2))], {"dim": 1}),
+    ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {}),
+    ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {"dims": -1}),
+    ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {"dims": 3}),
+    ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {"dims": [[0, 1], [1]]}),
 ]
 
 
