@@ -23,8 +23,12 @@ LINALG = json.loads((DATA / "linalg.json").read_text())
 
 
 def _call(spec, requires_grad):
-    xs = [ag.tensor(array(a), requires_grad=requires_grad) for a in spec["args"]]
-    return xs, F.NAMESPACE[spec["fn"]](*xs, **spec.get("kwargs", {}))
+    """A string argument stays a string (einsum's equation)."""
+    xs = [ag.tensor(array(a), requires_grad=requires_grad) for a in spec["args"]
+          if not isinstance(a, str)]
+    strings = [a for a in spec["args"] if isinstance(a, str)]
+    return xs, F.NAMESPACE[spec["fn"]](*spec.get("before", ()), *strings, *xs,
+                                       **spec.get("kwargs", {}))
 
 
 DOUBLE = LINALG["double_backward"]

@@ -73,7 +73,7 @@ def parts(case) -> list:
 def test_python_api_matches_pytorch(case):
     for k, part in parts(case):
         xs = leaves(case)
-        out = F.NAMESPACE[case["fn"]](*xs, **case["kwargs"])
+        out = F.NAMESPACE[case["fn"]](*case.get("before", ()), *xs, **case["kwargs"])
         _check_output(out if k is None else out[k], xs, part)
 
 
@@ -100,7 +100,8 @@ def program(case) -> tuple:
     names = [f"x{i}" for i in range(len(case["args"]))]
     values = [array(a) for a in case["args"]]
     written = [f"({n} > 0.5)" if v.dtype == bool else n for n, v in zip(names, values)]
-    args = written + [f"{k}={_literal(v)}" for k, v in case["kwargs"].items()]
+    args = [_literal(v) for v in case.get("before", ())] + written + \
+        [f"{k}={_literal(v)}" for k, v in case["kwargs"].items()]
     bindings = {n: (v.astype(np.float64) if v.dtype == bool else v)
                 for n, v in zip(names, values)}
     return f"{case['fn']}({', '.join(args)})", bindings, {
@@ -145,7 +146,7 @@ SMOOTH = [c for c in CASES if not c["kink"] and len(c["args"][0]["shape"]) == 1 
 
 def _first(case, arrays, upstream):
     xs = [ag.tensor(a, requires_grad=True) for a in arrays]
-    out = F.NAMESPACE[case["fn"]](*xs, **case["kwargs"])
+    out = F.NAMESPACE[case["fn"]](*case.get("before", ()), *xs, **case["kwargs"])
     return xs, ag.grad(out, xs, grad_outputs=ag.tensor(upstream), create_graph=True)
 
 

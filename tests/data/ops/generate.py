@@ -86,20 +86,22 @@ def function(where: str, name: str):
     return getattr(TF if where == "F" else torch, name)
 
 
-def case(name, where, arrays, kwargs, kink=False) -> dict:
+def case(name, where, arrays, kwargs, kink=False, before=()) -> dict:
     """Float arrays are leaves that require grad; bool and integer ones are constants.
     A function that returns a tuple (slogdet, split) gives a case whose value, upstream,
     grads and graph are lists, one entry per part (each part's gradients on their own;
-    None where no leaf gets one)."""
+    None where no leaf gets one).  ``before``: arguments that come before the tensors
+    (einsum's equation), recorded only when given."""
     xs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    out = function(where, name)(*xs, **kwargs)
+    out = function(where, name)(*before, *xs, **kwargs)
     leaves = [x for x in xs if x.requires_grad]
     parts = [_part(o, leaves) for o in out] if isinstance(out, tuple) else _part(out, leaves)
     shapes = "/".join("x".join(map(str, a.shape)) or "0d" for a in arrays)
-    extra = ",".join(f"{k}={v}" for k, v in kwargs.items())
+    extra = ",".join([repr(v) for v in before] + [f"{k}={v}" for k, v in kwargs.items()])
     return {"id": f"{name}/{shapes}" + (f"/{extra}" if extra else "") + ("/kink" if kink
                                                                           else ""),
-            "fn": name, "args": [enc(a) for a in arrays], "kwargs": kwargs,
+            "fn": name, **({"before": list(before)} if before else {}),
+            "args": [enc(a) for a in arrays], "kwargs": kwargs,
             **({key: [p[key] for p in parts] for key in parts[0]}
                if isinstance(parts, list) else parts), "kink": kink}
 

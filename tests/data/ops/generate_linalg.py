@@ -115,16 +115,18 @@ DOUBLE = [
     ("linalg_cross", "linalg", [(3,), (3,)]), ("kron", "torch", [(2, 2), (2,)]),
     ("tensordot", "torch", [(2, 3, 4), (3, 4, 2)]),
 ]
+DOUBLE_EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ii->i", [(3, 3)]),
+                 ("bi,bi->b", [(2, 3), (2, 3)])]
 
 
-def double_backward(name, where, shapes) -> dict:
+def double_backward(name, where, shapes, before=()) -> dict:
     arrays = [shape() if callable(shape) else gen.draw((-2, 2), shape) for shape in shapes]
     xs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out = function(where, name)(*xs)
+    out = function(where, name)(*before, *xs)
     upstream = gen.rng.uniform(-1, 1, tuple(out.shape))
     grads = torch.autograd.grad(out, xs, torch.tensor(upstream), create_graph=True)
-    return {"fn": name, "args": [gen.enc(a) for a in arrays], "upstream": gen.enc(upstream),
-            "graphs": [gen.graph(g.grad_fn) for g in grads]}
+    return {"fn": name, "before": list(before), "args": [gen.enc(a) for a in arrays],
+            "upstream": gen.enc(upstream), "graphs": [gen.graph(g.grad_fn) for g in grads]}
 
 
 # calls PyTorch refuses: (name, where, arguments, kwargs) -> its exception and message
@@ -163,22 +165,47 @@ ERRORS = [
     ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {"dims": -1}),
     ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {"dims": 3}),
     ("tensordot", "torch", [np.ones((3, 4)), np.ones((4, 3))], {"dims": [[0, 1], [1]]}),
+    ("einsum", "torch", ["ij,jk->ik", np.ones((2, 3)), np.ones((2, 3))], {}),
+    ("einsum", "torch", ["ij,jk", np.ones((2, 3))], {}),
+    ("einsum", "torch", ["ij->k", np.ones((2, 3))], {}),
+    ("einsum", "torch", ["ijk->", np.ones((2, 3))], {}),
+    ("einsum", "torch", ["ii", np.ones((2, 3))], {}),
+    ("einsum", "torch", ["i1", np.ones(2)], {}),
 ]
 
 
 def error(name, where, arrays, kwargs) -> dict:
+    """(A string argument stays a string: einsum's equation.)"""
     try:
-        function(where, name)(*[torch.tensor(a) for a in arrays], **kwargs)
+        function(where, name)(*[a if isinstance(a, str) else torch.tensor(a)
+                                for a in arrays], **kwargs)
     except RuntimeError as e:
         message = str(e)
     else:
         raise AssertionError(f"{name} accepted {arrays}")
-    return {"fn": name, "args": [gen.enc(a) for a in arrays], "kwargs": kwargs,
-            "message": message}
+    return {"fn": name, "args": [a if isinstance(a, str) else gen.enc(a) for a in arrays],
+            "kwargs": kwargs, "message": message}
+
+
+# einsum: (equation, operand shapes)
+EINSUM = [
+    ("ij,jk->ik", [(2, 3), (3, 4)]), ("i,i->", [(3,), (3,)]), ("ii->", [(3, 3)]),
+    ("ii->i", [(3, 3)]), ("ij->ji", [(2, 3)]), ("ij", [(2, 3)]),
+    ("ij,ij->ij", [(2, 3), (2, 3)]), ("bij,bjk->bik", [(2, 2, 3), (2, 3, 2)]),
+    ("i,j->ij", [(2,), (3,)]), ("...ij,...jk", [(2, 2, 3), (3, 2)]),
+    ("ij,jk,kl->il", [(2, 3), (3, 2), (2, 2)]), ("iij->j", [(2, 2, 3)]),
+    ("ij->", [(2, 3)]), ("ij,kj->ik", [(2, 3), (4, 3)]), ("i,i", [(3,), (3,)]),
+    ("ab,b->a", [(2, 3), (3,)]), ("ij,j->", [(2, 3), (3,)]), ("bi,bi->b", [(2, 3), (1, 3)]),
+    ("i->", [(3,)]), ("i,i,i->i", [(3,), (3,), (3,)]),
+]
 
 
 def main() -> None:
     cases = []
+    gen.rng = np.random.default_rng(zlib.crc32(b"einsum"))
+    for equation, shapes in EINSUM:
+        arrays = [gen.draw((-2, 2), shape) for shape in shapes]
+        cases.append(gen.case("einsum", "torch", arrays, {}, before=(equation,)))
     for name, where, make, kwargs, *kink in CASES:
         gen.rng = np.random.default_rng(zlib.crc32(f"{name}/{kwargs}".encode()))
         for shapes in make:
@@ -186,7 +213,9 @@ def main() -> None:
                       for shape in shapes]
             cases.append(gen.case(name, where, arrays, kwargs, kink=bool(kink)))
     gen.rng = np.random.default_rng(zlib.crc32(b"double backward"))
-    double = [double_backward(*spec) for spec in DOUBLE]
+    double = [double_backward(*spec) for spec in DOUBLE] + [
+        double_backward("einsum", "torch", shapes, (equation,))
+        for equation, shapes in DOUBLE_EINSUM]
     errors = [error(*spec) for spec in ERRORS]
     (HERE / "linalg.json").write_text(json.dumps(
         {"torch": torch.__version__, "cases": cases, "double_backward": double,
