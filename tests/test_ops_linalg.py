@@ -83,3 +83,18 @@ def test_det_twice_at_a_singular_matrix_is_a_clear_error():
     a = ag.tensor([[1.0, 2.0], [2.0, 4.0]], requires_grad=True)
     with pytest.raises(GradcliError, match="singular"):
         ag.grad(F.det(a), [a], create_graph=True)
+
+
+@pytest.mark.parametrize("program", [
+    "kron(ones(20000), ones(20000))", "outer(ones(20000), ones(20000))",
+    "einsum('i,j->ij', ones(20000), ones(20000))", "diag(ones(2), 20000)",
+    "tensordot(ones(20000), ones(20000), 0)", "bmm(ones(1, 20000, 1), ones(1, 1, 20000))"])
+def test_products_over_the_size_limit_are_refused_before_computing(program):
+    with pytest.raises(GradcliError, match="the result would have"):
+        gradcli.evaluate(program + ".sum()", {})
+
+
+def test_huge_diagonals_are_pytorchs_overflow_error():
+    with pytest.raises(GradcliError, match="Overflow when unpacking long long"):
+        F.triu(ag.tensor(np.ones((2, 2))), 10 ** 20)
+    assert np.array_equal(F.triu(ag.tensor(np.ones((2, 2))), 2 ** 62).data, np.zeros((2, 2)))

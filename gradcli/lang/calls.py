@@ -117,14 +117,23 @@ class CallRunner:
         if handler is not None:
             return handler(**kw)
         grows = sig.op.grows if sig.op is not None else None
-        if grows == "join":
+        if callable(grows):
+            self.check_elements(grows(**kw))
+        elif grows == "join":
             self.run.check_size("join", *kw["tensors"])
         elif grows is not None:
-            self.run.check_size(name, *kw.values())
+            self.run.check_size("matmul" if grows == "matmul" else name, *kw.values())
         if sig.varargs:
             rest = kw.pop(sig.params[-1], [])
             return sig.fn(*[kw.pop(p) for p in sig.params[:-1] if p in kw], *rest, **kw)
         return sig.fn(**kw)
+
+    def check_elements(self, size: int) -> None:
+        """Refuse a call whose result (or an intermediate) would have ``size`` elements,
+        over max_elements (an op's ``grows`` function says how many)."""
+        if size > self.run.max_elements:
+            raise LimitError(f"the result would have {size} elements; the limit is "
+                             f"{self.run.max_elements}")
 
     def do_ones(self, shape):
         return F.ones(*self.new_shape(shape), dtype=self.run.dtype)

@@ -10,7 +10,9 @@ BmmBackward0, UnsqueezeBackward0, DiagonalBackward0, SumBackward1, MulBackward0.
 from __future__ import annotations
 
 from ...errors import InputError, ShapeError
-from .core import prose, register
+import math
+
+from .core import prose, register, shape_of
 
 ELLIPSIS = "..."
 
@@ -270,9 +272,37 @@ def sumproduct_pair(F, left, right, sum_dims):
     return F["permute"](F["view"](F["bmm"](left, right), out_size), operm)
 
 
+def _einsum_elements(equation, operands=()) -> int:
+    """A bound on the elements of einsum's largest intermediate: the product of every
+    label's size (and of the ellipsis dims), 0 where the call is wrong (it says why)."""
+    if not isinstance(equation, str):
+        return 0
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    arrow = equation.find("->")
+    try:
+        labels = _labels(equation if arrow < 0 else equation[:arrow], len(operands))
+    except InputError:
+        return 0
+    sizes, ellipsis = {}, 1
+    for x, ls in zip(operands, labels):
+        shape = shape_of(x)
+        named = [s for s in ls if s != ELLIPSIS]
+        if len(named) > len(shape):
+            return 0
+        covered = len(shape) - len(named)
+        at = ls.index(ELLIPSIS) if ELLIPSIS in ls else len(ls)
+        dims = list(shape[:at]) + list(shape[at + covered:])
+        ellipsis = max(ellipsis, math.prod(shape[at:at + covered]))
+        for s, n in zip(named, dims):
+            sizes[s] = max(sizes.get(s, 1), n)
+    return math.prod(sizes.values()) * ellipsis
+
+
 register("einsum", function=einsum, params="equation: str, *operands: tensors",
          group="linear algebra", api="torch",
          records=("PermuteBackward0", "ViewBackward0", "BmmBackward0", "UnsqueezeBackward0",
                   "DiagonalBackward0", "SumBackward1", "MulBackward0",
                   "UnsafeViewBackward0", "CloneBackward0"),
-         derivative=(prose("the other operands contracted with g"),), grows="matmul")
+         derivative=(prose("the other operands contracted with g"),),
+         grows=_einsum_elements)

@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from ...errors import InputError, ShapeError
-from .core import REGISTRY, STRUCTURAL, prose, register
+from .core import REGISTRY, STRUCTURAL, prose, register, shape_of
 
 LINALG = "linear algebra"
 
@@ -83,7 +83,7 @@ def outer(input, vec2):
 
 register("outer", function=outer, params="input, vec2", group=LINALG,
          records=("MulBackward0", "ViewBackward0"), derivative=("g @ vec2", "input @ g"),
-         grows="matmul")
+         grows=lambda input, vec2: math.prod(shape_of(input)) * math.prod(shape_of(vec2)))
 
 
 def bmm(input, mat2):
@@ -233,17 +233,28 @@ def diag(input, diagonal=0):
     return apply(REGISTRY["diagonal_copy"], input, offset=offset)
 
 
-def _offset(diagonal) -> int:
+def _offset(diagonal, name="diag") -> int:
     from ..signatures import ArgumentError, is_number
     if isinstance(diagonal, bool) or not is_number(diagonal) or \
             not float(diagonal).is_integer():
-        raise ArgumentError(f"diag(): argument 'diagonal' must be int, not "
+        raise ArgumentError(f"{name}(): argument 'diagonal' must be int, not "
                             f"{type(diagonal).__name__}")
-    return int(diagonal)
+    diagonal = int(diagonal)
+    if not -2 ** 63 <= diagonal < 2 ** 63:
+        raise InputError("Overflow when unpacking long long", python_type="ValueError")
+    return diagonal
+
+
+def _diag_elements(input, diagonal=0) -> int:
+    """How many elements diag makes: a vector's square matrix (0: it checks the rest)."""
+    shape = shape_of(input)
+    if len(shape) != 1 or isinstance(diagonal, bool) or not isinstance(diagonal, (int, float)):
+        return 0
+    return (shape[0] + abs(int(diagonal))) ** 2 if abs(diagonal) < 2 ** 63 else 0
 
 
 register("diag", function=diag, params="input, diagonal: int = 0", group=LINALG,
-         records=("DiagEmbedBackward0", "DiagonalBackward0_copy"),
+         records=("DiagEmbedBackward0", "DiagonalBackward0_copy"), grows=_diag_elements,
          derivative=(prose("1 on the diagonal"),))
 
 
@@ -251,7 +262,9 @@ def _triangle(name, grad_fn, forward):
     def check(x, diagonal=0):
         if np.ndim(x) < 2:
             raise ShapeError(f"{name}: input tensor must have at least 2 dimensions")
-        return forward(x, diagonal)
+        rows, cols = np.shape(x)[-2:]
+        # beyond the matrix every triangle is the same: numpy takes a C long only
+        return forward(x, max(-rows, min(cols, _offset(diagonal, name))))
     register(name, grad_fn, check,
              ((lambda F, g, x, out, diagonal: getattr(F, name)(g, diagonal)),),
              params="input, diagonal: int = 0", group=LINALG, sympy=STRUCTURAL,

@@ -10,7 +10,7 @@ import warnings
 import numpy as np
 
 from ...errors import InputError, ShapeError
-from .core import REGISTRY, STRUCTURAL, norm_dim, prose, register
+from .core import REGISTRY, STRUCTURAL, norm_dim, prose, register, shape_of
 
 LINALG = "linear algebra"
 
@@ -44,6 +44,9 @@ def _apply_cross(input, other, dim, shown):
     """linalg.cross's checks, then the node (inputs broadcast against each other)."""
     from ..function import apply
     from .linalg import _broadcast
+    if input.ndim == 0:
+        raise ShapeError(f"Dimension specified as {dim} but tensor has no dimensions",
+                         python_type="IndexError")
     if input.ndim != other.ndim:
         raise ShapeError("linalg.cross: inputs must have the same number of dimensions.")
     axis = norm_dim(dim, input.ndim)
@@ -109,9 +112,9 @@ def kron(input, other):
 
 register("kron", function=kron, params="input, other", group=LINALG,
          records=("UnsafeViewBackward0", "MulBackward0"),
+         grows=lambda input, other: math.prod(shape_of(input)) * math.prod(shape_of(other)),
          derivative=(prose("g's blocks weighted by other, summed"),
-                     prose("g's blocks weighted by input, summed")),
-         grows="matmul")
+                     prose("g's blocks weighted by input, summed")))
 
 
 # ---- tensordot ---------------------------------------------------------------------------
@@ -184,8 +187,24 @@ def tensordot(a, b, dims=2):
     return F["reshape"](product, sizes)
 
 
+def _tensordot_elements(a, b, dims=2) -> int:
+    """The elements of tensordot's result (0 where the arguments are wrong: it says
+    why)."""
+    sa, sb = shape_of(a), shape_of(b)
+    try:
+        from types import SimpleNamespace
+        dims_a, dims_b = _dim_lists(SimpleNamespace(ndim=len(sa)), SimpleNamespace(
+            ndim=len(sb)), dims)
+        dims_a = {norm_dim(d, len(sa)) for d in dims_a}
+        dims_b = {norm_dim(d, len(sb)) for d in dims_b}
+    except (InputError, ShapeError, TypeError, ValueError):
+        return 0
+    return math.prod(n for i, n in enumerate(sa) if i not in dims_a) * \
+        math.prod(n for i, n in enumerate(sb) if i not in dims_b)
+
+
 register("tensordot", function=tensordot, params="a, b, dims: any = 2", group=LINALG,
          api="torch", records=("ViewBackward0", "MmBackward0", "DotBackward0", "PermuteBackward0",
                                "UnsafeViewBackward0", "CloneBackward0", "SumBackward1"),
          derivative=(prose("g contracted with b"), prose("g contracted with a")),
-         grows="matmul")
+         grows=_tensordot_elements)
