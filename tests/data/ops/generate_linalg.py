@@ -57,7 +57,7 @@ def fixed(values):
 
 # (name, where, [argument shapes or makers, ...], kwargs[, "skipped"]): "skipped" marks
 # cases the check skips (``kink``): a singular matrix, where PyTorch's gradient is not
-# the derivative; logdet, whose where(sign == -1, NaN, logabsdet) holds a NaN constant
+# the derivative; logdet where a sign is -1 (where(sign == -1, NaN, logabsdet) gives NaN)
 CASES = [
     ("outer", "torch", [[(3,), (4,)], [(1,), (2,)]], {}),
     ("bmm", "torch", [[(2, 3, 4), (2, 4, 5)], [(1, 2, 2), (1, 2, 3)]], {}),
@@ -75,8 +75,11 @@ CASES = [
       for name, where in (("det", "torch"), ("det", "linalg"), ("inverse", "torch"),
                           ("inv", "linalg"), ("slogdet", "torch"),
                           ("linalg_slogdet", "linalg"))),
-    ("logdet", "torch", [[square(1)], [square(2)], [square(3)], [square(3, (2,))],
-                         [square(2, (2, 2))]], {}, "skipped"),
+    ("logdet", "torch", [[spd(1)], [spd(2)], [spd(3)], [spd(3, (2,))],
+                         [spd(2, (2, 2))]], {}),
+    ("logdet", "torch", [[fixed([[[2.0, 0.5, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+                                 [[1.0, 2.0, 0.0], [3.0, 4.0, 0.0], [0.0, 0.0, 1.0]]])]],
+     {}, "skipped"),                                    # a sign of -1: NaN there
     # logdet of a matrix with a negative determinant is NaN (its gradient too)
     ("logdet", "torch", [[fixed([[1.0, 2.0], [3.0, 4.0]])]], {}, "skipped"),
     # singular matrices: det 0 and its gradient 0, slogdet's -inf and inf/NaN gradient
