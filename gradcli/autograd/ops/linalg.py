@@ -259,7 +259,7 @@ register("diag", function=diag, params="input, diagonal: int = 0", group=LINALG,
 
 
 def _triangle(name, grad_fn, forward):
-    def check(x, diagonal=0):
+    def check(x, diagonal):
         if np.ndim(x) < 2:
             raise ShapeError(f"{name}: input tensor must have at least 2 dimensions")
         rows, cols = np.shape(x)[-2:]
