@@ -221,11 +221,18 @@ def _inverse_vjp(F, g, A, out):
     return -_matmul(F, _mT(F, out), _matmul(F, g, _mT(F, out)))
 
 
+def _inverse_matrix(m):
+    """A SymPy matrix's inverse as adjugate / det, the determinant divided in once per
+    element (far smaller expressions to differentiate than an LU's)."""
+    det = m.det(method="bareiss")
+    return m.adjugate().applyfunc(lambda e: e / det)
+
+
 def _inverse_sympy(sp, a):
     a = np.asarray(a, dtype=object)
     out = np.empty(a.shape, dtype=object)
     for idx in np.ndindex(a.shape[:-2]):
-        out[idx] = np.array(sp.Matrix(a[idx].tolist()).inv(method="LU").tolist(),
+        out[idx] = np.array(_inverse_matrix(sp.Matrix(a[idx].tolist())).tolist(),
                             dtype=object)
     return out
 
@@ -297,7 +304,7 @@ def _solve_sympy(sp, a, b):
     bm = np.broadcast_to(bm, batch + bm.shape[-2:])
     out = np.empty(bm.shape, dtype=object)
     for idx in np.ndindex(batch):
-        x = sp.Matrix(a[idx].tolist()).LUsolve(sp.Matrix(bm[idx].tolist()))
+        x = _inverse_matrix(sp.Matrix(a[idx].tolist())) * sp.Matrix(bm[idx].tolist())
         out[idx] = np.array(x.tolist(), dtype=object)
     return out[..., 0] if vector else out
 
