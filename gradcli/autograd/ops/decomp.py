@@ -341,12 +341,12 @@ def _logabsdet_vjp(F, g, A, out):
 register("slogdet_sign", "LinalgSlogdetBackward0",
          lambda a: _slogdet_parts(a, "linalg.slogdet")[0],
          (lambda F, g, A, out: None,), internal=True, syntax="slogdet(A).sign",
-         display="slogdet({0}).sign",
+         display="slogdet({0}).sign", derivative=(prose("none (a sign)"),),
          sympy=lambda sp, a: _per_matrix(a, lambda m: sp.sign(m.det(method="bareiss")), sp))
 register("slogdet_logabsdet", "LinalgSlogdetBackward0",
          lambda a: _slogdet_parts(a, "linalg.slogdet")[1], (_logabsdet_vjp,),
          internal=True, undefined=_singular_point, syntax="slogdet(A).logabsdet",
-         display="slogdet({0}).logabsdet",
+         display="slogdet({0}).logabsdet", derivative=("inverse(A).T",),
          sympy=lambda sp, a: _per_matrix(
              a, lambda m: sp.log(sp.Abs(m.det(method="bareiss"))), sp))
 

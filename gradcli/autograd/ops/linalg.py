@@ -211,11 +211,13 @@ def _diag_embed(x, offset):
 
 register("diag_embed", "DiagEmbedBackward0", _diag_embed,
          (lambda F, g, x, out, offset: F.diagonal(g, offset, -2, -1),),
-         internal=True, sympy=STRUCTURAL, syntax="diag_embed(x, offset)", shown_as="diag")
+         internal=True, sympy=STRUCTURAL, syntax="diag_embed(x, offset)", shown_as="diag",
+         derivative=(prose("1 on the diagonal"),))
 register("diagonal_copy", "DiagonalBackward0_copy",
          lambda x, offset: np.diagonal(x, offset).copy(),
          (lambda F, g, x, out, offset: F.diagonal_backward(g, F.layout(x)[0], offset, 0, 1),),
-         internal=True, sympy=STRUCTURAL, syntax="diagonal_copy(x, offset)", shown_as="diag")
+         internal=True, sympy=STRUCTURAL, syntax="diagonal_copy(x, offset)", shown_as="diag",
+         derivative=(prose("1 on the diagonal"),))
 
 
 def diag(input, diagonal=0):

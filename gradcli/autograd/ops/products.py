@@ -37,7 +37,8 @@ register("linalg_cross_node", "LinalgCrossBackward0", _cross,
          (lambda F, g, a, b, out, dim: F.linalg_cross_node(b, g, dim),
           lambda F, g, a, b, out, dim: F.linalg_cross_node(g, a, dim)),
          internal=True, broadcasts=True, sympy=STRUCTURAL, vjp_order=(1, 0),
-         syntax="cross(input, other, dim)", shown_as="cross")
+         syntax="cross(input, other, dim)", shown_as="cross",
+         derivative=(prose("cross(other, g)"), prose("cross(g, input)")))
 
 
 def _apply_cross(input, other, dim, shown):
