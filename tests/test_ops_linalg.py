@@ -98,3 +98,14 @@ def test_huge_diagonals_are_pytorchs_overflow_error():
     with pytest.raises(GradcliError, match="Overflow when unpacking long long"):
         F.triu(ag.tensor(np.ones((2, 2))), 10 ** 20)
     assert np.array_equal(F.triu(ag.tensor(np.ones((2, 2))), 2 ** 62).data, np.zeros((2, 2)))
+
+
+def test_empty_matrices_as_pytorch():
+    """PyTorch: det of a 0x0 matrix is 1, its logabsdet 0; empty batches stay empty."""
+    a = ag.tensor(np.zeros((0, 0)), requires_grad=True)
+    det = F.det(a)
+    assert det.item() == 1.0 and ag.grad(det, [a])[0].shape == (0, 0)
+    assert F.slogdet(a).logabsdet.item() == 0.0
+    assert F.inverse(ag.tensor(np.zeros((2, 0, 0)))).shape == (2, 0, 0)
+    assert F.solve(ag.tensor(np.zeros((0, 0))), ag.tensor(np.zeros(0))).shape == (0,)
+    assert F.det(ag.tensor(np.zeros((0, 2, 2)))).shape == (0,)

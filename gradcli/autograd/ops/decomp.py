@@ -13,6 +13,8 @@ row by row (PyTorch's det(A^T) = det(A) shortcut), inverse and solve factor A.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ...errors import InputError, ShapeError
@@ -28,7 +30,7 @@ def lu_factor(a):
     (1-based) per matrix, 0 if none."""
     a = np.asarray(a)
     shape, n = a.shape, a.shape[-1]
-    lu = np.array(a).reshape((-1, n, n))
+    lu = np.array(a).reshape((math.prod(shape[:-2]), n, n))      # (no -1: n may be 0)
     rows = np.arange(lu.shape[0])
     piv = np.zeros((lu.shape[0], n), dtype=np.int64)
     info = np.zeros(lu.shape[0], dtype=np.int64)
@@ -61,10 +63,11 @@ def lu_solve(lu, piv, b, adjoint=False):
     skipped), so that a zero pivot gives PyTorch's infinities and NaNs."""
     n = lu.shape[-1]
     batch = np.broadcast_shapes(lu.shape[:-2], b.shape[:-2])
-    lu = np.broadcast_to(lu, batch + (n, n)).reshape((-1, n, n))
-    piv = np.broadcast_to(piv, batch + (n,)).reshape((-1, n))
+    count = math.prod(batch)
+    lu = np.broadcast_to(lu, batch + (n, n)).reshape((count, n, n))
+    piv = np.broadcast_to(piv, batch + (n,)).reshape((count, n))
     x = np.array(np.broadcast_to(b, batch + b.shape[-2:]), dtype=np.result_type(lu, b))
-    x = x.reshape((-1,) + b.shape[-2:])
+    x = x.reshape((count,) + b.shape[-2:])
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         inverse = 1 / np.diagonal(lu, 0, -2, -1)[..., None]
         if adjoint:
