@@ -109,3 +109,23 @@ def test_empty_matrices_as_pytorch():
     assert F.inverse(ag.tensor(np.zeros((2, 0, 0)))).shape == (2, 0, 0)
     assert F.solve(ag.tensor(np.zeros((0, 0))), ag.tensor(np.zeros(0))).shape == (0,)
     assert F.det(ag.tensor(np.zeros((0, 2, 2)))).shape == (0,)
+
+
+@pytest.mark.parametrize("shapes, dtypes, message", [
+    (((3, 4), (4,)), ("float32", "float64"),
+     "addmv input tensors must have the same dtype, but got Double, Float, and Double"),
+    (((2, 3, 4), (4,)), ("float64", "int64"),
+     "addmv input tensors must have the same dtype, but got Long, Double, and Long"),
+    (((2, 3, 4), (4, 5)), ("float64", "float32"),
+     "expected m1 and m2 to have the same dtype, but got: double != float"),
+    (((2, 3, 4), (2, 4, 5)), ("float64", "float32"),
+     "expected scalar type Double but found Float"),
+    (((3, 4), (2, 4, 5)), ("float32", "float64"),
+     "expected scalar type Float but found Double"),
+])
+def test_mixed_dtype_products_give_pytorchs_message(shapes, dtypes, message):
+    """(PyTorch 2.13's messages: the batched @ reaches mv, mm or bmm.)"""
+    a, b = (ag.tensor(np.ones(s, dtype=d)) for s, d in zip(shapes, dtypes))
+    with pytest.raises(GradcliError) as info:
+        a @ b
+    assert info.value.message == message
