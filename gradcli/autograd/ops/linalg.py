@@ -46,7 +46,7 @@ register("mm", "MmBackward0", np.dot, (_mm_mat1_vjp, _mm_mat2_vjp),
          params="input, mat2", group=LINALG, function="functional:mm", display="{0} @ {1}",
          geometry=True, vjp_order=(1, 0), sympy=STRUCTURAL, derivative=("g @ B.T", "A.T @ g"), grows="matmul")
 register("matmul", function="functional:matmul", params="input, other", group=LINALG,
-         api="torch method",
+         api="torch method linalg",
          records=("DotBackward0", "MvBackward0", "MmBackward0", "SqueezeBackward4",
                   "BmmBackward0", "UnsafeViewBackward0", "ViewBackward0", "ExpandBackward0",
                   "TransposeBackward0", "CloneBackward0", "TBackward0"),
