@@ -871,7 +871,7 @@ def test_gradcli_error_is_exit_2_and_broken_pipe_is_quiet():
 
 def test_stdout_may_close_swallows_broken_pipe(monkeypatch):
     calls = []
-    monkeypatch.setattr("gradcli.cli.errors._quiet_broken_pipe", lambda: calls.append(1))
+    monkeypatch.setattr("gradcli.cli.errors.silence_stdout", lambda: calls.append(1))
     with stdout_may_close():
         raise BrokenPipeError
     assert calls == [1]

@@ -553,9 +553,56 @@ case("fill_-tensor", lambda x, v: (x * 1.0).fill_(v), [In((3, 4)), In(())], "Fil
 case("copy_", lambda x, v: (x * 1.0).copy_(v), [In((3, 4)), In((4,))], "CopyBackwards",
      lambda a, v: np.broadcast_to(v, a.shape))
 
+# ---- SPEC 3.9's shape ops and layers (tests/test_ops_shape.py has their errors) ----------
+
+IDX = np.array([[0, 3], [2, 2], [1, 0]])
+case("flip-dim0", lambda x: F.flip(x, 0), [In((3, 4))], "FlipBackward0", lambda a: a[::-1])
+case("flip-both", lambda x: x.flip(0, -1), [In((3, 4))], "FlipBackward0", lambda a: a[::-1, ::-1])
+case("roll-flat", lambda x: x.roll(5), [In((3, 4))], "RollBackward0",
+     lambda a: np.roll(a.reshape(-1), 5).reshape(3, 4))
+case("roll-dims", lambda x: F.roll(x, (1, -1), (0, 1)), [In((3, 4))], "RollBackward0",
+     lambda a: np.roll(np.roll(a, 1, 0), -1, 1))
+case("repeat-2x1", lambda x: x.repeat(2, 1), [In((3, 4))], "RepeatBackward0",
+     lambda a: np.concatenate([a, a]))
+case("repeat-new-dims", lambda x: x.repeat(2, 3, 1), [In((4,))], "RepeatBackward0",
+     lambda a: np.broadcast_to(a, (2, 3, 4)))
+case("tile", lambda x: F.tile(x, (2,)), [In((3, 4))], "RepeatBackward0",
+     lambda a: np.concatenate([a, a], 1))
+case("gather", lambda x: F.gather(x, 1, IDX), [In((3, 4))], "GatherBackward0",
+     lambda a: np.array([[a[i, j] for j in row] for i, row in enumerate(IDX)]))
+case("index_select", lambda x: F.index_select(x, 1, [3, 0, 3]), [In((3, 4))],
+     "IndexSelectBackward0", lambda a: np.stack([a[:, 3], a[:, 0], a[:, 3]], 1))
+case("movedim", lambda x: F.movedim(x, 0, 1), [In((3, 4))], "PermuteBackward0", lambda a: a.T)
+case("split-last", lambda x: x.split(3, 1)[1], [In((3, 4))], "SplitBackward0",
+     lambda a: a[:, 3:])
+case("chunk-first", lambda x: x.chunk(2)[0], [In((4,))], "SplitBackward0", lambda a: a[:2])
+
+
+def _layer_norm_ref(a, w=None, b=None):
+    c = a - a.mean(-1, keepdims=True)
+    out = c / np.sqrt((c * c).mean(-1, keepdims=True) + 1e-5)
+    return out * (1 if w is None else w) + (0 if b is None else b)
+
+
+case("layer_norm", lambda x: F.layer_norm(x, (4,)), [In((3, 4), unique=True)],
+     "NativeLayerNormBackward0", _layer_norm_ref)
+case("layer_norm-affine", lambda x, w, b: F.layer_norm(x, [4], w, b),
+     [In((3, 4), unique=True), In((4,)), In((4,))], "NativeLayerNormBackward0",
+     _layer_norm_ref)
+case("normalize", lambda x: F.normalize(x, dim=-1), [In((3, 4), NONZERO)], "DivBackward0",
+     lambda a: a / np.sqrt((a * a).sum(-1, keepdims=True)))
+case("cosine_similarity", lambda a, b: F.cosine_similarity(a, b), [In((3, 4), NONZERO),
+     In((4,), NONZERO)], "SumBackward1", lambda a, b: (a * b).sum(1) / np.sqrt(
+         (a * a).sum(1) * (b * b).sum()))
+case("kl_div", lambda x, t: F.kl_div(x, t, reduction="batchmean"), [In((3, 4)), In((3, 4), POS)],
+     "DivBackward0", lambda x, t: np.sum(t * (np.log(t) - x)) / 3)
+
 # ops reached by other tests: dtype conversions (tests/test_dtypes.py) and the ones that
 # give bool results, which no gradient passes through
-COVERED_ELSEWHERE = {"to_copy", "eq", "ne", "lt", "le", "gt", "ge", "all", "any"}
+COVERED_ELSEWHERE = {"to_copy", "eq", "ne", "lt", "le", "gt", "ge", "all", "any",
+                     # no gradient passes: against PyTorch's output in test_run_cli.py
+                     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
+                     "floor_divide"}
 
 # ---- the checks -----------------------------------------------------------------------------
 

@@ -160,6 +160,16 @@ THIRD = {
     "addmm": (lambda u: F.sum(F.addmm(F.stack([u, u * u]), F.stack([F.stack([u, 1.0])]),
                                       F.stack([F.stack([u, u]), F.stack([F.sin(u), 2.0])]))
                               ** 2), (-1, 1)),
+    # SPEC 3.9's shape ops and layer_norm, on a vector made from the variable
+    "flip": (lambda u: F.sum(F.flip(F.stack([u, u * u, F.sin(u)]), 0) ** 3 * C), (-2, 2)),
+    "roll": (lambda u: F.sum(F.roll(F.stack([u, u * u, F.sin(u)]), 1) ** 3 * C), (-2, 2)),
+    "repeat": (lambda u: F.sum(F.stack([u, u * u]).repeat(2, 2) ** 3), (-2, 2)),
+    "gather": (lambda u: F.sum(F.gather(F.stack([u, u * u, F.sin(u)]), 0, [2, 0, 2]) ** 3 * C),
+               (-2, 2)),
+    "index_select": (lambda u: F.sum(F.index_select(F.stack([u, u * u, F.sin(u)]), 0,
+                                                    [2, 2, 1]) ** 3 * C), (-2, 2)),
+    "layer_norm": (lambda u: F.sum(F.layer_norm(F.stack([u, u * u + 1.0, F.sin(u) - 1.0]),
+                                                [3]) * C), (-1, 1)),
     # reductions and products over a vector made from the variable
     "sum": (lambda u: F.sum(F.stack([u, u * u, F.sin(u)]) ** 2), (-2, 2)),
     "mean": (lambda u: F.mean(F.stack([u, u * u, F.sin(u)]) ** 2), (-2, 2)),

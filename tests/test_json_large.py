@@ -53,3 +53,62 @@ def test_save_grads_to_a_file_is_a_clear_error(tmp_path):
     assert r.exit_code == 2
     assert r.stderr.startswith("error: --save-grads: cannot write to") and \
         "Traceback" not in r.stderr
+
+
+def _strict(text: str):
+    return json.loads(text, parse_constant=lambda c: (_ for _ in ()).throw(ValueError(c)))
+
+
+def test_large_arrays_with_one_or_several_kinds_of_non_finite_numbers():
+    from gradcli.cli.jsonout import LargeArray, dumps
+    a = np.linspace(-1.0, 1.0, 30_000)
+    nan_only = a.copy()
+    nan_only[[3, 29_999]] = np.nan
+    mixed = a.copy()
+    mixed[[1, 2, 3]] = [np.nan, np.inf, -np.inf]
+    obj = _strict(dumps({"a": LargeArray(a), "n": LargeArray(nan_only),
+                         "m": [LargeArray(mixed), 7]}))
+    assert obj["a"] == a.tolist()
+    assert obj["n"][3] == obj["n"][29_999] == "NaN" and obj["n"][4] == a[4]
+    assert obj["m"][0][1:4] == ["NaN", "Infinity", "-Infinity"] and obj["m"][1] == 7
+    assert obj["m"][0][0] == -1.0 and obj["m"][0][-1] == 1.0
+
+
+def test_a_printed_text_cannot_pose_as_a_large_array(tmp_path):
+    """The marker of a large array in the written skeleton is random, so a program's
+    text (here one with a NUL) stays text, and the arrays land where they belong."""
+    x = np.arange(20_000.0)
+    np.save(tmp_path / "x.npy", x)
+    r = runner.invoke(app, ["grad", 'print("\\x00large"); sum(x*x)', "--x",
+                            f"@{tmp_path / 'x.npy'}", "--no-check", "--format", "json"])
+    assert r.exit_code == 0, r.stderr
+    obj = _strict(r.stdout)
+    np.testing.assert_array_equal(obj["grads"]["x"], 2 * x)
+
+
+def test_a_large_check_samples_every_variable_within_its_budget():
+    """The numeric fallback on 3x30 000 elements: a budget far short of the 180 000 runs
+    a full check takes still checks elements of every variable (they take turns, from
+    the first element on), each against the hand-derived gradient, and says how many
+    (partial)."""
+    import gradcli
+    from gradcli.check import run_check
+    rng = np.random.default_rng(1)
+    w, x, b = (rng.normal(size=30_000) for _ in range(3))
+    result = gradcli.evaluate("sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)",
+                              {"w": w, "x": x, "b": b})
+    report = run_check(result, timeout=3.0)
+    assert report["status"] == "partial" and report["method"] == "numeric"
+    t = np.tanh(w * x + b)
+    du = 2 * t * (1 - t * t)
+    s = 1 / (1 + np.exp(-x))
+    want = {"w": du * x + s / x.size, "x": du * w + s * (1 - s) * w / x.size, "b": du}
+    for name, entry in report["variables"].items():
+        assert entry["status"] == "partial" and 1 <= entry["checked"] < 30_000
+        expected = np.asarray(entry["expected"], dtype=float)
+        assert np.isfinite(expected[0])              # the first element comes first
+        checked = np.isfinite(expected)
+        assert checked.sum() == entry["checked"]
+        np.testing.assert_allclose(expected[checked], want[name][checked], rtol=1e-5,
+                                   atol=1e-6)
+    assert "time budget" in report["reason"]

@@ -59,31 +59,40 @@ def leaves(case) -> list:
             for a in case["args"]]
 
 
-def parts(case) -> list:
-    """(part index or None, that part's case): a case of a function that returns a
-    tuple (slogdet) lists value, upstream, grads and graph per part."""
-    if not isinstance(case["value"], list):
-        return [(None, case)]
-    keys = ("value", "upstream", "grads", "graph")
-    return [(k, {**case, **{key: case[key][k] for key in keys}})
-            for k in range(len(case["value"]))]
+def _resolve(a, xs):
+    return xs[a["arg"]] if isinstance(a, dict) else a
+
+
+def call(case, xs) -> list:
+    """The case's call through the Python API (its ``call`` order of positional
+    arguments, if it has one), its outputs as a list (one per part of a tuple)."""
+    order = case.get("call")
+    args = xs if order is None else [_resolve(a, xs) for a in order]
+    kwargs = {k: _resolve(v, xs) for k, v in case["kwargs"].items()}
+    out = F.NAMESPACE[case["fn"]](*args, **kwargs)
+    return list(out) if case.get("parts") else [out]
+
+
+def per_part(case, key: str) -> list:
+    return case[key] if case.get("parts") else [case[key]]
+
+
+def upstreams(case) -> list:
+    return [ag.tensor(array(u)) for u in per_part(case, "upstream")]
 
 
 @pytest.mark.parametrize("case", CASES, ids=ids(CASES))
 def test_python_api_matches_pytorch(case):
-    for k, part in parts(case):
-        xs = leaves(case)
-        out = F.NAMESPACE[case["fn"]](*case.get("before", ()), *xs, **case["kwargs"])
-        _check_output(out if k is None else out[k], xs, part)
-
-
-def _check_output(out, xs, case):
-    want = array(case["value"])
-    assert out.shape == want.shape and out.dtype == want.dtype
-    np.testing.assert_allclose(out.data, want, **TOL)
-    assert graph(out.grad_fn) == case["graph"]
-    grads = ag.grad(out, [x for x in xs if x.requires_grad],
-                    grad_outputs=ag.tensor(array(case["upstream"])), allow_unused=True)
+    xs = leaves(case)
+    outs = call(case, xs)
+    assert len(outs) == len(per_part(case, "value"))
+    for out, value, tree in zip(outs, per_part(case, "value"), per_part(case, "graph")):
+        want = array(value)
+        assert out.shape == want.shape and out.dtype == want.dtype
+        np.testing.assert_allclose(out.data, want, **TOL)
+        assert graph(out.grad_fn) == tree
+    grads = ag.grad(outs, [x for x in xs if x.requires_grad], grad_outputs=upstreams(case),
+                    allow_unused=True)
     for got, spec in zip(grads, case["grads"]):
         if spec is None:
             assert got is None
@@ -100,8 +109,12 @@ def program(case) -> tuple:
     names = [f"x{i}" for i in range(len(case["args"]))]
     values = [array(a) for a in case["args"]]
     written = [f"({n} > 0.5)" if v.dtype == bool else n for n, v in zip(names, values)]
-    args = [_literal(v) for v in case.get("before", ())] + written + \
-        [f"{k}={_literal(v)}" for k, v in case["kwargs"].items()]
+
+    def text(a):
+        return written[a["arg"]] if isinstance(a, dict) else _literal(a)
+    order = case.get("call")
+    args = written if order is None else [text(a) for a in order]
+    args = args + [f"{k}={text(v)}" for k, v in case["kwargs"].items()]
     bindings = {n: (v.astype(np.float64) if v.dtype == bool else v)
                 for n, v in zip(names, values)}
     return f"{case['fn']}({', '.join(args)})", bindings, {
@@ -113,41 +126,41 @@ SMALL = [c for c in CASES if sum(np.prod(a["shape"]) for a in c["args"]) <= CHEC
 
 @pytest.mark.parametrize("case", SMALL, ids=ids(SMALL))
 def test_programs_match_pytorch_and_pass_the_check(case):
-    for k, part in parts(case):
-        _check_program(part, k)
-
-
-def _check_program(case, k):
-    """The call as a program (``slogdet(x0)[1]`` for part 1 of a tuple)."""
+    """A tuple result (``parts``) runs as one program per part, ``split(x, 2)[k]``; the
+    parts' gradients add up to PyTorch's for all of them."""
     text, bindings, constants = program(case)
-    if k is not None:
-        text += f"[{k}]"
-    upstream = array(case["upstream"])
     const = {k: v for k, v in bindings.items() if k in constants}
     bindings = {k: v for k, v in bindings.items() if k not in const}
-    result = gradcli.evaluate(text, bindings, const=const,
-                              upstream=upstream if upstream.ndim else None, check=True)
-    np.testing.assert_allclose(result.value, array(case["value"]), **TOL)
+    parts = per_part(case, "value")
+    texts = [f"{text}[{k}]" for k in range(len(parts))] if case.get("parts") else [text]
+    totals = {}
+    for text, value, up in zip(texts, parts, per_part(case, "upstream")):
+        upstream = array(up)
+        result = gradcli.evaluate(text, bindings, const=const,
+                                  upstream=upstream if upstream.ndim else None, check=True)
+        np.testing.assert_allclose(result.value, array(value), **TOL)
+        for name in bindings:
+            if result.grads[name] is None:      # a part backward never takes to it
+                continue                        # (slogdet's sign)
+            g = np.asarray(result.grads[name]) * (1 if upstream.ndim else upstream)
+            totals[name] = totals.get(name, 0) + g
+        status = result.check["status"]
+        assert status == ("skipped" if case["kink"] else "passed"), result.check
     for name, spec in zip(bindings, case["grads"]):
         if spec is not None:
-            want = array(spec) if upstream.ndim else array(spec) / upstream
-            np.testing.assert_allclose(result.grads[name], want, rtol=1e-12, atol=1e-12)
-    status = result.check["status"]
-    assert status == ("skipped" if case["kink"] else "passed"), result.check
+            np.testing.assert_allclose(totals[name], array(spec), rtol=1e-12, atol=1e-12)
 
 
 # ---- second derivatives: create_graph against differences of the first ------------------
 
 H = 1e-6
 SMOOTH = [c for c in CASES if not c["kink"] and len(c["args"][0]["shape"]) == 1 and
-          not isinstance(c["value"], list) and
           all(a["dtype"].startswith("float") for a in c["args"])]
 
 
 def _first(case, arrays, upstream):
     xs = [ag.tensor(a, requires_grad=True) for a in arrays]
-    out = F.NAMESPACE[case["fn"]](*case.get("before", ()), *xs, **case["kwargs"])
-    return xs, ag.grad(out, xs, grad_outputs=ag.tensor(upstream), create_graph=True)
+    return xs, ag.grad(call(case, xs), xs, grad_outputs=upstream, create_graph=True)
 
 
 @pytest.mark.parametrize("case", SMOOTH, ids=ids(SMOOTH))
@@ -159,7 +172,7 @@ def test_second_derivatives_match_differences(case, data):
     arrays = [b + np.asarray(data.draw(st.lists(st.floats(-0.05, 0.05), min_size=b.size,
                                                 max_size=b.size))).reshape(b.shape)
               for b in base]
-    upstream = array(case["upstream"])
+    upstream = upstreams(case)
     v = [np.asarray(data.draw(st.lists(st.floats(-1, 1), min_size=a.size, max_size=a.size)))
          .reshape(a.shape) for a in arrays]
     xs, firsts = _first(case, arrays, upstream)

@@ -99,6 +99,7 @@ def shown_runs() -> list:
 
 def _normal(line: str) -> str:
     line = re.sub(r"\d+ records/s", "N records/s", line.rstrip())   # a rate varies
+    line = re.sub(r"with [\d.]+ MiB already in use", "with N MiB already in use", line)
     return line
 
 

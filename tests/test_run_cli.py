@@ -347,3 +347,11 @@ def test_pytorchs_user_warnings_point_at_the_script_line(tmp_path):
         f"{path}:3: UserWarning: Implicit dimension choice for softmax has been deprecated. "
         "Change the call to include dim=X as an argument.",
         "  print(F.softmax(torch.tensor([1., 2.])))"]
+
+
+def test_floor_divide_and_bitwise_operators():
+    """``//``, ``&``, ``|``, ``^``, ``~`` on tensors, their errors and floor_divide's
+    NotImplemented node; tests/data/torch/bitwise.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "bitwise.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "bitwise.out").read_text())

@@ -15,6 +15,8 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 from ..errors import AutogradError, ShapeError
+from .budget import before_backward_step
+from .budget import current as current_budget
 from .function import ARRAY_OPS, TENSOR_OPS, edge_of
 from .grad_mode import enable_grad, no_grad
 from .node import AccumulateGrad
@@ -194,6 +196,7 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
     everything = inputs is None
     captured: dict = {}
     pop, push = heapq.heappop, heapq.heappush
+    budget = current_budget()
     mode = enable_grad() if create_graph else no_grad()
     with mode:
         while ready:
@@ -211,6 +214,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
                         tensor = node.retained()
                         if tensor is not None:
                             _retain(tensor, g, create_graph)
+                    if budget is not None:
+                        before_backward_step(budget, node)
                     grads = node.apply_vjps(g, F, None if everything else needed)
                     if not retain_graph:
                         node.release()

@@ -18,6 +18,8 @@ import numpy as np
 
 from ..errors import InputError, ShapeError
 from . import dtypes as _dt
+from .budget import _local as _budget_local
+from .budget import before_op
 from .grad_mode import is_grad_enabled
 from .node import Node
 from .ops.core import REGISTRY, as_array, sum_to
@@ -83,6 +85,9 @@ def apply(op, *args, **params) -> Tensor:
         out_dtype = dtype               # the common case: Python numbers are weak
     else:
         out_dtype = _promote(op, flat, arrays)
+    budget = getattr(_budget_local, "budget", None)
+    if budget is not None:
+        before_op(budget, op, arrays, out_dtype or dtype)
     forward = op.forward
     if op.forward_f32 is not None and out_dtype is _F32:
         forward = op.forward_f32

@@ -1,5 +1,5 @@
-"""torch.nn on gradcli's engine: Linear, the activations, Sequential and the loss
-modules; Module and Parameter come from :mod:`.nn_module`, torch.nn.functional is
+"""torch.nn on gradcli's engine: Linear, LayerNorm, Dropout, the activations, Sequential
+and the loss modules; Module and Parameter come from :mod:`.nn_module`, torch.nn.functional is
 :mod:`.nn_functional` (``nn.functional``), torch.nn.init is :mod:`.nn_init`.
 
 ``Linear`` starts from PyTorch's distribution, U(-1/sqrt(in_features), 1/sqrt(in_features))
@@ -13,14 +13,14 @@ from collections import OrderedDict
 
 import numpy as np
 
-from ..errors import ShapeError
+from ..errors import InputError, ShapeError
 from . import nn_functional as F
 from . import nn_init as init
 from .nn_losses import legacy_reduction
 from .nn_module import Module, Parameter
 from .random import DEFAULT_DTYPE
 
-__all__ = ["Module", "Parameter", "Identity", "Linear", "ReLU", "Sigmoid", "Tanh", "Softmax",
+__all__ = ["Module", "Parameter", "Identity", "Linear", "LayerNorm", "Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax",
            "LogSoftmax", "Sequential", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
            "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss", "functional", "init"]
 
@@ -68,6 +68,55 @@ class Linear(Module):
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
                 f"bias={self.bias is not None}")
+
+
+class LayerNorm(Module):
+    """layer_norm over the last dims; weight starts as ones, bias as zeros."""
+
+    def __init__(self, normalized_shape, eps: float = 1e-05, elementwise_affine: bool = True,
+                 bias: bool = True, device=None, dtype=None):
+        super().__init__()
+        shape = (normalized_shape,) if isinstance(normalized_shape, int) else \
+            tuple(normalized_shape)
+        self.normalized_shape = shape
+        self.eps = eps
+        self.elementwise_affine = elementwise_affine
+        dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+        if elementwise_affine:
+            self.weight = Parameter(np.ones(shape, dtype=dtype))
+            if bias:
+                self.bias = Parameter(np.zeros(shape, dtype=dtype))
+            else:
+                self.register_parameter("bias", None)
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return (f"{self.normalized_shape}, eps={self.eps}, "
+                f"elementwise_affine={self.elementwise_affine}, bias={self.bias is not None}")
+
+
+class Dropout(Module):
+    """Zeroes elements with probability p while training (gradcli's generator), scaling
+    the rest by 1/(1-p); in eval mode it returns its input."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0 <= p <= 1:
+            raise InputError(f"dropout probability has to be between 0 and 1, but got {p}",
+                             python_type="ValueError")
+        self.p = p
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.dropout(input, self.p, self.training, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class ReLU(Module):

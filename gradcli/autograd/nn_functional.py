@@ -22,13 +22,15 @@ from .function import apply
 from .inplace import apply_inplace
 from .ops import REGISTRY as OPS
 from .nn_classification import cross_entropy, nll_loss  # noqa: F401  (re-exported)
+from .nn_normalization import dropout, layer_norm, normalize  # noqa: F401  (re-exported)
 from .nn_losses import (binary_cross_entropy, binary_cross_entropy_with_logits,  # noqa: F401
                         dtype_name, huber_loss, l1_loss, mse_loss, smooth_l1_loss)
 from .tensor import Tensor
 
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus", "silu",
            "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
-           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss"]
+           "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "layer_norm",
+           "normalize", "dropout"]
 
 
 # ---- activations -----------------------------------------------------------------------

@@ -10,6 +10,7 @@ PyTorch's; the engine's own default-dtype setting will replace ``DEFAULT_DTYPE``
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 
@@ -32,7 +33,7 @@ class Generator:
     @property
     def rng(self):
         if self._rng is None:
-            self.manual_seed(self._fresh_seed())
+            self.manual_seed(self._fresh_seed() if self._seed is None else self._seed)
         return self._rng
 
     @staticmethod
@@ -64,6 +65,23 @@ class Generator:
     def set_state(self, state: dict) -> "Generator":
         self.rng.bit_generator.state = state
         return self
+
+    def snapshot(self) -> tuple:
+        """Where the stream is now, to draw the same numbers again (:meth:`restore`):
+        before the first draw, the seed it will start from (chosen now, from the OS,
+        without the cost of numpy.random)."""
+        if self._rng is None:
+            if self._seed is None:
+                self._seed = int.from_bytes(os.urandom(8), "little")
+            return ("seed", self._seed)
+        return ("state", self._rng.bit_generator.state)
+
+    def restore(self, snapshot: tuple) -> None:
+        kind, value = snapshot
+        if kind == "seed":
+            self._seed, self._rng = value, None
+        else:
+            self.rng.bit_generator.state = value
 
     def __repr__(self) -> str:
         return f"<torch._C.Generator object at {hex(id(self))}>"

@@ -121,8 +121,9 @@ def dims_of(x: Tensor, dim) -> tuple:
     from ..errors import ShapeError
     dims = tuple(norm_dim(d, x.ndim) for d in dim) if isinstance(dim, (list, tuple)) \
         else (norm_dim(dim, x.ndim),)
-    if len(set(dims)) != len(dims):
-        raise ShapeError(f"dim {dims} appears multiple times in the list of dims")
+    repeated = [d for k, d in enumerate(dims) if d in dims[:k]]
+    if repeated:
+        raise ShapeError(f"dim {repeated[0]} appears multiple times in the list of dims")
     return () if x.ndim == 0 else dims
 
 
@@ -315,6 +316,28 @@ def check_parameters(op, fn) -> None:
                          f"{fn.__name__}{have} does not take the parameters {want}")
 
 
+def _varargs_by_name(op, fn):
+    """A hand-written ``f(input, *dims)`` that also takes ``dims=...`` by name, as
+    PyTorch's do (``x.flip(dims=[0])``, ``x.permute(dims=(1, 0))``)."""
+    params = op.params or ()
+    if not params or not params[-1].varargs:
+        return fn
+    name, fixed = params[-1].name, len(params) - 1
+
+    def call(*args, **kwargs):
+        if name in kwargs:
+            if len(args) != fixed:
+                raise ArgumentError(f"{op.name}() got multiple values for argument "
+                                    f"'{name}'" if len(args) > fixed else
+                                    f"{op.name}() missing required argument "
+                                    f"'{params[len(args)].name}'")
+            args += (kwargs.pop(name),)
+        return fn(*args, **kwargs)
+    call.__name__ = call.__qualname__ = op.name
+    call.__doc__ = fn.__doc__
+    return call
+
+
 def function_of(op, eager=()):
     """The Python API function of a public entry: hand-written (imported now when its
     module is among ``eager``, else on first call) or generated."""
@@ -322,10 +345,10 @@ def function_of(op, eager=()):
     if fn is None:
         return generated(op)
     if callable(fn):
-        return fn
+        return _varargs_by_name(op, fn)
     module = fn.partition(":")[0]
     if module in eager:
-        return _load(fn, op)
+        return _varargs_by_name(op, _load(fn, op))
     cell = []
 
     def lazy(*args, **kwargs):
@@ -334,7 +357,7 @@ def function_of(op, eager=()):
         return cell[0](*args, **kwargs)
     lazy.__name__ = lazy.__qualname__ = op.name
     lazy.__doc__ = f"{op.syntax} (see gradcli.autograd.{module})"
-    return lazy
+    return _varargs_by_name(op, lazy)
 
 
 __all__ = ["ArgumentError", "as_tensor", "bind", "convert", "dims_of", "function_of",

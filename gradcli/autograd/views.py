@@ -19,6 +19,7 @@ the chain of view ops on an array of flat indices of the base.
 
 from __future__ import annotations
 
+import re
 import weakref
 
 import numpy as np
@@ -29,7 +30,7 @@ from .node import Node
 from .ops import REGISTRY
 from . import tape as _tape
 
-DEFAULT, NO_GRAD_MODE = "default", "no_grad"
+DEFAULT, NO_GRAD_MODE, MULTI_OUTPUT = "default", "no_grad", "multi_output"
 
 NO_GRAD_VIEW = (
     "A view was created in no_grad mode and {what} modified inplace with grad mode "
@@ -37,6 +38,11 @@ NO_GRAD_VIEW = (
     "can clarify your code by moving both the view and the inplace either both inside the "
     "no_grad block (if you don't want the inplace to be tracked) or both outside (if you "
     "want the inplace to be tracked).")
+MULTI_OUTPUT_VIEW = (
+    "Output {output} of {name} is a view and {what} modified inplace. This view is the "
+    "output of a function that returns multiple views. Such functions do not allow the "
+    "output views to be modified inplace. You should replace the inplace operation by an "
+    "out-of-place one.")
 
 
 class ViewInfo:
@@ -76,7 +82,8 @@ def make_view(result, source, op, params) -> None:
     _tape.note_alias(source, result)
     if result.data.dtype.kind != "f":
         return                      # shares storage and version; nothing to differentiate
-    creation = DEFAULT if is_grad_enabled() else NO_GRAD_MODE
+    creation = NO_GRAD_MODE if not is_grad_enabled() else \
+        MULTI_OUTPUT if op.view == "parts" else DEFAULT
     parent = source._view
     if parent is None:
         info = ViewInfo(source, ((op, params),), creation, source._vc.value)
@@ -115,10 +122,16 @@ def refresh(t) -> None:
 
 
 def check_rebase(info: ViewInfo, indirect: bool) -> None:
-    """PyTorch's error for an in-place change to a view made with grad mode off."""
+    """PyTorch's error for an in-place change to a view made with grad mode off, or to
+    one of several views a function returned (split's parts, and views of them)."""
+    what = "its base or another view of its base has been" if indirect else "is being"
     if info.creation == NO_GRAD_MODE:
-        what = "its base or another view of its base has been" if indirect else "is being"
         raise AutogradError(NO_GRAD_VIEW.format(what=what))
+    if info.creation == MULTI_OUTPUT:          # named by the last view taken (PyTorch's)
+        op, params = info.chain[-1]
+        raise AutogradError(MULTI_OUTPUT_VIEW.format(
+            output=params.get("part", 0), name=re.sub(r"Backward\d+$", "", op.grad_fn),
+            what=what))
 
 
 def edge_of(t):

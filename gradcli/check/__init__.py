@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
+from ..autograd.events import BackwardEvent, GradEvent, has, of_kind
 from .expect import check_expectations
 
 SYMBOLIC_LIMIT = 256          # tensor elements in all; above it, finite differences
@@ -67,8 +68,9 @@ def grad_results(result) -> list:
     """(name, value) of every grad() call of the program, in order (what --format plain
     prints after the gradients)."""
     names = grad_names(result)
-    return [(grad_name(result, names, e[1], e[2], e[5]), None if e[5] is None else e[5].data)
-            for e in result.events if e[0] == "grad"]
+    return [(grad_name(result, names, e.output, e.input, e.result),
+             None if e.result is None else e.result.data)
+            for e in of_kind(result.events, GradEvent)]
 
 
 def _tolerances(result, rtol: float, atol: float) -> tuple:
@@ -89,7 +91,7 @@ def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
     """Entry for a value against a float reference (NaN where undefined), e.g. central
     differences; ``slack`` (per element) widens the tolerance by the reference's own
     error bound; ``unchecked`` marks elements the time budget left out."""
-    from .report import entry
+    from .report import Coded, entry
     e = np.asarray(expected, dtype=np.float64)
     if actual is None:
         ok = np.all(np.nan_to_num(e, nan=1.0) == 0)
@@ -105,12 +107,12 @@ def _compare(actual, expected, rtol, atol, slack=0.0, unchecked=None,
         ok = (err <= atol + slack + rtol * np.abs(np.where(defined, e, 0.0))) & \
             np.isfinite(a)
         ulps = err / np.spacing(np.abs(np.where(defined, e, 1.0)))
-    status = np.where(~defined, "skipped", np.where(ok, "passed", "failed")).astype(object)
-    reasons = np.full(e.shape, "the derivative is undefined or infinite at this point",
-                      dtype=object)
-    if unchecked is not None:
-        reasons[unchecked] = "not checked (the time budget ran out)"
-    out = entry(actual, expected, status, err, ulps, reasons)
+    status = np.where(~defined, "skipped", np.where(ok, "passed", "failed"))
+    codes = np.zeros(e.shape, dtype=np.int8) if unchecked is None else \
+        np.asarray(unchecked, dtype=np.int8)
+    out = entry(actual, expected, status, err, ulps, Coded(codes, [
+        "the derivative is undefined or infinite at this point",
+        "not checked (the time budget ran out)"]))
     if unchecked is not None and np.all(unchecked):
         out["reason"] = f"the time budget ran out before any {what} was checked"
     if out["status"] == "failed":
@@ -272,7 +274,7 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
     """The check report of a result: symbolic when small enough, else numeric (or,
     without ``numeric``, every variable skipped with the reason)."""
     rtol, atol = _tolerances(result, rtol, atol)
-    if not result.grads and not any(e[0] == "grad" for e in result.events):
+    if not result.grads and not has(result.events, GradEvent):
         return _summary({"method": "none", "variables": {}, "symbolic": {},
                          "reason": "no variable requires grad"})
     elements = sum(t.data.size for t in result.variables.values())
@@ -284,7 +286,7 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
         raise
     except Exception as exc:  # noqa: BLE001 - nothing the check meets ends the run
         body = _failed_route(result, exc)
-    if not any(e[0] == "backward" for e in result.events):
+    if not has(result.events, BackwardEvent):
         _only_grad_calls(body)
     body["rtol"], body["atol"] = rtol, atol
     return _summary(body)

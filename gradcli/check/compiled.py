@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 
+from ..autograd.events import BackwardEvent, forward_ops, of_kind
 from . import FORMULA_LIMIT, _tolerances, time_limit
 from . import bounds, cache, formula
 
@@ -81,16 +82,17 @@ class CompiledCheck:
         from .domain import edge_risk
         size = 1 if batch is None else batch
         ok = np.ones(size, dtype=bool)
-        ops = [e for e in result.events if e[0] == "op" and not e[5]]
+        ops = list(forward_ops(result.events))
         for event in ops:
-            ok &= np.broadcast_to(np.isfinite(np.asarray(event[1].data, dtype=np.float64))
-                                  .reshape(-1) if np.size(event[1].data) == size
-                                  else np.isfinite(event[1].data).all(), (size,))
+            data = event.result.data
+            ok &= np.broadcast_to(np.isfinite(np.asarray(data, dtype=np.float64))
+                                  .reshape(-1) if np.size(data) == size
+                                  else np.isfinite(data).all(), (size,))
         if not self.guards:
             return ok
         args = self._arguments(values, batch is None)
         for number, k, tree in self.guards:
-            computed = np.broadcast_to(np.asarray(ops[number][3][k].data, dtype=np.float64)
+            computed = np.broadcast_to(np.asarray(ops[number].args[k].data, dtype=np.float64)
                                        .reshape(-1), (size,))
             with np.errstate(all="ignore"):
                 v, e = (np.broadcast_to(np.asarray(x, dtype=np.float64), (size,))
@@ -231,9 +233,9 @@ def _guards(result, replay, index) -> list:
     from ..autograd.tensor import Tensor
     from .domain import RESTRICTED
     guards = []
-    ops = [e for e in result.events if e[0] == "op" and not e[5]]
     try:
-        for number, (_, out, op, args, _params, _) in enumerate(ops):
+        for number, event in enumerate(forward_ops(result.events)):
+            out, op, args = event.result, event.op, event.args
             if op.name not in RESTRICTED or not op.elementwise or not out.requires_grad:
                 continue
             for k, a in enumerate(args):
@@ -251,8 +253,8 @@ def _guards(result, replay, index) -> list:
 def _upstream(result) -> bool:
     """Does some backward use an upstream gradient other than ones (the formulas would
     hold its values)?"""
-    return any(e[0] == "backward" and e[2] is not None and
-               not np.all(np.asarray(e[2].data) == 1) for e in result.events)
+    return any(e.gradient is not None and not np.all(np.asarray(e.gradient.data) == 1)
+               for e in of_kind(result.events, BackwardEvent))
 
 
 def tolerances(result, rtol, atol) -> tuple:

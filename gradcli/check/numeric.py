@@ -9,10 +9,12 @@ the elements is checked and the report says so.
 
 from __future__ import annotations
 
+import gc
 import time
 
 import numpy as np
 
+from ..autograd.events import InplaceEvent, OpEvent, of_kind
 from ..errors import GradcliError
 
 STEP = 1e-6
@@ -20,30 +22,30 @@ EPS = float(np.finfo(np.float64).eps)
 
 
 def _backward_events(events) -> list:
-    return [(i, e) for i, e in enumerate(events) if e[0] == "backward"]
+    return [(i, e) for i, e in enumerate(events) if e.kind == "backward"]
 
 
 def _objectives(events, upstreams) -> list:
     """sum(root * upstream) for each backward call of a run, in order."""
     out = []
     for (_, e), g in zip(_backward_events(events), upstreams):
-        root = e[1].data.astype(np.float64)
+        root = e.root.data.astype(np.float64)
         out.append(float(np.sum(root * g)))
     return out
 
 
-def _spread(n: int) -> np.ndarray:
-    """All indices 0..n-1, in an order that covers the range evenly when cut short."""
-    order, seen, step = [], np.zeros(n, dtype=bool), 1
+def _spread(n: int):
+    """The indices 0..n-1, lazily, first 0 then an order that covers the range ever more
+    finely (0, n/2, n/4, 3n/4, ...), so a sample cut short by the deadline is even; O(1)
+    per index, nothing of size n."""
+    step = 1
     while step < n:
         step *= 2
-    while step >= 1 and len(order) < n:
-        for i in range(0, n, step):
-            if not seen[i]:
-                seen[i] = True
-                order.append(i)
+    if n:
+        yield 0
+    while step >= 1:
+        yield from range(step, n, 2 * step)
         step //= 2
-    return np.array(order, dtype=int)
 
 
 def kinks(result) -> dict:
@@ -53,7 +55,7 @@ def kinks(result) -> dict:
     from ..autograd.ops.core import undefined_at
     from ..autograd.tensor import Tensor
     deps = {id(t): frozenset((n,)) for n, t in result.variables.items()}
-    before_of = {id(e[2]): e[1] for e in result.events if e[0] == "inplace"}
+    before_of = {id(e.before): e.tensor for e in of_kind(result.events, InplaceEvent)}
 
     def of(x) -> frozenset:
         if not isinstance(x, Tensor):
@@ -61,17 +63,17 @@ def kinks(result) -> dict:
         return deps.get(id(before_of.get(id(x), x)), frozenset())
 
     found: dict = {}
-    for event in result.events:
-        if event[0] == "inplace":
-            deps[id(event[1])] = of(event[3])
+    for event in of_kind(result.events, InplaceEvent, OpEvent):
+        if event.kind == "inplace":
+            deps[id(event.tensor)] = of(event.result)
             continue
-        if event[0] != "op" or not event[1].requires_grad:
+        if not event.result.requires_grad:
             continue
-        out, op, args, params, in_backward = event[1:6]
+        out, op, args, params = event.result, event.op, event.args, event.params
         names = frozenset().union(*(of(a) for a in args))
         if names:
             deps[id(out)] = names
-        if in_backward or not names:
+        if event.in_backward or not names:
             continue
         reason = undefined_at(op, [a.data if isinstance(a, Tensor) else a for a in args],
                               out.data, params)
@@ -84,54 +86,75 @@ def kinks(result) -> dict:
 def expected_gradients(result, deadline: float) -> dict:
     """name -> (expected gradient with NaN where unchecked, its rounding-error bound per
     element, a mask of the elements checked)."""
+    from ..autograd.random import default_generator
     from ..lang.evaluator import evaluate
 
     events = result.events
     backwards = _backward_events(events)
-    upstreams = [np.ones(e[1].shape) if e[2] is None else e[2].data.astype(np.float64)
-                 for _, e in backwards]
+    upstreams = [np.ones(e.root.shape) if e.gradient is None else
+                 e.gradient.data.astype(np.float64) for _, e in backwards]
     last_zero: dict = {}
     for i, e in enumerate(events):
-        if e[0] == "zero_grad":
-            last_zero[id(e[1])] = i
+        if e.kind == "zero_grad":
+            last_zero[id(e.tensor)] = i
     base = {name: np.asarray(d, dtype=np.float64) for name, (d, _) in result.bound.items()}
     variables = [n for n, (_, rg) in result.bound.items() if rg]
     const = [n for n, (_, rg) in result.bound.items() if not rg]
     opts = result.options
 
+    large = sum(a.size for a in base.values()) > 100_000
+
     def objective(name: str, bindings: dict) -> float:
+        # the same random draws as the run checked (dropout's masks)
+        default_generator.restore(random_state)
         run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                        const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
                        of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
         values = _objectives(run.events, upstreams)
+        del run
+        if large:   # a run's tape is a cycle: free its arrays now, not at some later gc
+            gc.collect()
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
 
-    out = {}
-    for name in variables:
+    random_state = getattr(result, "random_state", None) or default_generator.snapshot()
+    after = default_generator.snapshot()
+    try:
+        return _differences(variables, base, objective, deadline)
+    finally:
+        default_generator.restore(after)
+
+
+def _differences(variables, base, objective, deadline: float) -> dict:
+    """Central differences of ``objective`` per element: the variables take turns, one
+    element each, from their first, so a deadline leaves none of them unchecked."""
+
+    def difference(name: str, k: int) -> tuple:
+        """(central difference at flat index k of ``name``, its rounding-error bound)."""
         x = base[name]
-        grad = np.full(x.shape, np.nan)
-        bound = np.zeros(x.shape)
-        flat, flat_bound = grad.reshape(-1), bound.reshape(-1)
-        done = np.zeros(x.shape, dtype=bool)
-        flat_done = done.reshape(-1)
-        for k in _spread(x.size):
-            if time.monotonic() > deadline:
-                break
-            h = STEP * max(1.0, abs(float(x.reshape(-1)[k])))
-            values = []
-            for sign in (1.0, -1.0):
-                nudged = dict(base)
-                arr = x.copy().reshape(-1)
-                arr[k] += sign * h
-                nudged[name] = arr.reshape(x.shape)
-                try:
-                    values.append(objective(name, nudged))
-                except GradcliError:
-                    values.append(np.nan)
-            flat[k] = (values[0] - values[1]) / (2 * h)
-            # each objective is rounded to ~eps relative: that error, divided by 2h
-            flat_bound[k] = 8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
-            flat_done[k] = True
-        out[name] = (grad, bound, done)
+        h = STEP * max(1.0, abs(float(x.reshape(-1)[k])))
+        values = []
+        for sign in (1.0, -1.0):
+            arr = x.copy().reshape(-1)
+            arr[k] += sign * h
+            try:
+                values.append(objective(name, {**base, name: arr.reshape(x.shape)}))
+            except GradcliError:
+                values.append(np.nan)
+        # each objective is rounded to ~eps relative: that error, divided by 2h
+        return (values[0] - values[1]) / (2 * h), \
+            8 * EPS * max(abs(values[0]), abs(values[1]), 1.0) / (2 * h)
+
+    out = {name: (np.full(base[name].shape, np.nan), np.zeros(base[name].shape),
+                  np.zeros(base[name].shape, dtype=bool)) for name in variables}
+    pending = [(name, _spread(base[name].size)) for name in variables]
+    while pending and time.monotonic() <= deadline:
+        name, order = pending.pop(0)
+        k = next(order, None)
+        if k is None:
+            continue
+        grad, bound, done = (a.reshape(-1) for a in out[name])
+        grad[k], bound[k] = difference(name, k)
+        done[k] = True
+        pending.append((name, order))
     return out

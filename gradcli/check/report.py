@@ -13,17 +13,29 @@ from __future__ import annotations
 import numpy as np
 
 
+class Coded:
+    """Per-element reasons as small integer codes into a list of texts (a million
+    elements need no million Python string references)."""
+
+    __slots__ = ("codes", "texts")
+
+    def __init__(self, codes: np.ndarray, texts: list):
+        self.codes, self.texts = codes, texts
+
+
 def entry(actual, expected, status, abs_err, ulp_err=None, reasons=None) -> dict:
     """An entry from per-element arrays: ``status`` holds "passed", "failed" or
-    "skipped" per element, ``reasons`` the reason of each skipped one."""
-    status = np.asarray(status, dtype=object).reshape(-1)
+    "skipped" per element, ``reasons`` the reason of each skipped one (a sequence, or
+    :class:`Coded`)."""
+    status = np.asarray(status)
+    status = (status if status.dtype.kind == "U" else status.astype(object)).reshape(-1)
     n = status.size
-    checked = int(sum(s != "skipped" for s in status))
-    failed = int(sum(s == "failed" for s in status))
+    mask = np.asarray(status != "skipped", dtype=bool).reshape(-1)
+    checked = int(np.count_nonzero(mask))
+    failed = int(np.count_nonzero(status == "failed"))
     out = {"expected": expected, "actual": actual, "abs_err": None,
            "checked": checked, "elements": n}
     errors = np.asarray(abs_err, dtype=np.float64).reshape(-1)
-    mask = np.array([s != "skipped" for s in status], dtype=bool)
     if checked:
         with np.errstate(invalid="ignore"):
             out["abs_err"] = float(np.max(np.where(np.isnan(errors[mask]), np.inf,
@@ -47,21 +59,32 @@ def entry(actual, expected, status, abs_err, ulp_err=None, reasons=None) -> dict
 
 def _reasons(status, reasons, shape) -> str:
     """The distinct reasons of the skipped elements, each with the elements it covers
-    (when not all of them)."""
+    (when not all of them); vectorised, for a million elements as for one."""
     if reasons is None:
         return ""
-    reasons = list(np.asarray(reasons, dtype=object).reshape(-1))
-    found: dict = {}
-    for k, (s, r) in enumerate(zip(status, reasons)):
-        if s == "skipped":
-            found.setdefault(r or "not checked", []).append(k)
-    if len(found) == 1 and len(next(iter(found.values()))) == len(status):
-        return next(iter(found))
+    skipped = np.flatnonzero(status == "skipped")
+    if isinstance(reasons, Coded):
+        said = np.asarray(reasons.texts, dtype=object)[reasons.codes.reshape(-1)[skipped]]
+    else:
+        said = np.asarray(reasons, dtype=object).reshape(-1)[skipped]
+    said = _said(said)
+    firsts = np.sort(np.unique(said, return_index=True)[1]) if said.size else []
+    distinct = [said[k] for k in firsts]           # in the order they first occur
+    if len(distinct) == 1 and skipped.size == status.size:
+        return distinct[0]
     parts = []
-    for reason, where in found.items():
+    for reason in distinct:
+        where = skipped[said == reason]
         names = [_index(k, shape) for k in where[:3]] + (["..."] if len(where) > 3 else [])
         parts.append(f"{', '.join(names)}: {reason}" if shape else reason)
     return "; ".join(parts)
+
+
+def _said(reasons: np.ndarray) -> np.ndarray:
+    """Each reason as said: an empty one is "not checked"."""
+    out = reasons.copy()
+    out[(reasons == None) | (reasons == "")] = "not checked"    # noqa: E711 - elementwise
+    return out
 
 
 def _index(k: int, shape) -> str:

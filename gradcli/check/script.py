@@ -24,11 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..autograd.engine import reachable
+from ..autograd.events import subject
 from ..autograd.node import AccumulateGrad
 from ..autograd.tensor import Tensor
 from . import run_check
 
-_REPLAYED = ("op", "inplace", "snapshot")
+_STATE_EVENTS = ("inplace", "snapshot")     # replayed for tensors of the call's graph
 
 
 @dataclass
@@ -100,20 +101,20 @@ class ScriptChecker:
         nodes = self._nodes
         had = _grad_fns_over_time(events, first)
         on_graph = [k for k, e in enumerate(events[:first])
-                    if e[0] == "op" and not e[5] and
-                    any(fn in nodes for fn in had.get(id(e[1]), (e[1].grad_fn,)))]
+                    if e.kind == "op" and not e.in_backward and
+                    any(fn in nodes for fn in had.get(id(e.result), (e.result.grad_fn,)))]
         leaves = [n.variable for n in nodes if type(n) is AccumulateGrad]
         variables = {_leaf_name(run, t, k): t for k, t in enumerate(leaves)}
         ids = {id(t) for t in leaves}
         chosen = set(on_graph) | set(earlier_grads)
         start = min(chosen, default=first)
         replayed = [e for k, e in enumerate(events[start:first], start)
-                    if k in chosen or (e[0] in _REPLAYED[1:] and id(e[1]) not in ids
+                    if k in chosen or (e.kind in _STATE_EVENTS and id(e.tensor) not in ids
                                        and any(fn in nodes for fn in
-                                               had.get(id(e[1]), ())))]
+                                               had.get(id(e.tensor), ())))]
         replayed.extend(events[first:])
         grads = {name: _as_array(self._added.get(id(t))) for name, t in variables.items()
-                 if events[first][0] == "backward"}
+                 if events[first].kind == "backward"}
         dtype = "float32" if any(t.data.dtype == np.float32 for t in leaves) else "float64"
         return Result(grads=grads, graph=_named_rows(run, replayed, variables),
                       variables=variables, events=replayed, options={"dtype": dtype},
@@ -123,7 +124,7 @@ class ScriptChecker:
         """Whether the call's graph holds ops a backward pass built (with no grad() call
         to explain them: a .grad made with create_graph=True and used)."""
         nodes = self._nodes
-        return any(e[0] == "op" and e[5] and e[1].grad_fn in nodes
+        return any(e.kind == "op" and e.in_backward and e.result.grad_fn in nodes
                    for e in run.events[:first])
 
     # -- the summary --------------------------------------------------------------------
@@ -171,11 +172,11 @@ def _grad_fns_over_time(events, end: int) -> dict:
     in-place updates, and its current one."""
     had: dict = {}
     for e in events[:end]:
-        if e[0] == "inplace":
-            had.setdefault(id(e[1]), [e[1].grad_fn]).append(e[2].grad_fn)
-            had.setdefault(id(e[3]), [e[3].grad_fn])
-        elif e[0] == "snapshot":
-            had.setdefault(id(e[1]), [e[1].grad_fn]).append(e[2].grad_fn)
+        if e.kind == "inplace":
+            had.setdefault(id(e.tensor), [e.tensor.grad_fn]).append(e.before.grad_fn)
+            had.setdefault(id(e.result), [e.result.grad_fn])
+        elif e.kind == "snapshot":
+            had.setdefault(id(e.tensor), [e.tensor.grad_fn]).append(e.state.grad_fn)
     return had
 
 
@@ -187,10 +188,11 @@ def _grad_calls_used(events, first: int, nodes: set) -> list:
     while grown:
         grown = False
         for k, e in enumerate(events[:first]):
-            if e[0] == "grad" and k not in used and e[5] is not None and \
-                    e[5].grad_fn in nodes:
+            if e.kind == "grad" and k not in used and e.result is not None and \
+                    e.result.grad_fn in nodes:
                 used.append(k)
-                roots = [e[1]] + ([e[3]] if isinstance(e[3], Tensor) else [])
+                roots = [e.output] + ([e.grad_outputs] if isinstance(e.grad_outputs, Tensor)
+                                      else [])
                 nodes |= reachable(roots)
                 grown = True
     return sorted(used)
@@ -207,7 +209,7 @@ class _Row:
 def _named_rows(run, events, variables) -> list:
     rows = [_Row(t, name) for name, t in variables.items()]
     for e in events:
-        for t in (e[1], e[2]) if e[0] in ("op", "grad") else (e[1],):
+        for t in (e.output, e.input) if e.kind == "grad" else (subject(e),):
             if isinstance(t, Tensor) and id(t) in run.names:
                 rows.append(_Row(t, run.names[id(t)]))
     return rows

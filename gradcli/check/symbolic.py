@@ -23,6 +23,7 @@ import time
 import numpy as np
 import sympy as sp
 
+from ..autograd.events import GradEvent, InplaceEvent, SnapshotEvent, of_kind
 from ..autograd.ops import STRUCTURAL
 from ..autograd.ops.core import emap
 from ..autograd.tensor import Tensor
@@ -145,14 +146,14 @@ class Replay:
         from . import grad_names
         self.names = grad_names(result)
         bound = {id(t) for t in result.variables.values()}
-        for event in result.events:
-            if event[0] == "inplace":
-                self.before_of[id(event[2])] = event[1]
-                self.first_before.setdefault(id(event[1]), event[2])
-            elif event[0] == "snapshot":
-                self.first_before.setdefault(id(event[1]), event[2])
-            elif event[0] == "grad" and id(event[2]) not in bound:
-                self.cut[id(event[2])] = None
+        for event in of_kind(result.events, InplaceEvent, SnapshotEvent, GradEvent):
+            if event.kind == "inplace":
+                self.before_of[id(event.before)] = event.tensor
+                self.first_before.setdefault(id(event.tensor), event.before)
+            elif event.kind == "snapshot":
+                self.first_before.setdefault(id(event.tensor), event.state)
+            elif id(event.input) not in bound:
+                self.cut[id(event.input)] = None
 
     # -- constants ------------------------------------------------------------------
     def constant(self, x):
@@ -298,34 +299,32 @@ class Replay:
         else:
             current[...] = value
 
-    def event(self, event) -> None:
-        kind = event[0]
+    def event(self, e) -> None:
+        kind = e.kind
         if kind == "op":
-            if not event[5]:                       # ops of a backward pass: skip
-                self.op(*event[1:5])
+            if not e.in_backward:                  # ops of a backward pass: skip
+                self.op(e.result, e.op, e.args, e.params)
         elif kind == "inplace":
-            tensor, _before, new = event[1:]
-            self.write(tensor, self.value_of(new))
-            self.domain.updated(tensor, new)
+            self.write(e.tensor, self.value_of(e.result))
+            self.domain.updated(e.tensor, e.result)
         elif kind == "requires_grad_":
             self.cacheable = False
-            tensor, flag = event[1], event[2]
-            name = self.name_of(tensor)
-            if flag and name not in self.variables:
-                self.bind(name, tensor, variable=True)
+            name = self.name_of(e.tensor)
+            if e.requires_grad and name not in self.variables:
+                self.bind(name, e.tensor, variable=True)
         elif kind == "backward":
-            self.backward(event[1], event[2], bool(event[3]))
+            self.backward(e.root, e.gradient, bool(e.create_graph))
         elif kind == "grad":
-            self.grad(*event[1:])
+            self.grad(e.output, e.input, e.grad_outputs, e.create_graph, e.result)
         elif kind == "zero_grad":
-            name = self.name_of(event[1])
+            name = self.name_of(e.tensor)
             if name in self.expected:
-                self.expected[name] = zeros(event[1].shape)
+                self.expected[name] = zeros(e.tensor.shape)
                 self.graph_grad[name] = []
-        elif kind == "detach" and self._symbolic(event[1]):
+        elif kind == "detach" and self._symbolic(e.tensor):
             self.cacheable = False
-        elif kind == "read_grad" and event[2] is not None:
-            self.read_grad(event[1], event[2], event[3])
+        elif kind == "read_grad" and e.grad is not None:
+            self.read_grad(e.tensor, e.grad, e.snapshot)
 
     def read_grad(self, tensor, grad, snapshot) -> None:
         """x.grad read by the program: a value with a graph (create_graph) is the

@@ -46,6 +46,21 @@ class Job:
                         upstream=self.upstream, dtype=self.dtype, **kw)
 
 
+def memory_budget(max_memory: Optional[str]):
+    """The memory budget of a command (a context manager): --max-memory SIZE, 'none' for
+    no limit, else half the machine's memory."""
+    import contextlib
+
+    from ..autograd.budget import MemoryBudget, default_limit, parse_size
+    if max_memory is not None and max_memory.strip().lower() == "none":
+        return contextlib.nullcontext()
+    try:
+        limit = default_limit() if max_memory is None else parse_size(max_memory)
+    except ValueError as exc:
+        raise InputError(f"--max-memory: {exc}") from None
+    return contextlib.nullcontext() if limit is None else MemoryBudget(limit)
+
+
 PROGRAM_LIMIT = 1_000_000          # bytes of a program (the parser's limit, SPEC 2)
 
 
@@ -128,10 +143,11 @@ def upstream_text(result) -> str:
     from .render import fmt_value
     if result.upstream is not None:
         return fmt_value(result.upstream)
-    calls = [e for e in result.events if e[0] in ("backward", "grad") and
-             not (e[0] == "backward" and e[4])]
+    from ..autograd.events import BackwardEvent, GradEvent, has, of_kind
+    calls = [e for e in of_kind(result.events, BackwardEvent, GradEvent)
+             if not (e.kind == "backward" and e.implicit)]
     if not calls:
-        if not any(e[0] == "backward" for e in result.events):
+        if not has(result.events, BackwardEvent):
             return "none: no backward() ran"
         return "1 (implicit: scalar output)"
     names = {}
@@ -147,10 +163,12 @@ def upstream_text(result) -> str:
 
     lines = []
     for e in calls[:UPSTREAM_LINES]:
-        root = names.get(id(e[1]), "?")
-        what = f"backward from {root}" if e[0] == "backward" else \
-            f"grad({root}, {names.get(id(e[2]), '?')})"
-        lines.append(f"{what}: {gradient(e[2] if e[0] == 'backward' else e[3])}")
+        if e.kind == "backward":
+            what, start = f"backward from {names.get(id(e.root), '?')}", e.gradient
+        else:
+            what = f"grad({names.get(id(e.output), '?')}, {names.get(id(e.input), '?')})"
+            start = e.grad_outputs
+        lines.append(f"{what}: {gradient(start)}")
     if len(calls) > UPSTREAM_LINES:
         lines.append(f"… ({len(calls) - UPSTREAM_LINES:,} more backward()/grad() calls)")
     return "\n".join(lines)

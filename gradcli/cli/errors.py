@@ -13,17 +13,10 @@ import functools
 import os
 import sys
 
+from .terminal import silence_stdout
+
 EXIT_OK, EXIT_CHECK_FAILED, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 ISSUES_URL = "https://github.com/gradcli/gradcli/issues"
-
-
-def _quiet_broken_pipe() -> None:
-    # stdout was closed by the reader (| head): swallow the rest silently
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 class WriteError(Exception):
@@ -39,9 +32,9 @@ def stdout_may_close():
         yield
         sys.stdout.flush()                  # now, not at exit, where no one would hear
     except BrokenPipeError:
-        _quiet_broken_pipe()
+        silence_stdout()
     except OSError as exc:
-        _quiet_broken_pipe()                # (so that the exit's own flush is silent)
+        silence_stdout()                    # (so that the exit's own flush is silent)
         raise WriteError(exc.strerror or str(exc)) from None
 
 
@@ -60,7 +53,7 @@ def handle_errors(func):
             print_error(exc)
             raise typer.Exit(EXIT_USAGE) from None
         except BrokenPipeError:
-            _quiet_broken_pipe()
+            silence_stdout()
             raise typer.Exit(EXIT_OK) from None
         except WriteError as exc:
             sys.stderr.write(f"error: cannot write the output: {exc}\n")

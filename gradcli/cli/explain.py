@@ -60,7 +60,7 @@ class Explainer:
         if tape is not None:        # each backward() the program runs logs an event first
             events = tape.events
             for i in range(self._scanned, len(events)):
-                if events[i][0] == "backward":
+                if events[i].kind == "backward":
                     self._calls += 1
             self._scanned = len(events)
         call = max(self._calls, 1)
@@ -78,12 +78,12 @@ class Explainer:
         ``{"kind": "gap", "count": K}`` in between (the rest is never worked out)."""
         graph = Structure(result)
         self._call_text = {}
-        for k, (tensor, gradient, implicit) in enumerate(graph.backward_roots, 1):
-            name = graph.name_of_tensor(tensor)
-            text = f"implicit backward of the output {name}" if implicit else \
+        for k, call in enumerate(graph.backward_roots, 1):
+            name = graph.name_of_tensor(call.root)
+            text = f"implicit backward of the output {name}" if call.implicit else \
                 f"backward({name})"
-            if gradient is not None:
-                text += f" with gradient {_c(gradient)}"
+            if call.gradient is not None:
+                text += f" with gradient {_c(call.gradient)}"
             self._call_text[k] = text
         out = []
         incoming: dict = {}         # node -> the gradients sent to it in this call

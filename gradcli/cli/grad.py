@@ -60,12 +60,14 @@ def grad(
         "(created if missing).")] = None,
     quiet: options.Quiet = False,
     dtype: options.Dtype = "float64",
+    max_memory: options.MaxMemory = None,
 ) -> None:
     from ..check import check_expectations, run_check
-    from .common import build_job, check_options
+    from .common import build_job, check_options, memory_budget
     from .values import parse_assignment
 
     check_options(rtol, atol, check_timeout, output_format)
+    ctx.with_resource(memory_budget(max_memory))
     from .layout import set_precision
     set_precision(precision)
     job = build_job(program, ctx.args, file=file, var=var, const=const, wrt=wrt, of=of,
@@ -101,38 +103,37 @@ def grad(
 
 
 def _print(result, report, text, output_format, full_graph, explainer=None) -> None:
-    import sys
+    from .terminal import Terminal
+    term = Terminal()
     limit = None if full_graph or output_format == "json" else 10
     steps = explainer.steps(result, limit) if explainer else None
     if output_format == "json":
-        from .jsonout import check_object, result_object, write
+        from .jsonout import check_object, result_object
         from .outputs import outputs_json
         extra = {"outputs": outputs_json(result), "printed": result.printed}
         if explainer:
             extra["explain"] = steps
-        write(result_object(result, check=check_object(report), extra=extra))
+        term.json(result_object(result, check=check_object(report), extra=extra))
         return
     if output_format == "plain":
         if result.printed:                  # stdout holds NAME VALUE lines only
-            sys.stderr.write(result.printed)
+            term.err(result.printed)
         from ..check import grad_results
         from .common import plain_value
         unused = set(result.unused or ())       # (warned about on stderr)
-        sys.stdout.write("".join(f"{name} {plain_value(g)}\n"
-                                 for name, g in result.grads.items() if name not in unused))
-        sys.stdout.write("".join(f"{name} {plain_value(v)}\n"
-                                 for name, v in grad_results(result)))
+        term.out("".join(f"{name} {plain_value(g)}\n"
+                         for name, g in result.grads.items() if name not in unused))
+        term.out("".join(f"{name} {plain_value(v)}\n" for name, v in grad_results(result)))
         if explainer:
-            sys.stdout.write("".join(f"{line}\n" for line in
-                                     explainer.plain_lines(steps, limit)))
+            term.out("".join(f"{line}\n" for line in explainer.plain_lines(steps, limit)))
         return
     from . import render
     from .common import upstream_text
     from .outputs import outputs_table, wanted
-    con = render.console()
+    con = term.console()
     if result.printed:
-        sys.stdout.write(result.printed)
-        sys.stdout.flush()
+        term.out(result.printed)
+        term.flush()
     for line in render.header_lines(text, result, upstream_text(result), width=con.width):
         con.print(line)
     con.print()

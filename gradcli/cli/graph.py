@@ -60,8 +60,6 @@ def graph(
                                      "gradient.")] = False,
     full_graph: options.FullGraph = False,
 ) -> None:
-    import sys
-
     from ..errors import InputError
     from .common import build_job
 
@@ -76,18 +74,20 @@ def graph(
     job.warn(result)
 
     from . import graphview
+    from .terminal import Terminal
+    term = Terminal()
     structure = graphview.Structure(result)
     show_grad = not no_backward
     if output is not None:
         text = graphview.mermaid(structure, show_grad=show_grad) if target == "mmd" else \
             graphview.dot(structure, show_grad=show_grad)
         _write(output, target, text)
-        sys.stderr.write(f"wrote {output}\n")
+        term.err(f"wrote {output}\n")
     with stdout_may_close():
         if dot:
-            sys.stdout.write(graphview.dot(structure, show_grad=show_grad))
+            term.out(graphview.dot(structure, show_grad=show_grad))
         elif mermaid:
-            sys.stdout.write(graphview.mermaid(structure, show_grad=show_grad))
+            term.out(graphview.mermaid(structure, show_grad=show_grad))
         elif output is None:
             _print_tree(structure, result, job, show_grad, full_graph)
 

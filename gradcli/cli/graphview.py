@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..autograd.events import BackwardEvent, of_kind
 from ..autograd.tensor import Tensor
 from .render import fmt_number, fmt_shape
 
@@ -75,8 +76,7 @@ class Structure:
         self.row_of_node = {row.node: i for i, row in enumerate(rows)
                             if row.op is not None and row.node is not None}
         self.current = result.row_of             # id(tensor) -> row of its current version
-        self.backward_roots = [(e[1], e[2], e[4]) for e in result.events or []
-                               if e[0] == "backward"]   # (tensor, gradient, implicit)
+        self.backward_roots = list(of_kind(result.events, BackwardEvent))
 
     # -- naming ---------------------------------------------------------------------------
     def name_of_tensor(self, tensor) -> str:

@@ -104,17 +104,17 @@ def _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol
 
 
 def _print(text, kind, output_format, obj, matrix, rows, labels, report) -> None:
-    import sys
+    from .terminal import Terminal
+    term = Terminal()
     if output_format == "json":
-        from .jsonout import dumps
-        sys.stdout.write(dumps(obj) + "\n")
+        term.json(obj)
     elif output_format == "plain":
         from .common import plain_value
         # a header line labels the columns; '#' in the row labels' column (a comment
         # line to awk, numpy.loadtxt and gnuplot)
-        sys.stdout.write("# " + " ".join(labels) + "\n" if labels else "#\n")
-        sys.stdout.write("".join(f"{r} " + " ".join(plain_value(v) for v in row) + "\n"
-                                 for r, row in zip(rows, matrix)))
+        term.out("# " + " ".join(labels) + "\n" if labels else "#\n")
+        term.out("".join(f"{r} " + " ".join(plain_value(v) for v in row) + "\n"
+                         for r, row in zip(rows, matrix)))
     else:
         _table(text, kind, obj, matrix, rows, labels, report)
 
@@ -215,9 +215,12 @@ def _command(kind: str):
                 check_timeout: options.CheckTimeout = 5.0,
                 output_format: options.Format = "table",
                 precision: options.Precision = None,
-                quiet: options.Quiet = False) -> None:
+                quiet: options.Quiet = False,
+                max_memory: options.MaxMemory = None) -> None:
+        from .common import memory_budget
         from .layout import set_precision
         set_precision(precision)
+        ctx.with_resource(memory_budget(max_memory))
         _run(ctx, kind, program, file, var, const, wrt, of, dtype, check, rtol, atol,
              check_timeout, output_format, quiet)
     command.__name__ = command.__qualname__ = kind

@@ -65,7 +65,6 @@ def ops(output_format: Annotated[str, typer.Option("--format", metavar="table|js
                                                    help="Output format.")] = "table",
         group: Annotated[str, typer.Option("--group", metavar="NAME",
                                            help="Only this group (e.g. losses).")] = "") -> None:
-    import sys
     if output_format not in ("table", "json"):
         from ..errors import InputError
         raise InputError(f"--format must be table or json, got {output_format!r}")
@@ -78,8 +77,8 @@ def ops(output_format: Annotated[str, typer.Option("--format", metavar="table|js
             raise InputError(f"no group {group!r}: the groups are "
                              f"{', '.join(GROUPS + (STATEMENTS_GROUP,))}")
     if output_format == "json":
-        from .jsonout import dumps
-        sys.stdout.write(dumps(data) + "\n")
+        from .terminal import Terminal
+        Terminal().json(data)
         return
     from .opslist import render
     render(data)

@@ -42,6 +42,10 @@ Precision = Annotated[Optional[int], Opt("--precision", metavar="N",
                                          help="Decimals of the numbers in tables, 0 to 30 "
                                          "(PyTorch's print precision; default 4).")]
 FullGraph = Annotated[bool, Opt("--full-graph", help="Show every node of a long graph.")]
+MaxMemory = Annotated[Optional[str], Opt(
+    "--max-memory", metavar="SIZE", help="Stop with a clear error, before allocating, when "
+    "a step would take the process past SIZE (500M, 2G; 'none': no limit). Default: half "
+    "the machine's memory.")]
 
 _MARKUP = re.compile(r"(\\*)(\[[a-z#/@][^[]*?])")     # what rich would read as a tag
 

@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 
+from ..autograd.events import BackwardEvent, has
+
 GRAPH_HEAD = 15         # a long graph shows its first and last rows only
 GRAPH_LIMIT = 2 * GRAPH_HEAD + 10
 
@@ -158,7 +160,7 @@ def gradients_table(result, check: dict, width: int | None = None):
     details = check.get("variables", {}) if check else {}
     made = {r.name: r.value for r in result.graph if r.is_leaf}   # requires_grad_() leaves
     notes = {leaf.name: leaf.note for leaf in result.leaves if leaf.is_leaf}
-    backward = any(e[0] == "backward" for e in result.events)
+    backward = has(result.events, BackwardEvent)
     rows = []
     for name, grad in result.grads.items():
         value = result.bound[name][0] if name in result.bound else made.get(name)

@@ -9,7 +9,7 @@ import typer
 
 from . import options
 from .errors import EXIT_CHECK_FAILED, EXIT_OK, EXIT_USAGE, handle_errors
-from .options import Atol, Rtol
+from .options import Atol, MaxMemory, Rtol
 
 EXAMPLES = options.examples("gradcli run tutorial.py", "cat snippet.py | gradcli run -",
                             "gradcli run examples/torch/01_accumulate.py --explain",
@@ -46,9 +46,10 @@ def run(
     check_budget: Annotated[float, typer.Option(
         "--check-budget", metavar="SECONDS", help="Time for all checks of the run; "
         "backward() calls after it are counted as not checked.")] = 60.0,
+    max_memory: MaxMemory = None,
 ) -> None:
     from ..lang.script import format_error, run_script
-    from .common import check_options, read_program
+    from .common import check_options, memory_budget, read_program
     from .terminal import Terminal
 
     check_options(rtol, atol, check_timeout)
@@ -66,8 +67,9 @@ def run(
         checker = ScriptChecker(rtol=rtol, atol=atol, timeout=check_timeout,
                                 budget=check_budget)
         watchers.append(checker)
-    _, error = run_script(text, filename=filename, write=term.out, warn=term.err,
-                          watchers=watchers)
+    with memory_budget(max_memory):
+        _, error = run_script(text, filename=filename, write=term.out, warn=term.err,
+                              watchers=watchers)
     term.flush()
     if error is not None:
         term.err(format_error(error, filename))

@@ -45,11 +45,32 @@ class Terminal:
         except BrokenPipeError:
             self.stdout_closed()
 
+    def json(self, obj) -> None:
+        """One JSON line of ``obj`` (large arrays streamed: :func:`.jsonout.write`)."""
+        if self.quiet or self.closed:
+            return
+        from .jsonout import write
+        try:
+            write(obj, sys.stdout)
+        except BrokenPipeError:
+            self.stdout_closed()
+
+    def console(self):
+        """A rich console on standard output, for tables."""
+        from .render import console
+        return console()
+
     def stdout_closed(self) -> None:
         """The reader closed standard output: send the rest nowhere, quietly."""
         self.closed = True
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        silence_stdout()
+
+
+def silence_stdout() -> None:
+    """Point standard output at /dev/null (its reader went away: the exit's own flush
+    must not fail)."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass

@@ -114,6 +114,10 @@ def _read_limited(fh, path: str, what: str, suffix: str):
     if stat.S_ISREG(info.st_mode):
         if info.st_size > MAX_FILE_BYTES:
             raise BindError(f"{what}: '{path}' is larger than {_size(MAX_FILE_BYTES)}")
+        from ..autograd.budget import current
+        budget = current()
+        if budget is not None:          # (an array takes about its file's size)
+            budget.need(info.st_size, f"{what}: loading '{path}'")
         return fh
     out = io.BytesIO()
     need = None                        # a .npy file's whole length, once its header is read

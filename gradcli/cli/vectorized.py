@@ -17,6 +17,7 @@ from collections import OrderedDict
 import numpy as np
 from msgspec import UNSET
 
+from ..autograd.events import OpEvent, of_kind
 from ..errors import GradcliError
 from .jsonout import LineTemplate, encoded_column, encoded_values, encoder
 from .records import (QuickRecord, Record, check_record, expect_object, from_quick,
@@ -348,12 +349,11 @@ def _elementwise_only(result) -> bool:
     if result.value is None or np.size(result.value) != 1:
         return False
     for event in result.events:
-        kind = event[0]
-        if kind == "op":
-            if not event[2].elementwise:
+        if event.kind == "op":
+            if not event.op.elementwise:
                 return False
-        elif kind == "backward":
-            if not event[4]:            # an explicit backward() call
+        elif event.kind == "backward":
+            if not event.implicit:            # an explicit backward() call
                 return False
         else:
             return False
@@ -382,10 +382,10 @@ def _at_kinks(result, batch: int) -> np.ndarray:
     from ..autograd.ops.core import undefined_at
     from ..autograd.tensor import Tensor
     hit = np.zeros(batch, dtype=bool)
-    for event in result.events:
-        if event[0] != "op" or event[5]:
+    for event in of_kind(result.events, OpEvent):
+        if event.in_backward:
             continue
-        out, op, args, params = event[1:5]
+        out, op, args, params = event.result, event.op, event.args, event.params
         values = [a.data if isinstance(a, Tensor) else a for a in args]
         if not undefined_at(op, values, out.data, params):
             continue                                 # no record at a kink: the usual case

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from ..autograd import engine
 from ..autograd import functional as F
+from ..autograd.budget import new_tensor
+from ..autograd.events import (BackwardEvent, DetachEvent, GradEvent, RequiresGradEvent,
+                               ZeroGradEvent)
 from ..autograd.tensor import Tensor
 from ..errors import InputError, LimitError, ShapeError
 from .functions import FUNCTIONS
-
 
 class _NoValue:
     """What backward(), retain_grad() and zero_grad() evaluate to."""
@@ -19,10 +19,8 @@ class _NoValue:
     def __repr__(self) -> str:
         return "NO_VALUE"
 
-
 NO_VALUE = _NoValue()
 INTEGER_KINDS = frozenset(("int", "int?", "dim", "dims", "ints"))
-
 
 class CallRunner:
     def __init__(self, run, on_node):
@@ -118,7 +116,7 @@ class CallRunner:
             return handler(**kw)
         grows = sig.op.grows if sig.op is not None else None
         if callable(grows):
-            self.check_elements(grows(**kw))
+            self.run.check_count(grows(**kw))
         elif grows == "join":
             self.run.check_size("join", *kw["tensors"])
         elif grows is not None:
@@ -127,13 +125,6 @@ class CallRunner:
             rest = kw.pop(sig.params[-1], [])
             return sig.fn(*[kw.pop(p) for p in sig.params[:-1] if p in kw], *rest, **kw)
         return sig.fn(**kw)
-
-    def check_elements(self, size: int) -> None:
-        """Refuse a call whose result (or an intermediate) would have ``size`` elements,
-        over max_elements (an op's ``grows`` function says how many)."""
-        if size > self.run.max_elements:
-            raise LimitError(f"the result would have {size} elements; the limit is "
-                             f"{self.run.max_elements}")
 
     def do_ones(self, shape):
         return F.ones(*self.new_shape(shape), dtype=self.run.dtype)
@@ -154,6 +145,7 @@ class CallRunner:
         if max(shape, default=0) > limit:       # an empty tensor, but numpy refuses it
             raise LimitError(f"a tensor of shape {list(shape)} has a dimension over the "
                              f"limit of {limit} elements")
+        new_tensor(shape)
         return shape
 
     def do_no_grad(self, expr):
@@ -161,7 +153,7 @@ class CallRunner:
 
     def do_detach(self, x):
         out = F.detach(x)
-        self.run.events.append(("detach", x, out))
+        self.run.events.append(DetachEvent(x, out))
         return out
 
     def do_retain_grad(self, x):
@@ -170,7 +162,7 @@ class CallRunner:
 
     def do_requires_grad_(self, x, requires_grad=True):
         _tensor("requires_grad_", x).requires_grad_(requires_grad)
-        self.run.events.append(("requires_grad_", x, requires_grad))
+        self.run.events.append(RequiresGradEvent(x, requires_grad))
         if requires_grad:
             name = self.run.names.setdefault(id(x), f"%leaf{len(self.run.made_leaves)}")
             self.run.made_leaves.setdefault(name, x)
@@ -178,7 +170,7 @@ class CallRunner:
 
     def do_zero_grad(self, x):
         _tensor("zero_grad", x).zero_grad()
-        self.run.events.append(("zero_grad", x))
+        self.run.events.append(ZeroGradEvent(x))
         return NO_VALUE
 
     def do_backward(self, tensor, gradient=None, retain_graph=None, create_graph=False):
@@ -190,7 +182,7 @@ class CallRunner:
     def run_backward(self, tensor, gradient, retain_graph, create_graph, implicit=False):
         if gradient is not None and not isinstance(gradient, Tensor):
             gradient = F.as_tensor(gradient, like=tensor)
-        self.run.events.append(("backward", tensor, gradient, create_graph, implicit))
+        self.run.events.append(BackwardEvent(tensor, gradient, create_graph, implicit))
         tape = self.run.tape
         tape.in_backward = True
         try:
@@ -213,15 +205,13 @@ class CallRunner:
                                     allow_unused=bool(allow_unused), on_node=self.on_node)
         finally:
             tape.in_backward = False
-        self.run.events.append(("grad", out, inp, grad_outputs, bool(create_graph), result))
+        self.run.events.append(GradEvent(out, inp, grad_outputs, bool(create_graph), result))
         return result
-
 
 def _tensor(func: str, value) -> Tensor:
     if not isinstance(value, Tensor):
         raise InputError(f"{func}() needs a tensor, got {value!r}")
     return value
-
 
 def _keyword_position(node, key: str) -> dict:
     """Where keyword argument ``key`` is written in the call ``node`` (for errors)."""

@@ -20,7 +20,9 @@ import numpy as np
 
 from .. import errors
 from ..autograd import functional as F
+from ..autograd.events import BackwardEvent, ReadGradEvent, RequiresGradEvent, has
 from ..autograd.grad_mode import is_grad_enabled, set_grad_enabled
+from ..autograd.random import default_generator
 from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
 from ..errors import AutogradError, BindError, GradcliError, InputError
@@ -63,6 +65,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
     run.const_names = set(const or ())
+    random_state = default_generator.snapshot()     # (dropout): the check redraws it
     mode = is_grad_enabled()
     try:
         # numpy reports floating-point trouble (overflow, 0/0, the mean of an empty
@@ -85,6 +88,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     result = build_result(run, output, upstream_used)
     result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
     result.bound = bound
+    result.random_state = random_state
     result.outputs = run.outputs
     result.printed = "".join(run.printed)
     result.unused = [name for name in leaves if name not in run.used]
@@ -183,7 +187,7 @@ class GradRun(Interpreter):
                 # a leaf the program made (torch.tensor(..., requires_grad=True)): a
                 # variable of the check from here on, as if requires_grad_() made it
                 self.made_leaves[name] = value
-                self.events.append(("requires_grad_", value, True))
+                self.events.append(RequiresGradEvent(value, True))
 
     def lookup_output(self, name: str):
         if name not in self.globals:
@@ -364,7 +368,7 @@ class GradRun(Interpreter):
         # later backward calls update this .grad in place: keep what was read
         snapshot = None if grad is None else Tensor._make(np.array(grad.data, copy=True),
                                                           grad.grad_fn)
-        self.events.append(("read_grad", tensor, grad, snapshot))
+        self.events.append(ReadGradEvent(tensor, grad, snapshot))
         if grad is None and node is not None:
             self.none_grads[id(node)] = self.why_no_grad(tensor)
         return grad
@@ -391,7 +395,7 @@ class GradRun(Interpreter):
         elif not tensor.is_leaf:
             why = (f"{name} is not a leaf, and a non-leaf keeps no .grad unless "
                    f"retain_grad() was called on it before backward()")
-        elif not any(e[0] == "backward" for e in self.events):
+        elif not has(self.events, BackwardEvent):
             why = f"no backward() had run when {name}.grad was read"
         else:
             why = f"no backward() had reached {name} when its .grad was read"

@@ -112,19 +112,19 @@ class Evaluator:
         shapes = [a.shape for a in args if isinstance(a, Tensor)]
         if len(shapes) < 2 or (op != "join" and len(shapes) == 2 and shapes[0] == shapes[1]):
             return
-        import math
+        from ..autograd.budget import result_elements
+        grows = op if op == "join" else "matmul" if op in ("@", "matmul", "mm", "dot") \
+            else "broadcast"
+        try:
+            size = result_elements(grows, shapes)
+        except ValueError:
+            return                      # not broadcastable: the op itself says why
+        if size is not None and size > self.max_elements:
+            raise LimitError(f"the result would have {size} elements; the limit is "
+                             f"{self.max_elements}")
 
-        import numpy as np
-        if op in ("@", "matmul", "mm", "dot"):
-            a, b = shapes[0], shapes[1]
-            size = math.prod(a[:-1]) * (b[-1] if len(b) >= 2 else 1)
-        elif op == "join":
-            size = sum(math.prod(s) for s in shapes)
-        else:
-            try:
-                size = math.prod(np.broadcast_shapes(*shapes))
-            except ValueError:
-                return                  # not broadcastable: the op itself says why
+    def check_count(self, size: int) -> None:
+        """Refuse a result of ``size`` elements over ``max_elements`` (repeat, tile)."""
         if size > self.max_elements:
             raise LimitError(f"the result would have {size} elements; the limit is "
                              f"{self.max_elements}")

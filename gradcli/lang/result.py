@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.events import (BackwardEvent, CopySlicesEvent, DetachEvent, GradEvent,
+                               InplaceEvent, OpEvent, ReadGradEvent, SnapshotEvent, has,
+                               of_kind)
 from ..autograd.tensor import Tensor
 
 
@@ -64,14 +67,17 @@ class Result(_Record):
     leaves (LeafRow list); upstream: the implicit backward's gradient (None: 1); and,
     for the check: output, variables, events, program, const, options, bound (name ->
     (value, requires_grad) as bound, before any in-place update), row_of (id of a tensor ->
-    the graph row of its current version); check.
+    the graph row of its current version), random_state (the generator's, before the run:
+    the numeric check redraws dropout's masks from it); check.
     """
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
-                 "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason")
+                 "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason",
+                 "random_state")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
-               "row_of", "outputs", "printed", "unused", "warnings", "none_reason")
+               "row_of", "outputs", "printed", "unused", "warnings", "none_reason",
+               "random_state")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)
@@ -99,18 +105,17 @@ class _GraphBuilder:
         # first row shows it as it was before its first in-place update.
         self.first_before: dict = {}      # id(tensor updated in place) -> that snapshot
         self.versions: dict = {}          # id(tensor) -> in-place updates listed so far
-        for event in run.events:
-            if event[0] == "inplace":
-                tensor, before, result = event[1:]
-                self.before_of[id(before)] = tensor
-                self.version_of[id(result)] = tensor
-                self.first_before.setdefault(id(tensor), before)
-            elif event[0] == "snapshot":        # changed later through a view or alias
-                self.first_before.setdefault(id(event[1]), event[2])
-            elif event[0] == "read_grad" and event[2] is not None:
-                owner = run.names.get(id(event[1]), "?")
-                self.grad_names.setdefault(id(event[2]), f"{owner}.grad")
-                self.first_before.setdefault(id(event[2]), event[3])   # value when read
+        for event in of_kind(run.events, InplaceEvent, SnapshotEvent, ReadGradEvent):
+            if event.kind == "inplace":
+                self.before_of[id(event.before)] = event.tensor
+                self.version_of[id(event.result)] = event.tensor
+                self.first_before.setdefault(id(event.tensor), event.before)
+            elif event.kind == "snapshot":        # changed later through a view or alias
+                self.first_before.setdefault(id(event.tensor), event.state)
+            elif event.grad is not None:
+                owner = run.names.get(id(event.tensor), "?")
+                self.grad_names.setdefault(id(event.grad), f"{owner}.grad")
+                self.first_before.setdefault(id(event.grad), event.snapshot)  # when read
 
     def source(self, value):
         """The row index of a tensor argument (its version at that point), else its text."""
@@ -154,10 +159,9 @@ class _GraphBuilder:
         run = self.run
         for t in run.leaves.values():
             self.add_leaf(t)
-        for event in run.events:
-            kind = event[0]
-            if kind == "op":
-                result, op, args, params, _in_backward = event[1:]
+        for event in of_kind(run.events, OpEvent, CopySlicesEvent, DetachEvent):
+            if event.kind == "op":
+                result, op, args, params = event.result, event.op, event.args, event.params
                 sources = [self.source(a) for a in args]
                 inputs = [self.rows[s].name if isinstance(s, int) else s for s in sources]
                 owner = self.version_of.get(id(result))
@@ -176,10 +180,10 @@ class _GraphBuilder:
                         isinstance(a, Tensor) and a.requires_grad for a in args)
                 row = self.rows[index]
                 row.sources, row.args, row.params = sources, tuple(args), dict(params)
-            elif kind == "copy_slices":
-                self.copy_slices(*event[1:])
-            elif kind == "detach":
-                self.detached.add(id(event[2]))
+            elif event.kind == "copy_slices":
+                self.copy_slices(event.base, event.view, event.state)
+            else:
+                self.detached.add(id(event.result))
         for index, row in enumerate(self.rows):
             t = row.tensor
             current = self.row_of.get(id(t)) == index
@@ -227,18 +231,18 @@ def _unreached(row: GraphRow, run, reach: dict) -> str:
     t, name = row.tensor, row.name
     if name in run.leaves and t is run.leaves[name] and name not in run.used:
         return f"the program never uses {name}"
-    backwards = [e for e in run.events if e[0] == "backward"]
+    backwards = list(of_kind(run.events, BackwardEvent))
     if not backwards:
-        if any(e[0] == "grad" for e in run.events):
+        if has(run.events, GradEvent):
             return "only grad() ran, which returns its result and leaves .grad untouched"
         return "no backward() ran"
     roots, names = [], run.names
     for e in backwards:
-        if id(e[1]) not in reach:
-            reach[id(e[1])] = reached_leaves(e[1])
-        if id(t) in reach[id(e[1])]:
+        if id(e.root) not in reach:
+            reach[id(e.root)] = reached_leaves(e.root)
+        if id(t) in reach[id(e.root)]:
             return "no backward() reached it"   # (it joined that graph after the backward)
-        root = names.get(id(e[1])) or ("the output" if e[4] else "an unnamed tensor")
+        root = names.get(id(e.root)) or ("the output" if e.implicit else "an unnamed tensor")
         if root not in roots:
             roots.append(root)
     graphs = "graph does" if len(roots) == 1 else "graphs do"

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from ..autograd import dtypes, engine, grad_mode
+from ..autograd.events import BackwardEvent, GradEvent
 from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
 from ..errors import GradcliError
@@ -134,7 +135,7 @@ class ScriptRun(Interpreter):
             return
         roots = [tensors] if isinstance(tensors, Tensor) else list(tensors)
         first = self._before("backward", roots)
-        self.events.append(("backward", roots[0], grad_tensors, bool(create_graph), False))
+        self.events.append(BackwardEvent(roots[0], grad_tensors, bool(create_graph), False))
         self._watched(engine.backward, tensors, grad_tensors, retain_graph=retain_graph,
                       create_graph=bool(create_graph))
         self._after("backward", first)
@@ -156,8 +157,8 @@ class ScriptRun(Interpreter):
                 upstream = upstream[0]
             ins = [inputs] if isinstance(inputs, Tensor) else list(inputs)
             for inp, result in zip(ins, results):
-                self.events.append(("grad", outs[0], inp, upstream, bool(create_graph),
-                                    result))
+                self.events.append(GradEvent(outs[0], inp, upstream, bool(create_graph),
+                                             result))
         self._after("grad", first)
         return results
 

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..autograd.budget import new_tensor
 from ..autograd import functional as F
 from ..autograd import dtypes, grad_mode
 from ..autograd.copies import Device
@@ -52,6 +53,7 @@ def _shape(args) -> tuple:
                              f"{list(args)}")
         shape.append(int(n))
     _check_elements(math.prod(shape), shape)
+    new_tensor(shape, np.dtype(dtypes.get_default_dtype()).itemsize)
     return tuple(shape)
 
 
@@ -364,7 +366,7 @@ def build(interpreter_hooks: dict) -> dict:
         "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
         "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
         "Flatten Dropout LeakyReLU GELU ELU Softplus SiLU SmoothL1Loss HuberLoss "
-        "KLDivLoss").split())
+        "KLDivLoss LayerNorm").split())
     init = Namespace("torch.nn.init", _wrap(_load("gradcli.autograd.nn_init", None)))
     nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional,
                                 "init": init})

@@ -2,7 +2,9 @@
 
 # (imported for their registrations; nn's ops after the ops their VJPs call)
 from . import arithmetic, backward, elementwise, activations, linalg, reduce, shape  # noqa
-from . import special, writes, layers, losses, decomp, cholesky, products, einsum  # noqa: F401
+from . import special, writes, layers, losses, bitwise, rearrange  # noqa: F401
+from . import normalization, layer_norm, similarity  # noqa: F401
+from . import decomp, cholesky, products, einsum  # noqa: F401
 from . import float32
 from .checks import check_table
 from .core import NUMERIC, REGISTRY, STRUCTURAL, Op

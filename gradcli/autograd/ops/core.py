@@ -99,7 +99,9 @@ class Op:
         self.internal = internal      # a node kind only: no function of that name
         self.undefined = undefined    # (*inputs, out, **params) -> reason where the
         #                               derivative is undefined (kinks, ties), else None
-        self.view = view              # the result shares the first input's storage
+        self.view = view              # the result shares the first input's storage;
+        #                               "parts": it is one of several views a function
+        #                               returns (split), which may not change in place
         # how the result dtype follows the inputs' (PyTorch's promotion, see dtypes.py):
         # "promote" (result_type), "float" (integers and bools give the default float
         # dtype), "float_only" (integers are an error: ``float_only`` says it with

@@ -280,22 +280,8 @@ register("trace", "TraceBackward0", lambda x: np.trace(x), (_trace_vjp,), params
          derivative=(prose("1 on the diagonal"),))
 register("index_fill", "IndexFillBackward1", _index_fill,
          (lambda F, g, x, value, out, index: F.index_fill(g, 0.0, index=index),
-          lambda F, g, x, value, out, index: F.sum(F.index_select(g, index=index))),
+          lambda F, g, x, value, out, index: F.sum(F.index_select(g, dim=0, index=index))),
          internal=True, syntax="index_fill(x, value, index)")
-register("index_select", "IndexSelectBackward0", lambda x, index: x[index],
-         (lambda F, g, x, out, index: F.index_add(F.zeros(x.shape, dtype=g.dtype), g,
-                                                    index=index),),
-         internal=True, syntax="index_select(x, index)")
-register("index_add", "IndexAddBackward0", lambda x, src, index: _index_add(x, src, index),
-         (lambda F, g, x, src, out, index: g,
-          lambda F, g, x, src, out, index: F.index_select(g, index=index)),
-         internal=True, syntax="index_add(x, src, index)")
-
-
-def _index_add(x, src, index):
-    out = np.array(x, copy=True)
-    np.add.at(out, index, src)
-    return out
 
 # ---- functions that record the views above ------------------------------------------------
 

@@ -86,34 +86,21 @@ def function(where: str, name: str):
     return getattr(TF if where == "F" else torch, name)
 
 
-def case(name, where, arrays, kwargs, kink=False, before=()) -> dict:
-    """Float arrays are leaves that require grad; bool and integer ones are constants.
-    A function that returns a tuple (slogdet, split) gives a case whose value, upstream,
-    grads and graph are lists, one entry per part (each part's gradients on their own;
-    None where no leaf gets one).  ``before``: arguments that come before the tensors
-    (einsum's equation), recorded only when given."""
+def case(name, where, arrays, kwargs, kink=False) -> dict:
+    """Float arrays are leaves that require grad; bool and integer ones are constants."""
     xs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
-    out = function(where, name)(*before, *xs, **kwargs)
+    out = function(where, name)(*xs, **kwargs)
+    upstream = rng.uniform(-1, 1, tuple(out.shape))
     leaves = [x for x in xs if x.requires_grad]
-    parts = [_part(o, leaves) for o in out] if isinstance(out, tuple) else _part(out, leaves)
+    grads = torch.autograd.grad(out, leaves, torch.tensor(upstream), allow_unused=True)
     shapes = "/".join("x".join(map(str, a.shape)) or "0d" for a in arrays)
-    extra = ",".join([repr(v) for v in before] + [f"{k}={v}" for k, v in kwargs.items()])
+    extra = ",".join(f"{k}={v}" for k, v in kwargs.items())
     return {"id": f"{name}/{shapes}" + (f"/{extra}" if extra else "") + ("/kink" if kink
                                                                           else ""),
-            "fn": name, **({"before": list(before)} if before else {}),
-            "args": [enc(a) for a in arrays], "kwargs": kwargs,
-            **({key: [p[key] for p in parts] for key in parts[0]}
-               if isinstance(parts, list) else parts), "kink": kink}
-
-
-def _part(out, leaves) -> dict:
-    """One output's value, upstream, gradients of the leaves and grad_fn graph."""
-    upstream = rng.uniform(-1, 1, tuple(out.shape))
-    grads = torch.autograd.grad(out, leaves, torch.tensor(upstream), allow_unused=True,
-                                retain_graph=True) if out.requires_grad else [None] * len(leaves)
-    return {"value": enc(out.detach().numpy()), "upstream": enc(upstream),
+            "fn": name, "args": [enc(a) for a in arrays], "kwargs": kwargs,
+            "value": enc(out.detach().numpy()), "upstream": enc(upstream),
             "grads": [None if g is None else enc(g.numpy()) for g in grads],
-            "graph": graph(out.grad_fn)}
+            "graph": graph(out.grad_fn), "kink": kink}
 
 
 def draw(domain, shape):

@@ -7,8 +7,10 @@ Run once with a Python that has PyTorch:
 
 Also: the grad_fn graphs of first derivatives taken with create_graph
 (``double_backward``), PyTorch's messages for calls it refuses (``errors``), and what
-linalg_script.py prints (linalg_script.out).  The cases are made as generate.py makes its own (same encoding, a seed per op, so
-rerunning writes the same file); ``where`` "linalg" calls ``torch.linalg.NAME``.
+linalg_script.py prints (linalg_script.out).  The cases are made as generate.py makes
+its own (same encoding, a seed per op, so rerunning writes the same file), with
+generate_shape.py's ``call`` and ``parts`` where needed; ``where`` "linalg" calls
+``torch.linalg.NAME``.
 """
 
 from __future__ import annotations
@@ -35,7 +37,33 @@ def function(where: str, name: str):
     return getattr(torch, name)
 
 
-gen.function = function
+def case(name, where, arrays, kwargs, kink=False, before=()) -> dict:
+    """A case as generate.py writes it, in generate_shape.py's format where it needs
+    more: ``call`` (einsum's equation before the operands) and ``parts`` (slogdet's
+    tuple: value, upstream and graph per part, grads of all parts together)."""
+    xs = [torch.tensor(a, requires_grad=a.dtype.kind == "f") for a in arrays]
+    out = function(where, name)(*before, *xs, **kwargs)
+    parts = isinstance(out, tuple)
+    outs = list(out) if parts else [out]
+    upstreams = [gen.rng.uniform(-1, 1, tuple(o.shape)) for o in outs]
+    leaves = [x for x in xs if x.requires_grad]
+    grads = torch.autograd.grad(outs, leaves, [torch.tensor(u) for u in upstreams],
+                                allow_unused=True)
+    shapes = "/".join("x".join(map(str, a.shape)) or "0d" for a in arrays)
+    extra = ",".join([json.dumps(b) for b in before] +
+                     [f"{k}={v}" for k, v in kwargs.items()])
+    values = [gen.enc(o.detach().numpy()) for o in outs]
+    graphs = [gen.graph(o.grad_fn) for o in outs]
+    return {"id": f"{name}/{shapes}" + (f"/{extra}" if extra else "") +
+            ("/kink" if kink else ""),
+            "fn": name, "args": [gen.enc(a) for a in arrays], "kwargs": kwargs,
+            **({"call": list(before) + [{"arg": i} for i in range(len(arrays))]}
+               if before else {}),
+            **({"parts": True} if parts else {}),
+            "value": values if parts else values[0],
+            "upstream": [gen.enc(u) for u in upstreams] if parts else gen.enc(upstreams[0]),
+            "grads": [None if g is None else gen.enc(g.numpy()) for g in grads],
+            "graph": graphs if parts else graphs[0], "kink": kink}
 
 
 def square(n, batch=()):
@@ -208,13 +236,13 @@ def main() -> None:
     gen.rng = np.random.default_rng(zlib.crc32(b"einsum"))
     for equation, shapes in EINSUM:
         arrays = [gen.draw((-2, 2), shape) for shape in shapes]
-        cases.append(gen.case("einsum", "torch", arrays, {}, before=(equation,)))
+        cases.append(case("einsum", "torch", arrays, {}, before=(equation,)))
     for name, where, make, kwargs, *kink in CASES:
         gen.rng = np.random.default_rng(zlib.crc32(f"{name}/{kwargs}".encode()))
         for shapes in make:
             arrays = [shape() if callable(shape) else gen.draw((-2, 2), shape)
                       for shape in shapes]
-            cases.append(gen.case(name, where, arrays, kwargs, kink=bool(kink)))
+            cases.append(case(name, where, arrays, kwargs, kink=bool(kink)))
     gen.rng = np.random.default_rng(zlib.crc32(b"double backward"))
     double = [double_backward(*spec) for spec in DOUBLE] + [
         double_backward("einsum", "torch", shapes, (equation,))

@@ -1,0 +1,139 @@
+"""Large tensors on the path users take, side by side with numpy written by hand.
+
+    python benchmarks/large.py [--sizes 1000000 10000000] [--repeat 9] [--json-n 1000000]
+
+``loss = sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)`` with three n-element float64
+inputs, timed in turns (so every contender sees the same machine), median and max of
+--repeat runs:
+
+- numpy forward + backward written by hand (benchmarks/engine.py's ``by_hand``);
+- ``gradcli.evaluate(program, bindings)`` (the Python API; the CLI's own path);
+- ``gradcli grad --no-check --format json`` as a whole process, its output to /dev/null,
+  minus a process that only starts up and loads the three .npy files (gradcli's own
+  modules imported, the same loader) -- the issue's "minus start-up and .npy loading".
+
+Then whole ``gradcli grad --format json`` processes on three --json-n inputs (3x10^6
+elements by default), with and without the check: time and peak RSS (the targets: under
+2 s and 200 MB).  Targets for the first part: evaluate and the CLI within 1.3x the hand
+numpy, by the median and by the max.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from engine import by_hand  # noqa: E402
+
+import gradcli  # noqa: E402
+
+PROGRAM = "sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)"
+LOAD_ONLY = ("import sys, gradcli.cli.app, gradcli.lang.evaluator; "
+             "from gradcli.cli.values import load_file; "
+             "[load_file(p, 'bench') for p in sys.argv[1:]]")
+
+
+def run_process(argv: list, ok=(0,)) -> tuple:
+    """(seconds, peak RSS in MB) of a whole process, its output discarded.  The RSS is
+    GNU time's (%M): a child forked from this big process would start its maximum at
+    this process's size."""
+    t = time.perf_counter()
+    proc = subprocess.run(["/usr/bin/time", "-f", "%M", *argv], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - t
+    lines = proc.stderr.strip().splitlines()
+    if proc.returncode not in ok or not lines or not lines[-1].isdigit():
+        raise SystemExit(f"{argv[:3]} failed: {proc.stderr[-500:]}")
+    return elapsed, int(lines[-1]) / 1024
+
+
+def gradcli_exe() -> str:
+    return str(Path(sys.executable).with_name("gradcli"))
+
+
+def cli_args(files: dict, *extra) -> list:
+    args = [gradcli_exe(), "grad", PROGRAM]
+    for name, path in files.items():
+        args += [f"--{name}", f"@{path}"]
+    return args + ["--format", "json", *extra]
+
+
+def spread(times: list) -> str:
+    return f"{statistics.median(times) * 1e3:8.1f} ms (max {max(times) * 1e3:7.1f})"
+
+
+def compare(n: int, repeat: int, tmp: Path) -> None:
+    rng = np.random.default_rng(0)
+    data = {name: rng.standard_normal(n) for name in "wxb"}
+    files = {}
+    for name, a in data.items():
+        files[name] = tmp / f"{name}{n}.npy"
+        np.save(files[name], a)
+    hand = by_hand(data["x"], data["w"], data["b"])
+    result = gradcli.evaluate(PROGRAM, data)
+    for got, want in zip((result.grads["x"], result.grads["w"], result.grads["b"]), hand[1:]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    del result
+    times = {"hand": [], "evaluate": [], "cli": [], "load": []}
+    cli = cli_args(files, "--no-check")
+    load = [sys.executable, "-c", LOAD_ONLY, *map(str, files.values())]
+    for _ in range(repeat):
+        t = time.perf_counter()
+        by_hand(data["x"], data["w"], data["b"])
+        times["hand"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        gradcli.evaluate(PROGRAM, data)
+        times["evaluate"].append(time.perf_counter() - t)
+        times["cli"].append(run_process(cli)[0])
+        times["load"].append(run_process(load)[0])
+    net = [c - s for c, s in zip(times["cli"], times["load"])]
+    hand_med, hand_max = statistics.median(times["hand"]), max(times["hand"])
+    print(f"\nn = {n:,} float64 (x3), forward + backward, {repeat} runs in turns")
+    print(f"  numpy by hand            {spread(times['hand'])}")
+    print(f"  gradcli.evaluate         {spread(times['evaluate'])}   ratio "
+          f"{statistics.median(times['evaluate']) / hand_med:.2f}x median, "
+          f"{max(times['evaluate']) / hand_max:.2f}x max")
+    print(f"  grad --no-check --format json, whole process {spread(times['cli'])}")
+    print(f"  start-up + .npy loading only                 {spread(times['load'])}")
+    print(f"  the difference (the command's own work) {spread(net)}   ratio "
+          f"{statistics.median(net) / hand_med:.2f}x median, {max(net) / hand_max:.2f}x max")
+
+
+def json_output(n: int, repeat: int, tmp: Path) -> None:
+    rng = np.random.default_rng(1)
+    files = {}
+    for name in "wxb":
+        files[name] = tmp / f"j{name}{n}.npy"
+        np.save(files[name], rng.standard_normal(n))
+    print(f"\ngradcli grad --format json, three {n:,}-element inputs, whole process, "
+          f"{repeat} runs (target: under 2 s and 200 MB)")
+    for label, extra in (("--no-check", ("--no-check",)), ("check on (numeric, 5 s budget)", ())):
+        runs = [run_process(cli_args(files, *extra), ok=(0, 1)) for _ in range(repeat)]
+        times, rss = [r[0] for r in runs], [r[1] for r in runs]
+        print(f"  {label:32} {spread(times)}   peak RSS {statistics.median(rss):6.1f} MB "
+              f"(max {max(rss):.1f})")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    ap.add_argument("--repeat", type=int, default=9)
+    ap.add_argument("--json-n", type=int, default=1_000_000)
+    ap.add_argument("--json-repeat", type=int, default=3)
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.sizes:
+            compare(n, args.repeat, Path(tmp))
+        json_output(args.json_n, args.json_repeat, Path(tmp))
+
+
+if __name__ == "__main__":
+    main()
