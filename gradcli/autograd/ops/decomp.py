@@ -137,39 +137,54 @@ def _solve_message(where, k):
     return f"torch.linalg.solve: {where}The solver failed because the input matrix is singular."
 
 
-def _solve(a, b):
+def _swap(x):
+    return np.swapaxes(x, -1, -2)
+
+
+def _solve(a, b, left=True):
+    """X with A X = B, or X A = B (``left=False``: A^T X^T = B^T, transposed back)."""
     square(a, "linalg.solve")
     vector = _vector_rhs(a.shape, b.shape)
     bm = b[..., None] if vector else b
-    if bm.ndim < 2 or bm.shape[-2] != a.shape[-1]:
+    if bm.ndim < 2 or bm.shape[-2 if left else -1] != a.shape[-1]:
         raise ShapeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
-                         f"AX = B ({a.shape[-2]}x{a.shape[-1]} and "
+                         f"{'AX' if left else 'XA'} = B ({a.shape[-2]}x{a.shape[-1]} and "
                          f"{'x'.join(map(str, bm.shape[-2:]))})")
-    lu, piv, info = lu_factor(a)
+    if vector and not left:
+        raise ShapeError("linalg.solve: Vector broadcasting of the left hand side is not "
+                         "supported for left=False. In this case linalg.solve is equivalent "
+                         "to B / A.squeeze(-1)")
+    lu, piv, info = lu_factor(a if left else _swap(a))
     raise_singular(info, _solve_message)
+    if not left:
+        return _swap(column_major(lu_solve(lu, piv, _swap(bm))))
     x = lu_solve(lu, piv, bm)
     return column_major(x[..., 0] if vector else x)
 
 
-def _solve_vjps(F, g, A, B, out, wants):
-    """PyTorch's linalg_solve_backward: gB = A^{-H} g (recomputed by linalg_solve under
-    create_graph, else from A's LU), gA = -gB X^H."""
+def _solve_vjps(F, g, A, B, out, wants, left=True):
+    """PyTorch's linalg_solve_backward: gB = A^{-H} g (g A^{-H} if not ``left``),
+    recomputed by linalg_solve under create_graph, else from A's LU; gA = -gB X^H
+    (-X^H gB)."""
     a_shape, b_shape = F.layout(A)[0], F.layout(B)[0]
     vector = _vector_rhs(a_shape, b_shape)
     gm = F.unsqueeze(g, -1) if vector else g
     if F.tensor_mode:
-        gb = F.solve(mT(F, A), gm)
+        gb = F.solve(mT(F, A), gm, left)
     else:
         lu, piv, _ = lu_factor(A)
-        gb = lu_solve(lu, piv, gm, adjoint=True)
+        gb = lu_solve(lu, piv, gm, adjoint=True) if left else \
+            _swap(lu_solve(lu, piv, _swap(gm)))
     x = F.unsqueeze(out, -1) if vector else out
-    ga = -matmul_of(F, gb, mT(F, x)) if wants[0] else None
+    ga = None
+    if wants[0]:
+        ga = -matmul_of(F, gb, mT(F, x)) if left else -matmul_of(F, mT(F, x), gb)
     gB = (F.squeeze(gb, -1) if vector else gb) if wants[1] else None
     return (None if ga is None else F.sum_to(ga, a_shape),
             None if gB is None else F.sum_to(gB, b_shape))
 
 
-def _solve_sympy(sp, a, b):
+def _solve_sympy(sp, a, b, left=True):
     a, b = np.asarray(a, dtype=object), np.asarray(b, dtype=object)
     vector = _vector_rhs(a.shape, b.shape)
     bm = b[..., None] if vector else b
@@ -178,14 +193,16 @@ def _solve_sympy(sp, a, b):
     bm = np.broadcast_to(bm, batch + bm.shape[-2:])
     out = np.empty(bm.shape, dtype=object)
     for idx in np.ndindex(batch):
-        x = _inverse_matrix(sp.Matrix(a[idx].tolist())) * sp.Matrix(bm[idx].tolist())
+        inverse, rhs = _inverse_matrix(sp.Matrix(a[idx].tolist())), sp.Matrix(bm[idx].tolist())
+        x = inverse * rhs if left else rhs * inverse
         out[idx] = np.array(x.tolist(), dtype=object)
     return out[..., 0] if vector else out
 
 
 register("solve", "LinalgSolveExBackward0", _solve, (None, None), joint=_solve_vjps,
-         params="A, B", group=LINALG, api="linalg", sympy=_solve_sympy, keeps_layout=True,
-         dtype_rule="float_only", float_only=float_only_message("linalg.solve"),
+         params="A, B, left: bool = True", group=LINALG, api="linalg", sympy=_solve_sympy,
+         keeps_layout=True, dtype_rule="float_only",
+         float_only=float_only_message("linalg.solve"),
          derivative=("-inverse(A).T @ g @ solve(A, B).T", "inverse(A).T @ g"))
 
 

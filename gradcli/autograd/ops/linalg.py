@@ -1,5 +1,6 @@
 """Products of vectors and matrices: dot, mv, mm (``@`` dispatches between them in
-:mod:`..functional`: ``matmul``)."""
+:mod:`..functional`: ``matmul``; with more than 2 dims, :func:`matmul_nd` as PyTorch's
+_matmul_impl), bmm and outer; and the matrix-shaped ops diag, triu, tril."""
 
 from __future__ import annotations
 

@@ -117,6 +117,8 @@ CASES = [
     ("solve", "linalg", [[square(2), (2,)], [square(3), (3, 2)], [square(3, (2,)), (2, 3)],
                          [square(2, (2,)), (2, 2, 1)], [square(2), (3, 2, 2)],
                          [square(2, (2,)), (2,)]], {}),
+    ("solve", "linalg", [[square(3), (2, 3)], [square(2, (2,)), (2, 1, 2)],
+                         [square(1), (2, 1)]], {"left": False}),
     ("cholesky", "linalg", [[spd(1)], [spd(2)], [spd(3)], [spd(3, (2,))]], {}),
     ("linalg_cross", "linalg", [[(3,), (3,)], [(2, 3), (2, 3)], [(2, 3), (1, 3)],
                                 [(4, 2, 3), (4, 1, 3)], [(3, 3), (3, 3)]], {}),
@@ -142,6 +144,7 @@ DOUBLE = [
     ("det", "torch", [square(3)]), ("det", "torch", [square(2, (2,))]),
     ("inverse", "torch", [square(3)]), ("inverse", "torch", [square(2, (2,))]),
     ("solve", "linalg", [square(3), (3,)]), ("solve", "linalg", [square(3), (3, 2)]),
+    ("solve", "linalg", [square(3), (2, 3)], {"left": False}),
     ("logdet", "torch", [square(3)]), ("cholesky", "linalg", [spd(3)]),
     ("linalg_cross", "linalg", [(3,), (3,)]), ("kron", "torch", [(2, 2), (2,)]),
     ("tensordot", "torch", [(2, 3, 4), (3, 4, 2)]),
@@ -150,14 +153,16 @@ DOUBLE_EINSUM = [("ij,jk->ik", [(2, 3), (3, 4)]), ("ii->i", [(3, 3)]),
                  ("bi,bi->b", [(2, 3), (2, 3)])]
 
 
-def double_backward(name, where, shapes, before=()) -> dict:
+def double_backward(name, where, shapes, kwargs=None, before=()) -> dict:
     arrays = [shape() if callable(shape) else gen.draw((-2, 2), shape) for shape in shapes]
     xs = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out = function(where, name)(*before, *xs)
+    kwargs = kwargs or {}
+    out = function(where, name)(*before, *xs, **kwargs)
     upstream = gen.rng.uniform(-1, 1, tuple(out.shape))
     grads = torch.autograd.grad(out, xs, torch.tensor(upstream), create_graph=True)
     return {"fn": name, "before": list(before), "args": [gen.enc(a) for a in arrays],
-            "upstream": gen.enc(upstream), "graphs": [gen.graph(g.grad_fn) for g in grads]}
+            "kwargs": kwargs, "upstream": gen.enc(upstream),
+            "graphs": [gen.graph(g.grad_fn) for g in grads]}
 
 
 # calls PyTorch refuses: (name, where, arguments, kwargs) -> its exception and message
@@ -183,6 +188,8 @@ ERRORS = [
     ("solve", "linalg", [np.stack([np.eye(2), np.zeros((2, 2))]), np.ones((2, 2))], {}),
     ("solve", "linalg", [np.eye(2), np.ones(3)], {}),
     ("solve", "linalg", [np.ones((2, 3)), np.ones(2)], {}),
+    ("solve", "linalg", [np.eye(3), np.ones(3)], {"left": False}),
+    ("solve", "linalg", [np.eye(1), np.ones(1)], {"left": False}),
     ("slogdet", "torch", [np.ones(3)], {}), ("logdet", "torch", [np.ones((2, 3))], {}),
     ("cholesky", "linalg", [-np.eye(2)], {}),
     ("cholesky", "linalg", [np.stack([np.eye(2), -np.eye(2)])], {}),
@@ -245,7 +252,7 @@ def main() -> None:
             cases.append(case(name, where, arrays, kwargs, kink=bool(kink)))
     gen.rng = np.random.default_rng(zlib.crc32(b"double backward"))
     double = [double_backward(*spec) for spec in DOUBLE] + [
-        double_backward("einsum", "torch", shapes, (equation,))
+        double_backward("einsum", "torch", shapes, before=(equation,))
         for equation, shapes in DOUBLE_EINSUM]
     errors = [error(*spec) for spec in ERRORS]
     (HERE / "linalg.json").write_text(json.dumps(
