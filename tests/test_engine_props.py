@@ -315,6 +315,35 @@ for _s in [(3, 4), (1, 4), (3, 3), (4, 1)]:
     case(f"trace-method-{shape_id(_s)}", lambda t: t.trace(), [In(_s)], "TraceBackward0",
          np.trace)
 
+# ---- linear algebra: matrices kept well away from singular by 4 on the diagonal ----------
+
+_EYE4 = 4 * np.eye(3)
+
+
+def _well(t):
+    return t + ag.tensor(_EYE4)
+
+
+def _spd(t):
+    return t + t.T + ag.tensor(2 * _EYE4)
+
+
+case("bmm", F.bmm, [In((2, 3, 4)), In((2, 4, 2))], "BmmBackward0", np.matmul)
+case("matmul-batched", F.matmul, [In((2, 3, 4)), In((4,))], "UnsafeViewBackward0",
+     np.matmul)
+for _name, _np in (("triu", np.triu), ("tril", np.tril)):
+    case(_name, getattr(F, _name), [In((3, 4))], _name.capitalize() + "Backward0", _np)
+    case(f"{_name}-batched-offset", lambda t, n=_name: getattr(t, n)(-1), [In((2, 3, 3))],
+         _name.capitalize() + "Backward0", lambda a, f=_np: f(a, -1))
+case("det", lambda t: F.det(_well(t)), [In((3, 3), SMALL)], "LinalgDetBackward0",
+     lambda a: np.linalg.det(a + _EYE4))
+case("inverse", lambda t: F.inverse(_well(t)), [In((3, 3), SMALL)], "LinalgInvExBackward0",
+     lambda a: np.linalg.inv(a + _EYE4))
+case("solve", lambda t, b: F.solve(_well(t), b), [In((3, 3), SMALL), In((3, 2))],
+     "LinalgSolveExBackward0", lambda a, b: np.linalg.solve(a + _EYE4, b))
+case("cholesky", lambda t: F.cholesky(_spd(t)), [In((3, 3), SMALL)],
+     "LinalgCholeskyExBackward0", lambda a: np.linalg.cholesky(a + a.T + 2 * _EYE4))
+
 # ---- clamp ---------------------------------------------------------------------------------
 
 CLAMPS = [

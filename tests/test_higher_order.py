@@ -221,6 +221,17 @@ THIRD = {
                                   ** 2), (-2, 2)),
     "trace": (lambda u: F.trace(F.stack([F.stack([u * u, u]), F.stack([u, F.sin(u)])])) ** 2,
               (-2, 2)),
+    # linear algebra: matrices of u kept far from singular
+    "bmm": (lambda u: F.sum(F.bmm(F.unsqueeze(_well(u), 0), F.unsqueeze(_well(u), 0)) ** 2),
+            (-1, 1)),
+    "triu": (lambda u: F.sum(F.triu(_well(u)) ** 3), (-1, 1)),
+    "tril": (lambda u: F.sum(F.tril(_well(u), -1) ** 3), (-1, 1)),
+    "det": (lambda u: F.det(_well(u)), (-1, 1)),
+    "inverse": (lambda u: F.sum(F.inverse(_well(u)) ** 2), (-1, 1)),
+    "solve": (lambda u: F.sum(F.solve(_well(u), F.stack([u, u * u])) ** 2), (-1, 1)),
+    "cholesky": (lambda u: F.sum(F.cholesky(F.stack([F.stack([u * u + 4.0, u]),
+                                                     F.stack([u, u + 3.0])])) ** 2),
+                 (-1, 1)),
     # shapes: views and copies in the chain
     "views": (lambda u: F.sum(F.reshape(F.stack([u, u * u, F.sin(u), u]), 2, 2).T[1] ** 3),
               (-2, 2)),
@@ -242,6 +253,10 @@ THIRD = {
     "inplace-view": (lambda u: _inplace_through_view(u), (-2, 2)),
     "inplace-fill-copy-zero": (lambda u: _fill_copy_zero(u), (-2, 2)),
 }
+
+
+def _well(u):
+    return F.stack([F.stack([u + 3.0, u * u]), F.stack([F.sin(u), u ** 3 + 3.0])])
 
 
 def _matrix(u):

@@ -151,6 +151,8 @@ def test_programs_match_pytorch_and_pass_the_check(case):
                                   upstream=upstream if upstream.ndim else None, check=True)
         np.testing.assert_allclose(result.value, array(value), **TOL)
         for name in bindings:
+            if result.grads[name] is None:      # a part backward never takes to it
+                continue                        # (slogdet's sign)
             g = np.asarray(result.grads[name]) * (1 if upstream.ndim else upstream)
             totals[name] = totals.get(name, 0) + g
         status = result.check["status"]

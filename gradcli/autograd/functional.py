@@ -123,6 +123,9 @@ def _same_dtype(name: str, a: Tensor, b: Tensor) -> None:
     if name == "dot":
         raise InputError(f"dot : expected both vectors to have same dtype, but found "
                          f"{SCALAR_NAME[da]} and {SCALAR_NAME[db]}")
+    if name == "mv":                  # (PyTorch's addmv names the vector's dtype twice)
+        raise InputError(f"addmv input tensors must have the same dtype, but got "
+                         f"{SCALAR_NAME[db]}, {SCALAR_NAME[da]}, and {SCALAR_NAME[db]}")
     raise InputError(f"expected m1 and m2 to have the same dtype, but got: {_C_NAME[da]} != "
                      f"{_C_NAME[db]}")
 
@@ -140,9 +143,10 @@ def matmul(input, other) -> Tensor:
         raise ShapeError("both arguments to matmul need to be at least 1D, but they are "
                          f"{input.ndim}D and {other.ndim}D")
     if input.ndim > 2 or other.ndim > 2:
-        raise ShapeError(f"matmul of {input.ndim}D and {other.ndim}D tensors is not supported "
-                         "(gradcli handles 1-D and 2-D operands)")
-    _same_dtype("dot" if input.ndim == 1 and other.ndim == 1 else "mm", input, other)
+        from .ops.linalg import matmul_nd
+        return matmul_nd(input, other)
+    _same_dtype("dot" if input.ndim == 1 and other.ndim == 1 else
+                "mv" if input.ndim == 2 and other.ndim == 1 else "mm", input, other)
     if input.ndim == 1 and other.ndim == 1:
         return dot(input, other)
     if input.ndim == 2 and other.ndim == 1:
@@ -181,7 +185,7 @@ def mv(input, vec) -> Tensor:
     if input.shape[1] != vec.shape[0]:
         raise ShapeError(f"size mismatch, got input ({input.shape[0]}), mat "
                          f"({input.shape[0]}x{input.shape[1]}), vec ({vec.shape[0]})")
-    _same_dtype("mm", input, vec)
+    _same_dtype("mv", input, vec)
     return apply(OPS["mv"], input, vec)
 
 

@@ -24,6 +24,15 @@ import numpy as np
 
 from ..autograd.tensor import Tensor
 
+def _reaches(op, args, params, a) -> bool:
+    """Whether input ``a`` reaches the op's value: a branch of ``where`` that the
+    condition never selects does not (logdet's NaN where no sign is -1)."""
+    if op.name != "where":
+        return True
+    condition = np.asarray(params["condition"])
+    return bool(np.any(condition)) if a is args[0] else not bool(np.all(condition))
+
+
 class NonFinitePoint(ValueError):
     """A value that depends on an infinite or NaN coordinate: no exact value."""
 
@@ -93,7 +102,7 @@ class Domain:
         tensors = [a for a in args if isinstance(a, Tensor)]
         self.deps[id(out)] = frozenset().union(
             *(self.deps.get(id(self.replay._owner(a)), ()) for a in tensors))
-        tainted = [a for a in tensors if self.is_unreal(a)]
+        tainted = [a for a in tensors if self.is_unreal(a) and _reaches(op, args, params, a)]
         if tainted:
             # computed from a value outside the reals: so is this one; a product or a
             # max carries it into the derivatives by the other inputs too

@@ -121,7 +121,7 @@ class CallRunner:
         elif grows == "join":
             self.run.check_size("join", *kw["tensors"])
         elif grows is not None:
-            self.run.check_size(name, *kw.values())
+            self.run.check_size("matmul" if grows == "matmul" else name, *kw.values())
         if sig.varargs:
             rest = kw.pop(sig.params[-1], [])
             return sig.fn(*[kw.pop(p) for p in sig.params[:-1] if p in kw], *rest, **kw)

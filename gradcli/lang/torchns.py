@@ -339,9 +339,12 @@ _CONSTRUCTORS.update(as_tensor=tensor, empty=zeros, empty_like=zeros_like)
 
 
 def _table_functions(where: str) -> dict:
-    """The op table's functions PyTorch has in ``where`` ("torch", "F", "linalg")."""
+    """The op table's functions PyTorch has in ``where`` ("torch", "F", "linalg"); an
+    entry ``linalg_NAME`` is torch.linalg.NAME (where it differs from torch.NAME)."""
     from ..autograd.ops import REGISTRY
-    return {op.name: F.NAMESPACE[op.name] for op in REGISTRY.values()
+    prefix = "linalg_" if where == "linalg" else None
+    return {(op.name[len(prefix):] if prefix and op.name.startswith(prefix) else op.name):
+            F.NAMESPACE[op.name] for op in REGISTRY.values()
             if not op.internal and where in op.api}
 
 

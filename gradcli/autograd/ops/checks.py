@@ -9,7 +9,8 @@ import re
 
 from .params import TENSOR_KINDS
 
-_GRAD_FN = re.compile(r"^[A-Z][A-Za-z0-9]*(Backward\d+|Backwards)?$|^CopySlices$")
+# (PyTorch names the node of a *_copy op after its view's: DiagonalBackward0_copy)
+_GRAD_FN = re.compile(r"^[A-Z][A-Za-z0-9]*(Backward\d+(_copy)?|Backwards)?$|^CopySlices$")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 VARKEYWORDS = 0x08        # CO_VARKEYWORDS

@@ -75,7 +75,7 @@ class Op:
                  scalar_args: tuple = (), geometry: bool = False,
                  vjp_order: Optional[tuple] = None, joint: Optional[Callable] = None,
                  keeps_layout: Optional[bool] = None, returns: Optional[tuple] = None,
-                 grows: Optional[str] = None):
+                 grows=None):
         self.name = name              # the function name in programs and the Python API
         self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
         self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
@@ -124,8 +124,9 @@ class Op:
         self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
         self.returns = returns        # a named tuple's fields ("values", "indices"), if so
         # how the result can outgrow every input, for the language's size limit:
-        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat), or
-        # a function of the call's arguments giving the result's element count (repeat)
+        # "broadcast", "matmul" (a product's rows by columns), "join" (stack, cat), or a
+        # function of the call's arguments (by parameter name) giving the element count
+        # of the result or of its largest intermediate (kron, diag, einsum)
         self.grows = grows or ("broadcast" if broadcasts and not internal else None)
         self.arity = len(vjps)        # inputs of a node (one list for a variadic op)
         # floating inputs of one dtype give that dtype (apply's fast path)
@@ -215,6 +216,20 @@ def sum_to(g, shape: tuple):
     if axes:
         g = np.sum(g, axis=axes, keepdims=True)
     return g.reshape(shape)
+
+
+def shape_of(x) -> tuple:
+    """The shape of a call's argument (a tensor, a nested list, a number), () if it has
+    none (a ragged list, a string): for ``grows`` functions, before any checks."""
+    data = getattr(x, "data", x)
+    if isinstance(data, np.ndarray):
+        return data.shape
+    if isinstance(x, str) or x is None:
+        return ()
+    try:
+        return np.shape(x)
+    except ValueError:
+        return ()
 
 
 def as_array(x):
