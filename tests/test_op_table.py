@@ -147,3 +147,42 @@ def test_the_help_examples_of_new_ops(program, bindings, want):
     for name, value in want.items():
         np.testing.assert_allclose(result.grads[name], value, rtol=1e-12, atol=1e-15)
     assert result.check["status"] == "passed"
+
+
+PROBES = np.array([-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5])
+
+
+def _leaves_the_reals_at_an_edge(op) -> bool:
+    """Does the op's forward give NaN or infinity at a finite probe point next to 0, 1
+    or -1 (in its first argument, or its second for a binary op)?"""
+    from gradcli.autograd.ops.checks import NOT_NODE
+    defaults = {p.name: p.default for p in op.params[op.arity:] if p.name not in NOT_NODE}
+    with np.errstate(all="ignore"):
+        if op.scalar_args:                  # x ** NUMBER: a few exponents
+            outs = [op.forward(PROBES, n, **defaults) for n in (0.5, -1.0, 2.0)]
+        elif op.arity == 1:
+            outs = [op.forward(PROBES, **defaults)]
+        else:
+            grid = np.array([[a, b] for a in PROBES for b in PROBES]).T
+            outs = [op.forward(grid[0], grid[1], **defaults)]
+    return any(not np.all(np.isfinite(np.asarray(o, dtype=float))) for o in outs)
+
+
+ELEMENTWISE = [op for op in REGISTRY.values() if op.elementwise and op.forward is not None
+               and not op.internal and op.arity in (1, 2) and op.sympy is not None
+               and all(p.default is not REQUIRED for p in op.params[op.arity:])
+               and op.dtype_rule != "compare"]
+
+
+@pytest.mark.parametrize("op", ELEMENTWISE, ids=[op.name for op in ELEMENTWISE])
+def test_domain_edges_are_declared_where_the_forward_leaves_the_reals(op):
+    """The check looks closely at arguments near 0, 1 and -1 only for the entries that
+    declare domain_edges: every elementwise op whose forward goes NaN or infinite at
+    those points must declare it (a missing flag would let float64's rounding decide
+    whether a point is inside the domain)."""
+    try:
+        leaves = _leaves_the_reals_at_an_edge(op)
+    except Exception:   # noqa: BLE001 - a forward that takes other arguments: not probed
+        pytest.skip("forward not callable on plain probes")
+    if leaves:
+        assert op.domain_edges, f"{op.name} leaves the reals at 0, 1 or -1"

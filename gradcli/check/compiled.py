@@ -231,12 +231,11 @@ def _guards(result, replay, index) -> list:
     domain (log, acos, ...): the exact value float64's must stay near, away from the
     domain's edges, for the formulas alone to answer (see :meth:`CompiledCheck.clean`)."""
     from ..autograd.tensor import Tensor
-    from .domain import RESTRICTED
     guards = []
     try:
         for number, event in enumerate(forward_ops(result.events)):
             out, op, args = event.result, event.op, event.args
-            if op.name not in RESTRICTED or not op.elementwise or not out.requires_grad:
+            if not op.domain_edges or not op.elementwise or not out.requires_grad:
                 continue
             for k, a in enumerate(args):
                 if isinstance(a, Tensor):

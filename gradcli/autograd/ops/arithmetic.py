@@ -52,7 +52,7 @@ register("div", "DivBackward0", np.true_divide,
          params=BINARY, group="arithmetic", function="functional:div", display="{0}/{1}",
          records=("MulBackward0", "ReciprocalBackward0"), broadcasts=True,
          vjp_order=OTHER_FIRST, elementwise=True, dtype_rule="float",
-         sympy=lambda sp, a, b: a / b, derivative=("1/b", "-a/b**2"))
+         sympy=lambda sp, a, b: a / b, derivative=("1/b", "-a/b**2"), domain_edges=True)
 register("neg", "NegBackward0", np.negative, (lambda F, g, x, out: -g,),
          params="input", group="arithmetic", function="functional:neg", display="-{0}",
          elementwise=True, dtype_rule="promote", sympy=lambda sp, x: -x, derivative=("-1",))
@@ -91,7 +91,7 @@ register("pow", "PowBackward0", _pow_scalar,
          params="input, exponent: scalar", group="arithmetic", function="functional:pow",
          display="{0}**{1}", records=("PowBackward1", "PowBackward2"), scalar_args=(1,),
          elementwise=True, sympy=lambda sp, x, n: x ** n, derivative=("n*x**(n - 1)",),
-         syntax="pow(input, exponent), x ** y, x ^ y", grows="broadcast")
+         syntax="pow(input, exponent), x ** y, x ^ y", grows="broadcast", domain_edges=True)
 
 
 def _pow_exponent_vjp(F, g, a, b, out):

@@ -73,5 +73,6 @@ register("floor_divide", "NotImplemented", _floor_divide,
          group="arithmetic", display="{0} // {1}", broadcasts=True, elementwise=True,
          dtype_rule="promote", syntax="floor_divide(input, other), a // b",
          sympy=lambda sp, a, b: sp.floor(a / b), numeric={"floor": np.floor},
+         domain_edges=True,
          derivative=(prose("not implemented in PyTorch (a backward through it is an "
                            "error)"),) * 2)

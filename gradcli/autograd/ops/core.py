@@ -60,7 +60,7 @@ class Op:
                  "dtype_rule", "float_only", "scalar_args", "geometry", "vjp_order", "joint",
                  "keeps_layout", "forward_f32", "same_float", "params", "group", "api",
                  "function", "method", "records", "display", "shown_as", "numeric",
-                 "returns", "arity", "grows",
+                 "returns", "arity", "grows", "domain_edges",
                  "saves", "save_all", "save_mask", "save_out", "needs")
 
     def __init__(self, name: str, grad_fn: str = "", forward: Optional[Callable] = None,
@@ -75,7 +75,7 @@ class Op:
                  scalar_args: tuple = (), geometry: bool = False,
                  vjp_order: Optional[tuple] = None, joint: Optional[Callable] = None,
                  keeps_layout: Optional[bool] = None, returns: Optional[tuple] = None,
-                 grows=None):
+                 grows=None, domain_edges: bool = False):
         self.name = name              # the function name in programs and the Python API
         self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
         self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
@@ -128,6 +128,9 @@ class Op:
         # function of the call's arguments (by parameter name) giving the element count
         # of the result or of its largest intermediate (kron, diag, einsum)
         self.grows = grows or ("broadcast" if broadcasts and not internal else None)
+        # its real domain ends, or it goes infinite, at 0, 1 or -1 (log, sqrt, asin, 1/x):
+        # the check evaluates exactly the arguments that float64 puts near those edges
+        self.domain_edges = domain_edges
         self.arity = len(vjps)        # inputs of a node (one list for a variadic op)
         # floating inputs of one dtype give that dtype (apply's fast path)
         self.same_float = self.dtype_rule in ("promote", "float", "float_only")

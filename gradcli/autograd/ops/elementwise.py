@@ -24,12 +24,12 @@ TRIG = "trigonometric"
 
 
 def unary(name, grad_fn, forward, vjp, *, sympy, derivative, group, numeric=None,
-          undefined=None, dtype_rule="float", api="torch method"):
+          undefined=None, dtype_rule="float", api="torch method", domain_edges=False):
     """An elementwise function of one tensor; by default integer and bool inputs give
     the default float dtype (exp, sin, ...), ``dtype_rule="promote"`` keeps them."""
     return register(name, grad_fn, forward, (vjp,), params="input", group=group, api=api,
                     sympy=sympy, numeric=numeric, elementwise=True, derivative=(derivative,),
-                    undefined=undefined, dtype_rule=dtype_rule)
+                    undefined=undefined, dtype_rule=dtype_rule, domain_edges=domain_edges)
 
 
 def _erf(x):
@@ -68,21 +68,21 @@ unary("exp2", "Exp2Backward0", np.exp2, lambda F, g, x, out: F.mul_scalar(g * ou
 unary("expm1", "Expm1Backward0", np.expm1, lambda F, g, x, out: g * F.add_scalar(out, 1),
       group=EXP_LOG, sympy=lambda sp, x: sp.exp(x) - 1, derivative="exp(x)")
 unary("log", "LogBackward0", np.log, lambda F, g, x, out: g / x, group=EXP_LOG,
-      sympy=lambda sp, x: sp.log(x), numeric={"log": np.log}, derivative="1/x")
+      sympy=lambda sp, x: sp.log(x), numeric={"log": np.log}, derivative="1/x", domain_edges=True)
 unary("log2", "Log2Backward0", np.log2, lambda F, g, x, out: g / F.mul_scalar(x, LN2),
-      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 2), derivative="1/(x*log(2))")
+      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 2), derivative="1/(x*log(2))", domain_edges=True)
 unary("log10", "Log10Backward0", np.log10, lambda F, g, x, out: g / F.mul_scalar(x, LN10),
-      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 10), derivative="1/(x*log(10))")
+      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 10), derivative="1/(x*log(10))", domain_edges=True)
 unary("log1p", "Log1PBackward0", np.log1p, lambda F, g, x, out: g / F.add_scalar(x, 1),
-      group=EXP_LOG, sympy=lambda sp, x: sp.log(1 + x), derivative="1/(x + 1)")
+      group=EXP_LOG, sympy=lambda sp, x: sp.log(1 + x), derivative="1/(x + 1)", domain_edges=True)
 unary("sqrt", "SqrtBackward0", np.sqrt, lambda F, g, x, out: g / F.mul_scalar(out, 2),
-      group=EXP_LOG, sympy=lambda sp, x: sp.sqrt(x), derivative="1/(2*sqrt(x))")
+      group=EXP_LOG, sympy=lambda sp, x: sp.sqrt(x), derivative="1/(2*sqrt(x))", domain_edges=True)
 unary("rsqrt", "RsqrtBackward0", lambda x: 1 / np.sqrt(x),
       lambda F, g, x, out: F.mul_scalar(g, -0.5) * F.pow(out, 3), group=EXP_LOG,
-      sympy=lambda sp, x: 1 / sp.sqrt(x), derivative="-1/(2*x**(3/2))")
+      sympy=lambda sp, x: 1 / sp.sqrt(x), derivative="-1/(2*x**(3/2))", domain_edges=True)
 unary("reciprocal", "ReciprocalBackward0", np.reciprocal,
       lambda F, g, x, out: -g * (out * out), group=EXP_LOG,
-      sympy=lambda sp, x: 1 / x, derivative="-1/x**2")
+      sympy=lambda sp, x: 1 / x, derivative="-1/x**2", domain_edges=True)
 
 # ---- trigonometric and hyperbolic ----------------------------------------------------
 
@@ -96,11 +96,11 @@ unary("tan", "TanBackward0", np.tan, lambda F, g, x, out: g * F.add_scalar(F.pow
 unary("asin", "AsinBackward0", np.arcsin,
       lambda F, g, x, out: g * F.rsqrt(F.add_scalar(-x * x, 1)), group=TRIG,
       sympy=lambda sp, x: sp.asin(x), numeric={"asin": np.arcsin},
-      derivative="1/sqrt(1 - x**2)")
+      derivative="1/sqrt(1 - x**2)", domain_edges=True)
 unary("acos", "AcosBackward0", np.arccos,
       lambda F, g, x, out: g * -F.rsqrt(F.add_scalar(-x * x, 1)), group=TRIG,
       sympy=lambda sp, x: sp.acos(x), numeric={"acos": np.arccos},
-      derivative="-1/sqrt(1 - x**2)")
+      derivative="-1/sqrt(1 - x**2)", domain_edges=True)
 unary("atan", "AtanBackward0", np.arctan, lambda F, g, x, out: g / F.add_scalar(x * x, 1),
       group=TRIG, sympy=lambda sp, x: sp.atan(x), numeric={"atan": np.arctan},
       derivative="1/(x**2 + 1)")

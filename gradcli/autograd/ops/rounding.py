@@ -213,7 +213,7 @@ for _name, _grad_fn, _fn, _mode, _sympy in (
              records=(_grad_fn + "Backward0",), broadcasts=True, elementwise=True,
              vjp_order=(1, 0), sympy=_sympy, numeric=FLOOR,
              derivative=("1", f"-{_mode}(a/b)" if _mode == "floor" else "-trunc(a/b)"),
-             undefined=_jumps(_name), grows="broadcast")
+             undefined=_jumps(_name), grows="broadcast", domain_edges=True)
     register(_name + "_scalar", _grad_fn + "Backward0", _forward,
              (lambda F, g, x, c, out: g, None), internal=True, shown_as=_name,
              scalar_args=(1,), elementwise=True,

@@ -29,10 +29,12 @@ def _unary(name, grad_fn, forward, vjp, group, sympy, derivative, **fields):
 
 _unary("atanh", "AtanhBackward0", np.arctanh,
        lambda F, g, x, out: g / F.add_scalar(-F.pow(x, 2), 1), TRIG,
-       lambda sp, x: sp.atanh(x), "1/(1 - x**2)", numeric={"atanh": np.arctanh})
+       lambda sp, x: sp.atanh(x), "1/(1 - x**2)", numeric={"atanh": np.arctanh},
+       domain_edges=True)
 _unary("acosh", "AcoshBackward0", np.arccosh,
        lambda F, g, x, out: g * F.rsqrt(F.sub_scalar(F.pow(x, 2), 1)), TRIG,
-       lambda sp, x: sp.acosh(x), "1/sqrt(x**2 - 1)", numeric={"acosh": np.arccosh})
+       lambda sp, x: sp.acosh(x), "1/sqrt(x**2 - 1)", numeric={"acosh": np.arccosh},
+       domain_edges=True)
 _unary("erfc", "ErfcBackward0", _erfc,
        lambda F, g, x, out: F.mul_scalar(F.exp(-F.pow(x, 2)), -TWO_OVER_SQRT_PI) * g,
        "elementwise", lambda sp, x: sp.erfc(x), "-2*exp(-x**2)/sqrt(pi)",
@@ -62,7 +64,7 @@ def _logit_sympy(sp, x, eps):
 
 _unary("logit", "LogitBackward0", _logit, _logit_vjp, EXP_LOG, _logit_sympy,
        "1/(x*(1 - x))", params="input, eps: number? = None",
-       numeric={"log": np.log, **MAX_MIN},
+       numeric={"log": np.log, **MAX_MIN}, domain_edges=True,
        undefined=lambda x, out, eps: None if eps is None else where_any(
            (x == eps) | (x == 1 - eps), "logit is clamped from eps on (a kink there)"))
 
@@ -83,7 +85,7 @@ register("xlogy", "XlogyBackward0", _xlogy,
          (_xlogy_self_vjp, lambda F, g, x, y, out: g * x / y),
          params="input, other", group=EXP_LOG, broadcasts=True, elementwise=True,
          dtype_rule="float", vjp_order=(1, 0), sympy=lambda sp, x, y: x * sp.log(y),
-         numeric={"log": np.log}, derivative=("log(y)", "x/y"),
+         numeric={"log": np.log}, derivative=("log(y)", "x/y"), domain_edges=True,
          undefined=lambda x, y, out: where_any(x == 0, "xlogy at x = 0 (PyTorch: 0)"))
 
 

@@ -38,7 +38,7 @@ def _poles(name):
 _unary("erfinv", "ErfinvBackward0", gamma.erfinv,
        lambda F, g, x, out: F.mul_scalar(F.exp(F.pow(F.erfinv(x), 2)), HALF_SQRT_PI) * g,
        lambda sp, x: sp.erfinv(x), "sqrt(pi)*exp(erfinv(x)**2)/2",
-       numeric={"erfinv": gamma.erfinv, "exp": np.exp})
+       numeric={"erfinv": gamma.erfinv, "exp": np.exp}, domain_edges=True)
 
 
 def _lgamma_sympy(sp, x):
@@ -69,10 +69,11 @@ GAMMA_NUMERIC = {"loggamma": gamma.lgamma, "polygamma": _polygamma_numeric,
 
 _unary("lgamma", "LgammaBackward0", gamma.lgamma,
        lambda F, g, x, out: g * F.digamma(x), _lgamma_sympy, "digamma(x)",
-       numeric=GAMMA_NUMERIC, undefined=_poles("lgamma"))
+       numeric=GAMMA_NUMERIC, undefined=_poles("lgamma"), domain_edges=True)
 _unary("digamma", "DigammaBackward0", gamma.digamma,
        lambda F, g, x, out: g * F.polygamma(x, n=1), lambda sp, x: sp.polygamma(0, x),
-       "polygamma(x, 1)", numeric=GAMMA_NUMERIC, undefined=_poles("digamma"))
+       "polygamma(x, 1)", numeric=GAMMA_NUMERIC, undefined=_poles("digamma"),
+       domain_edges=True)
 register("polygamma", "PolygammaBackward0", gamma.polygamma,
          (lambda F, g, x, out, n: g * F.polygamma(x, n=n + 1),), internal=True,
          params="input, n: int",
