@@ -6,11 +6,9 @@ from . import special, writes, layers, losses, bitwise, rearrange  # noqa: F401
 from . import normalization, layer_norm, similarity  # noqa: F401
 from . import cumulative, statistics, rounding, specials, masking  # noqa: F401
 from . import decomp, cholesky, products, einsum  # noqa: F401
-from . import float32
 from .checks import check_table
 from .core import NUMERIC, REGISTRY, STRUCTURAL, Op
 
-float32.install(REGISTRY)
 check_table(REGISTRY)
 
 __all__ = ["REGISTRY", "STRUCTURAL", "Op", "NUMERIC"]

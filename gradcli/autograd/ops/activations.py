@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...errors import InputError
+from . import float32 as f32
 from .core import exact, prose, register, where_any
 from .elementwise import MAX_MIN, _erf
 from .float32 import silu_backward
@@ -51,7 +52,7 @@ register("sigmoid", "SigmoidBackward0", lambda x: 1 / (1 + np.exp(-x)),
          (lambda F, g, x, out: F.sigmoid_backward(g, out),), params="input", group=ACT,
          api="torch F method", elementwise=True, dtype_rule="float",
          sympy=lambda sp, x: 1 / (1 + sp.exp(-x)),
-         derivative=("sigmoid(x)*(1 - sigmoid(x))",))
+         derivative=("sigmoid(x)*(1 - sigmoid(x))",), forward_f32=f32.sigmoid)
 register("relu", "ReluBackward0", lambda x: np.maximum(_not_bool_relu(x), 0),
          (lambda F, g, x, out: F.threshold_backward(g, out, 0),), params="input", group=ACT,
          api="torch F method", elementwise=True, dtype_rule="promote",
@@ -63,11 +64,12 @@ register("softplus", "SoftplusBackward0", _softplus, (_softplus_vjp,),
          elementwise=True, dtype_rule="float", sympy=_softplus_sympy,
          derivative=("sigmoid(beta*x) if x*beta <= threshold else 1",),
          undefined=lambda x, out, beta, threshold: where_any(
-             x * beta == threshold, "softplus jumps to slope 1 at its threshold"))
+             x * beta == threshold, "softplus jumps to slope 1 at its threshold"),
+             forward_f32=f32.softplus)
 register("silu", "SiluBackward0", lambda x: x / (1 + np.exp(-x)), (_silu_vjp,),
          params="input", group=ACT, api="F", elementwise=True, dtype_rule="float",
          sympy=lambda sp, x: x / (1 + sp.exp(-x)),
-         derivative=("sigmoid(x)*(1 + x*(1 - sigmoid(x)))",))
+         derivative=("sigmoid(x)*(1 + x*(1 - sigmoid(x)))",), forward_f32=f32.silu)
 
 
 # ---- SPEC 3.9: the activations of torch.nn.functional ----------------------------------

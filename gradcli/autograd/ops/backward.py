@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import float32 as f32
 from .core import register
 
 
-def _op(name, grad_fn, forward, vjps, broadcasts=False, keeps_layout=True):
+def _op(name, grad_fn, forward, vjps, broadcasts=False, keeps_layout=True, forward_f32=None):
     return register(name, grad_fn, forward, vjps, internal=True, broadcasts=broadcasts,
-                    syntax=f"{name}(...)", keeps_layout=keeps_layout)
+                    syntax=f"{name}(...)", keeps_layout=keeps_layout, forward_f32=forward_f32)
 
 
 # ---- a tensor and a plain number (PyTorch's Scalar overloads) ---------------------------
@@ -37,7 +38,7 @@ _op("sgn", "SgnBackward0", np.sign, (lambda F, g, x, out: F.zeros_like(g),))
 _op("tanh_backward", "TanhBackwardBackward0", lambda g, y: g * (1 - y * y),
     (lambda F, gg, g, y, out: F.tanh_backward(gg, y),
      lambda F, gg, g, y, out: gg * (F.mul_scalar(y, -2) * g)),
-    broadcasts=True)
+    broadcasts=True, forward_f32=f32.tanh_backward)
 _op("sigmoid_backward", "SigmoidBackwardBackward0", lambda g, y: g * (1 - y) * y,
     (lambda F, gg, g, y, out: F.sigmoid_backward(gg, y),
      lambda F, gg, g, y, out: _sigmoid_output_vjp(F, gg, g, y)),
@@ -70,7 +71,7 @@ _op("softplus_backward", "SoftplusBackwardBackward0", _softplus_backward,
     (lambda F, gg, g, x, out, beta, threshold: F.softplus_backward(gg, x, beta, threshold),
      lambda F, gg, g, x, out, beta, threshold:
          _softplus_double_backward(F, gg * g, x, beta, threshold)),
-    broadcasts=True)
+    broadcasts=True, forward_f32=f32.softplus_backward)
 
 # ---- reductions ---------------------------------------------------------------------------
 

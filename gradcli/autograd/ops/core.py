@@ -75,7 +75,8 @@ class Op:
                  scalar_args: tuple = (), geometry: bool = False,
                  vjp_order: Optional[tuple] = None, joint: Optional[Callable] = None,
                  keeps_layout: Optional[bool] = None, returns: Optional[tuple] = None,
-                 grows=None, domain_edges: bool = False):
+                 grows=None, domain_edges: bool = False,
+                 forward_f32: Optional[Callable] = None):
         self.name = name              # the function name in programs and the Python API
         self.grad_fn = grad_fn        # the node name PyTorch reports ("MulBackward0")
         self.forward = forward        # (*arrays_or_numbers, **params) -> ndarray
@@ -119,8 +120,8 @@ class Op:
         # transposed input, a transposed result); other ops give a contiguous one.  It
         # decides whether a later reshape is a view.
         self.keeps_layout = (elementwise or view) if keeps_layout is None else keeps_layout
-        self.forward_f32 = None       # the forward for float32, where it rounds otherwise
-        #                               (installed by .float32)
+        self.forward_f32 = forward_f32  # the forward for float32, where numpy's float32
+        #                                 rounds otherwise than PyTorch's (see .float32)
         self.geometry = geometry      # its nodes record the inputs' strides (VJPs read them)
         self.returns = returns        # a named tuple's fields ("values", "indices"), if so
         # how the result can outgrow every input, for the language's size limit:

@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ...errors import InputError
+from . import float32 as f32
 from .core import prose, register, where_any
 
 LN2 = math.log(2.0)
@@ -24,12 +25,14 @@ TRIG = "trigonometric"
 
 
 def unary(name, grad_fn, forward, vjp, *, sympy, derivative, group, numeric=None,
-          undefined=None, dtype_rule="float", api="torch method", domain_edges=False):
+          undefined=None, dtype_rule="float", api="torch method", domain_edges=False,
+          forward_f32=None):
     """An elementwise function of one tensor; by default integer and bool inputs give
     the default float dtype (exp, sin, ...), ``dtype_rule="promote"`` keeps them."""
     return register(name, grad_fn, forward, (vjp,), params="input", group=group, api=api,
                     sympy=sympy, numeric=numeric, elementwise=True, derivative=(derivative,),
-                    undefined=undefined, dtype_rule=dtype_rule, domain_edges=domain_edges)
+                    undefined=undefined, dtype_rule=dtype_rule, domain_edges=domain_edges,
+                    forward_f32=forward_f32)
 
 
 def _erf(x):
@@ -62,21 +65,29 @@ def _diracdelta(x):
 # ---- exponentials and logarithms -----------------------------------------------------
 
 unary("exp", "ExpBackward0", np.exp, lambda F, g, x, out: g * out, group=EXP_LOG,
-      sympy=lambda sp, x: sp.exp(x), numeric={"exp": np.exp}, derivative="exp(x)")
+      sympy=lambda sp, x: sp.exp(x), numeric={"exp": np.exp}, derivative="exp(x)",
+      forward_f32=f32.exp)
 unary("exp2", "Exp2Backward0", np.exp2, lambda F, g, x, out: F.mul_scalar(g * out, LN2),
-      group=EXP_LOG, sympy=lambda sp, x: 2 ** x, derivative="2**x*log(2)")
+      group=EXP_LOG, sympy=lambda sp, x: 2 ** x, derivative="2**x*log(2)",
+      forward_f32=f32.via64(np.exp2))
 unary("expm1", "Expm1Backward0", np.expm1, lambda F, g, x, out: g * F.add_scalar(out, 1),
-      group=EXP_LOG, sympy=lambda sp, x: sp.exp(x) - 1, derivative="exp(x)")
+      group=EXP_LOG, sympy=lambda sp, x: sp.exp(x) - 1, derivative="exp(x)",
+      forward_f32=f32.via64(np.expm1))
 unary("log", "LogBackward0", np.log, lambda F, g, x, out: g / x, group=EXP_LOG,
-      sympy=lambda sp, x: sp.log(x), numeric={"log": np.log}, derivative="1/x", domain_edges=True)
+      sympy=lambda sp, x: sp.log(x), numeric={"log": np.log}, derivative="1/x",
+      domain_edges=True, forward_f32=f32.via64(np.log))
 unary("log2", "Log2Backward0", np.log2, lambda F, g, x, out: g / F.mul_scalar(x, LN2),
-      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 2), derivative="1/(x*log(2))", domain_edges=True)
+      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 2), derivative="1/(x*log(2))",
+      domain_edges=True, forward_f32=f32.via64(np.log2))
 unary("log10", "Log10Backward0", np.log10, lambda F, g, x, out: g / F.mul_scalar(x, LN10),
-      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 10), derivative="1/(x*log(10))", domain_edges=True)
+      group=EXP_LOG, sympy=lambda sp, x: sp.log(x, 10), derivative="1/(x*log(10))",
+      domain_edges=True, forward_f32=f32.via64(np.log10))
 unary("log1p", "Log1PBackward0", np.log1p, lambda F, g, x, out: g / F.add_scalar(x, 1),
-      group=EXP_LOG, sympy=lambda sp, x: sp.log(1 + x), derivative="1/(x + 1)", domain_edges=True)
+      group=EXP_LOG, sympy=lambda sp, x: sp.log(1 + x), derivative="1/(x + 1)",
+      domain_edges=True, forward_f32=f32.via64(np.log1p))
 unary("sqrt", "SqrtBackward0", np.sqrt, lambda F, g, x, out: g / F.mul_scalar(out, 2),
-      group=EXP_LOG, sympy=lambda sp, x: sp.sqrt(x), derivative="1/(2*sqrt(x))", domain_edges=True)
+      group=EXP_LOG, sympy=lambda sp, x: sp.sqrt(x), derivative="1/(2*sqrt(x))",
+      domain_edges=True)
 unary("rsqrt", "RsqrtBackward0", lambda x: 1 / np.sqrt(x),
       lambda F, g, x, out: F.mul_scalar(g, -0.5) * F.pow(out, 3), group=EXP_LOG,
       sympy=lambda sp, x: 1 / sp.sqrt(x), derivative="-1/(2*x**(3/2))", domain_edges=True)
@@ -87,16 +98,18 @@ unary("reciprocal", "ReciprocalBackward0", np.reciprocal,
 # ---- trigonometric and hyperbolic ----------------------------------------------------
 
 unary("sin", "SinBackward0", np.sin, lambda F, g, x, out: g * F.cos(x), group=TRIG,
-      sympy=lambda sp, x: sp.sin(x), numeric={"sin": np.sin}, derivative="cos(x)")
+      sympy=lambda sp, x: sp.sin(x), numeric={"sin": np.sin}, derivative="cos(x)",
+      forward_f32=f32.via64(np.sin))
 unary("cos", "CosBackward0", np.cos, lambda F, g, x, out: g * -F.sin(x), group=TRIG,
-      sympy=lambda sp, x: sp.cos(x), numeric={"cos": np.cos}, derivative="-sin(x)")
+      sympy=lambda sp, x: sp.cos(x), numeric={"cos": np.cos}, derivative="-sin(x)",
+      forward_f32=f32.via64(np.cos))
 unary("tan", "TanBackward0", np.tan, lambda F, g, x, out: g * F.add_scalar(F.pow(out, 2), 1),
       group=TRIG, sympy=lambda sp, x: sp.tan(x), numeric={"tan": np.tan},
       derivative="1 + tan(x)**2")
 unary("asin", "AsinBackward0", np.arcsin,
       lambda F, g, x, out: g * F.rsqrt(F.add_scalar(-x * x, 1)), group=TRIG,
       sympy=lambda sp, x: sp.asin(x), numeric={"asin": np.arcsin},
-      derivative="1/sqrt(1 - x**2)", domain_edges=True)
+      derivative="1/sqrt(1 - x**2)", domain_edges=True, forward_f32=f32.via64(np.arcsin))
 unary("acos", "AcosBackward0", np.arccos,
       lambda F, g, x, out: g * -F.rsqrt(F.add_scalar(-x * x, 1)), group=TRIG,
       sympy=lambda sp, x: sp.acos(x), numeric={"acos": np.arccos},
@@ -105,12 +118,14 @@ unary("atan", "AtanBackward0", np.arctan, lambda F, g, x, out: g / F.add_scalar(
       group=TRIG, sympy=lambda sp, x: sp.atan(x), numeric={"atan": np.arctan},
       derivative="1/(x**2 + 1)")
 unary("sinh", "SinhBackward0", np.sinh, lambda F, g, x, out: g * F.cosh(x), group=TRIG,
-      sympy=lambda sp, x: sp.sinh(x), numeric={"sinh": np.sinh}, derivative="cosh(x)")
+      sympy=lambda sp, x: sp.sinh(x), numeric={"sinh": np.sinh}, derivative="cosh(x)",
+      forward_f32=f32.via64(np.sinh))
 unary("cosh", "CoshBackward0", np.cosh, lambda F, g, x, out: g * F.sinh(x), group=TRIG,
-      sympy=lambda sp, x: sp.cosh(x), numeric={"cosh": np.cosh}, derivative="sinh(x)")
+      sympy=lambda sp, x: sp.cosh(x), numeric={"cosh": np.cosh}, derivative="sinh(x)",
+      forward_f32=f32.via64(np.cosh))
 unary("tanh", "TanhBackward0", np.tanh, lambda F, g, x, out: F.tanh_backward(g, out),
       group=TRIG, sympy=lambda sp, x: sp.tanh(x), numeric={"tanh": np.tanh},
-      derivative="1 - tanh(x)**2")
+      derivative="1 - tanh(x)**2", forward_f32=f32.via64(np.tanh))
 unary("asinh", "AsinhBackward0", np.arcsinh,
       lambda F, g, x, out: g * F.rsqrt(F.add_scalar(F.pow(x, 2), 1)), group=TRIG,
       sympy=lambda sp, x: sp.asinh(x), numeric={"asinh": np.arcsinh},
@@ -230,7 +245,8 @@ register("atan2", "Atan2Backward0", np.arctan2, (None, None), joint=_atan2_vjps,
          dtype_rule="float",
          undefined=lambda a, b, out: where_any((a == 0) & (b == 0),
                                                "atan2 has no derivative at (0, 0) "
-                                               "(PyTorch uses 0)"))
+                                               "(PyTorch uses 0)"),
+                                               forward_f32=f32.via64(np.arctan2))
 register("hypot", "HypotBackward0", np.hypot,
          (lambda F, g, a, b, out: g * a / out, lambda F, g, a, b, out: g * b / out),
          params="input, other", group="elementwise", broadcasts=True,

@@ -8,6 +8,8 @@ on 10 000 points against PyTorch-written results; README lists the figures).  Wh
 numpy's float32 agrees more (rsqrt, asinh, acos, atan, tan) the op keeps numpy's.
 Composite kernels follow PyTorch's arithmetic: sigmoid is ``1 / (1 + exp(-x))`` in
 float32, tanh's backward ``g * (1 - y * y)`` with a fused multiply-add.
+
+The op table's entries name these as their ``forward_f32``.
 """
 
 from __future__ import annotations
@@ -27,25 +29,25 @@ def via64(fn):
     return f32
 
 
-_exp = via64(np.exp)
+exp = via64(np.exp)
 
 
-def _sigmoid(x):
-    return ONE / (ONE + _exp(-x))
+def sigmoid(x):
+    return ONE / (ONE + exp(-x))
 
 
-def _silu(x):
-    return x / (ONE + _exp(-x))
+def silu(x):
+    return x / (ONE + exp(-x))
 
 
-def _softplus(x, beta, threshold):
+def softplus(x, beta, threshold):
     bx = x * F32(beta)
     return np.where(bx > threshold, x,
-                    via64(np.log1p)(_exp(np.minimum(bx, F32(threshold)))) / F32(beta))
+                    via64(np.log1p)(exp(np.minimum(bx, F32(threshold)))) / F32(beta))
 
 
-def _softplus_backward(g, x, beta, threshold):
-    z = _exp(np.minimum(x * F32(beta), F32(threshold)))
+def softplus_backward(g, x, beta, threshold):
+    z = exp(np.minimum(x * F32(beta), F32(threshold)))
     return np.where(x * F32(beta) > threshold, g, g * z / (z + ONE))
 
 
@@ -55,26 +57,11 @@ def silu_backward(g, x):
     if x.dtype != np.float32:
         s = 1 / (1 + np.exp(-x))
         return g * s * (1 + x * (1 - s))
-    s = _sigmoid(x)
+    s = sigmoid(x)
     fused = (1.0 + x.astype(np.float64) * (ONE - s).astype(np.float64)).astype(np.float32)
     return g * s * fused
 
 
-def _tanh_backward(g, y):
+def tanh_backward(g, y):
     y64 = y.astype(np.float64)
     return g * (1.0 - y64 * y64).astype(np.float32)        # 1 - y*y fused: one rounding
-
-
-FORWARDS = {
-    "exp": _exp, "exp2": via64(np.exp2), "expm1": via64(np.expm1), "log": via64(np.log),
-    "log2": via64(np.log2), "log10": via64(np.log10), "log1p": via64(np.log1p),
-    "sin": via64(np.sin), "cos": via64(np.cos), "asin": via64(np.arcsin),
-    "sinh": via64(np.sinh), "cosh": via64(np.cosh), "tanh": via64(np.tanh),
-    "atan2": via64(np.arctan2), "sigmoid": _sigmoid, "silu": _silu, "softplus": _softplus,
-    "tanh_backward": _tanh_backward, "softplus_backward": _softplus_backward,
-}
-
-
-def install(registry) -> None:
-    for name, fn in FORWARDS.items():
-        registry[name].forward_f32 = fn
