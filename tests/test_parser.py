@@ -329,11 +329,20 @@ def test_unknown_function():
     "().__class__.__bases__",
     "x.__class__.__mro__[1].__subclasses__()",
     "f'{x.__class__}'",
-    "getattr(x, '__class__').__name__",
+    "getattr(x, '__class__').__class__",
     "b'abc'",
 ])
 def test_dangerous_input_is_a_parse_error(source):
     parse_error(source)
+
+
+def test_a_dunder_reached_through_getattr_is_refused_when_run():
+    """``.__name__`` parses (a type's name: ``type(e).__name__``), so this source does;
+    getattr refuses every name with a leading underscore when it runs."""
+    from gradcli.lang.script import run_script
+    out, error = run_script("x = 1.5\nprint(getattr(x, '__class__').__name__)\n")
+    assert out == "" and error.python_name == "AttributeError"
+    assert "refuses names starting with '_'" in error.message
 
 
 def test_unlisted_functions_are_rejected():

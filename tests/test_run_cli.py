@@ -355,3 +355,16 @@ def test_floor_divide_and_bitwise_operators():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "bitwise.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "bitwise.out").read_text())
+
+
+def test_type_names_and_caught_messages_are_pythons():
+    """``type(e).__name__`` (the one dunder attribute a script may read) and ``str(e)``
+    of a caught error in PyTorch's words; tests/data/torch/type_name.out is PyTorch
+    2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "type_name.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "type_name.out").read_text())
+    r = invoke(["run", "-"], "import torch\nprint(torch.ones(1).__name__)\n")
+    assert r.exit_code == 2 and "'Tensor' object has no attribute '__name__'" in r.stderr
+    r = invoke(["run", "-"], "import torch\nprint(torch.ones(1).__class__)\n")
+    assert r.exit_code == 2 and "names starting with '__' are not allowed" in r.stderr

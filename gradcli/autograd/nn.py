@@ -20,9 +20,10 @@ from .nn_losses import legacy_reduction
 from .nn_module import Module, Parameter
 from .random import DEFAULT_DTYPE
 
-__all__ = ["Module", "Parameter", "Identity", "Linear", "LayerNorm", "Dropout", "ReLU", "Sigmoid", "Tanh", "Softmax",
-           "LogSoftmax", "Sequential", "MSELoss", "L1Loss", "SmoothL1Loss", "HuberLoss",
-           "BCELoss", "BCEWithLogitsLoss", "NLLLoss", "CrossEntropyLoss", "functional", "init"]
+__all__ = ["Module", "Parameter", "Identity", "Linear", "LayerNorm", "Dropout", "ReLU",
+           "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Sequential", "MSELoss", "L1Loss",
+           "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
+           "CrossEntropyLoss", "functional", "init"]
 
 
 # ---- layers ---------------------------------------------------------------------------

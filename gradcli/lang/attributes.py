@@ -3,7 +3,7 @@
 This is the boundary of what a program can touch: an attribute not listed here does
 not exist for it (``getattr`` on an arbitrary Python object could lead anywhere, e.g.
 from a generator's frame to a module's globals).  Names starting with ``__`` never
-reach this far (the tokenizer refuses them).
+reach this far (the parser refuses them), but for a type's ``__name__``.
 """
 
 from __future__ import annotations
@@ -67,6 +67,8 @@ def get_attribute(interp, value, name: str, node):
             raise _missing(f"module '{value.name}' has no attribute '{name}'", name,
                            value.members, f"{value.name}.")
         return member
+    if name == "__name__":
+        return _type_name(value)
     getter = _GETTERS.get(type(value))
     if getter is None:
         getter = next((g for base, g in _BASES if isinstance(value, base)), None)
@@ -76,6 +78,16 @@ def get_attribute(interp, value, name: str, node):
     if is_host_object(value):                             # nn modules, optimizers
         return host_attribute(value, name)
     return _host_attribute(value, name)
+
+
+def _type_name(value) -> str:
+    """``type(e).__name__``: the name of a type (what type() returns), the one dunder
+    attribute a program may read."""
+    from .pybuiltins import TypeObject
+    if isinstance(value, TypeObject):
+        return value.name.rsplit(".", 1)[-1]
+    raise ScriptError("AttributeError", f"'{type_name(value)}' object has no attribute "
+                      "'__name__'")
 
 
 def _missing(message: str, name: str, known, prefix: str = "") -> ScriptError:

@@ -176,7 +176,8 @@ class ExprParser:
                 if name.kind != NAME:
                     raise self.error(f"expected a name after '.', found {name.describe()}",
                                      name)
-                if name.text.startswith("__"):          # (only a bare __name__ is a name)
+                # (a bare __name__ is a name; .__name__ is a type's name: type(e).__name__)
+                if name.text.startswith("__") and name.text != "__name__":
                     raise self.error("names starting with '__' are not allowed", name)
                 self.advance()
                 if self.tok.kind == "(":

@@ -319,7 +319,9 @@ class Interpreter(Evaluator):
 
     def handle(self, handler, exc: GradcliError) -> None:
         if handler.name is not None:
-            self.store(handler.name, ExceptionValue(exc.python_name, (exc.message,)))
+            # str(e) is PyTorch's message where gradcli's own says more
+            self.store(handler.name, ExceptionValue(exc.python_name,
+                                                    (exc.python_message or exc.message,)))
         self.handling.append(exc)
         try:
             self.exec_block(handler.body)

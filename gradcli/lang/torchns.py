@@ -362,11 +362,9 @@ def build(interpreter_hooks: dict) -> dict:
     autograd = Namespace("torch.autograd", _wrap({
         "grad": interpreter_hooks["grad"], "backward": interpreter_hooks["backward"],
         "Variable": variable, "functional": autograd_functional.namespace()}))
-    nn_members = _load("gradcli.autograd.nn", (
-        "Linear ReLU Sigmoid Tanh Softmax Sequential MSELoss L1Loss CrossEntropyLoss "
-        "BCELoss BCEWithLogitsLoss NLLLoss Parameter Module LogSoftmax Identity "
-        "Flatten Dropout LeakyReLU GELU ELU Softplus SiLU SmoothL1Loss HuberLoss "
-        "KLDivLoss LayerNorm").split())
+    # every module class nn defines (its __all__), so a new one needs no line here
+    nn_members = {name: member for name, member in _load("gradcli.autograd.nn", None).items()
+                  if name not in ("functional", "init")}
     init = Namespace("torch.nn.init", _wrap(_load("gradcli.autograd.nn_init", None)))
     nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional,
                                 "init": init})
