@@ -146,6 +146,7 @@ THIRD = {
     "erfc": (F.erfc, (-1.5, 1.5)), "logit": (lambda u: F.logit(u * 0.2 + 0.5), (-1, 1)),
     "xlogy": (lambda u: F.xlogy(u + 3.0, u * u + 1.0), (-1, 1)),
     "logaddexp": (lambda u: F.logaddexp(u, u * u), (-2, 2)),
+    "logaddexp2": (lambda u: F.logaddexp2(u, u * u), (-2, 2)),
     "clamp_min": (lambda u: F.clamp_min(u, -5.0) ** 3, (-1, 1)),
     "clamp_max": (lambda u: F.clamp_max(u, 5.0) ** 3, (-1, 1)),
     "where": (lambda u: F.where(u > -5.0, u * u * u, u), (-1, 1)),

@@ -104,6 +104,21 @@ register("logaddexp", "LogaddexpBackward0", _logaddexp,
          sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)), numeric={"exp": np.exp},
          derivative=("1/(1 + exp(b - a))", "1/(1 + exp(a - b))"))
 
+def _logaddexp2(a, b):
+    m = np.maximum(a, b)
+    with np.errstate(invalid="ignore"):
+        out = m + np.log1p(np.exp2(-np.abs(a - b))) / np.log(2.0)
+    return np.where(np.isinf(a) & (a == b), a, out)
+
+
+register("logaddexp2", "Logaddexp2Backward0", _logaddexp2,
+         (lambda F, g, a, b, out: g / F.add_scalar(F.exp2(b - a), 1),
+          lambda F, g, a, b, out: g / F.add_scalar(F.exp2(a - b), 1)),
+         params="input, other", group=EXP_LOG, broadcasts=True, elementwise=True,
+         dtype_rule="float", vjp_order=(1, 0),
+         sympy=lambda sp, a, b: sp.log(2 ** a + 2 ** b, 2),
+         derivative=("1/(1 + 2**(b - a))", "1/(1 + 2**(a - b))"))
+
 register("clamp_min", "ClampMinBackward0", lambda x, min: np.maximum(x, min),
          (lambda F, g, x, out, min: F.where(F.value(x) >= min, g, 0.0),),
          params="input, min: number", group="elementwise", elementwise=True,

@@ -56,6 +56,7 @@ UNARY = {
 BINARY = {
     "xlogy": ("torch", ((-2, 2), (0.1, 3)), [{}]),
     "logaddexp": ("torch", ((-3, 3), (-3, 3)), [{}]),
+    "logaddexp2": ("torch", ((-3, 3), (-3, 3)), [{}]),
 }
 
 
