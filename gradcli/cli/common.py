@@ -42,8 +42,9 @@ class Job:
 
     def evaluate(self, **kw):
         from ..lang.evaluator import evaluate
+        # (the arrays were parsed or loaded for this run: no copy of them)
         return evaluate(self.text, self.bindings, const=self.const, wrt=self.wrt, of=self.of,
-                        upstream=self.upstream, dtype=self.dtype, **kw)
+                        upstream=self.upstream, dtype=self.dtype, copy=False, **kw)
 
 
 def memory_budget(max_memory: Optional[str]):

@@ -13,11 +13,18 @@ NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 MAX_DIMS = 32     # numpy's limit on dimensions (32 in numpy 1.x, 64 in 2.x)
 
 
-def to_array(name: str, value, dtype, max_elements: int) -> np.ndarray:
-    """A bound value (number, nested list, ndarray, Tensor) as a float array."""
+def to_array(name: str, value, dtype, max_elements: int, copy: bool = True) -> np.ndarray:
+    """A bound value (number, nested list, ndarray, Tensor) as a float array; without
+    ``copy`` an ndarray of that dtype, contiguous and writeable, is used as it is (the
+    caller owns it: the program may change it in place)."""
     if isinstance(value, Tensor):
         value = value.data
     _check_numbers(name, value, max_elements)
+    if not copy and isinstance(value, np.ndarray) and value.dtype == dtype and \
+            value.flags.c_contiguous and value.flags.writeable:
+        if value.size > max_elements:
+            raise LimitError(f"--{name}: {value.size} elements; the limit is {max_elements}")
+        return value
     try:
         array = np.array(value, dtype=dtype)
     except (ValueError, TypeError):
@@ -67,8 +74,10 @@ def check_name(name: str) -> None:
                         "not starting with __)")
 
 
-def bind_all(bindings: dict, const: dict, wrt, dtype, max_elements: int) -> dict:
-    """name -> leaf Tensor: requires_grad unless constant or left out of ``wrt``."""
+def bind_all(bindings: dict, const: dict, wrt, dtype, max_elements: int,
+             copy: bool = True) -> dict:
+    """name -> leaf Tensor: requires_grad unless constant or left out of ``wrt``
+    (``copy``: see :func:`to_array`)."""
     dtype = np.dtype(dtype)
     if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
         raise BindError(f"dtype must be float64 or float32, got {dtype}")
@@ -76,14 +85,14 @@ def bind_all(bindings: dict, const: dict, wrt, dtype, max_elements: int) -> dict
     leaves: dict = {}
     for name, value in bindings.items():
         check_name(name)
-        leaf = Tensor._make(to_array(name, value, dtype, max_elements), None)
+        leaf = Tensor._make(to_array(name, value, dtype, max_elements, copy), None)
         leaf.requires_grad = wrt is None or name in wrt
         leaves[name] = leaf
     for name, value in const.items():
         check_name(name)
         if name in leaves:
             raise BindError(f"'{name}' is bound twice (as a variable and with --const)")
-        leaves[name] = Tensor._make(to_array(name, value, dtype, max_elements), None)
+        leaves[name] = Tensor._make(to_array(name, value, dtype, max_elements, copy), None)
     for name in wrt or ():
         if name not in leaves:
             raise BindError(f"--wrt {name}: no variable '{name}' is bound")

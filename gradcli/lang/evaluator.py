@@ -49,7 +49,7 @@ AUTOGRAD_METHODS = frozenset(("backward", "retain_grad", "requires_grad_", "zero
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
              dtype="float64", retain_grad=False, max_elements=10 ** 8,
-             on_node=None, implicit_backward=True):
+             on_node=None, implicit_backward=True, copy=True):
     """Evaluate ``program`` (text or a parsed Program) and differentiate it.
 
     ``bindings``/``const``: name -> value (number, nested list, ndarray, Tensor).
@@ -57,11 +57,12 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     output.  ``upstream``: the gradient for the implicit backward ("ones" allowed).
     ``retain_grad``: keep every intermediate's gradient.  ``on_node``: observer of each
     backward step (for --explain).  ``implicit_backward=False`` leaves the graph intact
-    (for Hessians and Jacobians).
+    (for Hessians and Jacobians).  ``copy=False``: ndarray bindings of the right dtype
+    become the leaves' storage as they are, not copies (the CLI's own loaded arrays).
     """
     if isinstance(program, str):
         program = parse_program(program)
-    leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements)
+    leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements, copy)
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
     run.const_names = set(const or ())
