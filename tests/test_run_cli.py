@@ -368,3 +368,11 @@ def test_type_names_and_caught_messages_are_pythons():
     assert r.exit_code == 2 and "'Tensor' object has no attribute '__name__'" in r.stderr
     r = invoke(["run", "-"], "import torch\nprint(torch.ones(1).__class__)\n")
     assert r.exit_code == 2 and "names starting with '__' are not allowed" in r.stderr
+
+
+def test_new_tensors_follow_the_default_dtype_and_mT():
+    """rand/randn/nn.Linear take torch.set_default_dtype as PyTorch's do; x.mT and x.mH
+    swap the last two dims; tests/data/torch/default_dtype.out is PyTorch 2.13's."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "default_dtype.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "default_dtype.out").read_text())

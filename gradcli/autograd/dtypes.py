@@ -47,6 +47,11 @@ def get_default_dtype() -> np.dtype:
     return getattr(_state, "dtype", float64)
 
 
+def default_if_set():
+    """The default float dtype if a script or set_default_dtype set one, else None."""
+    return getattr(_state, "dtype", None)
+
+
 def set_default_dtype(dtype) -> None:
     dtype = as_dtype(dtype)
     if dtype not in FLOATS:

@@ -18,7 +18,7 @@ from . import nn_functional as F
 from . import nn_init as init
 from .nn_losses import legacy_reduction
 from .nn_module import Module, Parameter
-from .random import DEFAULT_DTYPE
+from .random import default_float
 
 __all__ = ["Module", "Parameter", "Identity", "Linear", "LayerNorm", "Dropout", "ReLU",
            "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Sequential", "MSELoss", "L1Loss",
@@ -44,7 +44,7 @@ class Linear(Module):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features
-        dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+        dtype = default_float() if dtype is None else np.dtype(dtype)
         shape = (out_features, in_features)
         if min(shape) < 0:
             raise ShapeError(f"Trying to create tensor with negative dimension {min(shape)}: "
@@ -82,7 +82,7 @@ class LayerNorm(Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+        dtype = default_float() if dtype is None else np.dtype(dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dtype))
             if bias:

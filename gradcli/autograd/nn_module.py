@@ -16,7 +16,7 @@ import numpy as np
 from ..errors import InputError
 from .grad_mode import no_grad
 from .optim import clear_grad
-from .random import DEFAULT_DTYPE
+from .random import default_float
 from .tensor import Tensor
 
 
@@ -28,7 +28,7 @@ class Parameter(Tensor):
 
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
-            data = np.empty((0,), dtype=DEFAULT_DTYPE)
+            data = np.empty((0,), dtype=default_float())
         array = data.data if isinstance(data, Tensor) else np.asarray(data)
         param = cls._make(array, None)
         if requires_grad:

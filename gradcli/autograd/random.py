@@ -3,8 +3,8 @@
 It is numpy's PCG64 (``np.random.Generator``).  ``manual_seed(n)`` makes every later
 draw repeat exactly from run to run; without it the seed comes from the OS, as in
 PyTorch.  The values are gradcli's own: they do not equal PyTorch's for the same seed.
-New tensors are float32 unless a ``dtype`` is given (``gradcli run``'s default, as
-PyTorch's; the engine's own default-dtype setting will replace ``DEFAULT_DTYPE``).
+New tensors (and nn's parameters) are float32, PyTorch's default, unless a ``dtype`` is
+given or ``torch.set_default_dtype`` chose another (:func:`.dtypes.default_if_set`).
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import os
 import numpy as np
 
 from ..errors import InputError, ShapeError
+from .dtypes import default_if_set
 from .tensor import Tensor
 
-DEFAULT_DTYPE = np.dtype(np.float32)
 _SEED_MASK = (1 << 64) - 1
 
 
@@ -123,8 +123,13 @@ def size_of(size) -> tuple:
     return tuple(shape)
 
 
+def default_float() -> np.dtype:
+    """The dtype of new random tensors and parameters now: float32 unless set."""
+    return np.dtype(default_if_set() or np.float32)
+
+
 def float_dtype(dtype, what: str) -> np.dtype:
-    dtype = DEFAULT_DTYPE if dtype is None else np.dtype(dtype)
+    dtype = default_float() if dtype is None else np.dtype(dtype)
     if dtype.kind != "f" or dtype.itemsize < 4:
         raise InputError(f'"{what}" not implemented for \'{dtype}\'')
     return dtype

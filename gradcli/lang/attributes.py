@@ -115,6 +115,12 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
         return getattr(t, name)
     if name == "T":
         return t.T
+    if name in ("mT", "mH"):              # the last two dims swapped (real tensors: mH = mT)
+        if t.ndim < 2:
+            raise ScriptError("RuntimeError", f"tensor.{name} is only supported on matrices "
+                              f"or batches of matrices. Got {t.ndim}-D tensor.")
+        from ..autograd import functional as F
+        return F.transpose(t, -2, -1)
     if name == "device":
         return Device("cpu")
     if name == "type":
