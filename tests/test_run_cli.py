@@ -9,6 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -376,3 +377,23 @@ def test_new_tensors_follow_the_default_dtype_and_mT():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "default_dtype.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "default_dtype.out").read_text())
+
+
+def test_norm_along_dims_with_p_and_keepdim():
+    """torch.norm(x, p, dim, keepdim) and x.norm(...): values, LinalgVectorNormBackward0
+    and gradients for p = 2, 1, 3, inf, 0.5; tests/data/torch/norm_dims.out is PyTorch
+    2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "norm_dims.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "norm_dims.out").read_text())
+
+
+@pytest.mark.parametrize("program, want", [
+    ("sum(norm(x, 2, 1))", [[3 / 13, -4 / 13, 12 / 13], [1 / 3, 2 / 3, -2 / 3]]),
+    ("sum(norm(x, p=1, dim=0))", [[1.0, -1.0, 1.0], [1.0, 1.0, -1.0]]),
+])
+def test_norm_along_dims_in_programs_passes_the_check(program, want):
+    result = gradcli.evaluate(program, {"x": [[3.0, -4.0, 12.0], [1.0, 2.0, -2.0]]},
+                              check=True)
+    np.testing.assert_allclose(result.grads["x"], want, rtol=1e-15, atol=1e-15)
+    assert result.check["status"] == "passed", result.check

@@ -282,8 +282,20 @@ def _along(name: str, x: Tensor, dim, keepdim: bool):
     return return_type(name)(values, tensor(indices.astype(np.int64)))
 
 
-def norm(input) -> Tensor:
-    return apply(OPS["norm"], as_tensor(input))
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
+    """torch.norm: the 2-norm of all elements (LinalgVectorNormBackward0), or the
+    vector p-norm along ``dim`` ('fro' is 2)."""
+    input = as_tensor(input)
+    if dtype is not None:
+        input = input.to(dtype)
+    p = 2.0 if p in ("fro", None) else p
+    if isinstance(p, str):
+        raise InputError(f"norm: p={p!r} is not supported (a number, or 'fro')")
+    p = float(p)
+    if dim is None and p == 2.0 and not keepdim:
+        return apply(OPS["norm"], input)
+    dims = tuple(range(input.ndim)) if dim is None else _dims(input, dim)
+    return apply(OPS["vector_norm"], input, ord=p, dim=dims, keepdim=bool(keepdim))
 
 
 def logsumexp(input, dim, keepdim=False) -> Tensor:

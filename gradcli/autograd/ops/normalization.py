@@ -13,13 +13,19 @@ import math
 import numpy as np
 
 from .core import exact, prose, reduce_objects, register, where_any
+from .reduce import unsqueeze_dims
 
 LAYERS = "layers"
 
 
 # ---- the vector norm along dims (keepdim), as normalize takes it -------------------------
 
-def _vector_norm(x, ord, dim):
+def _vector_norm(x, ord, dim, keepdim=True):
+    out = _vector_norm_kept(x, ord, dim)
+    return out if keepdim else np.squeeze(out, axis=dim)
+
+
+def _vector_norm_kept(x, ord, dim):
     a = np.abs(x)
     if ord == math.inf:
         return np.max(a, axis=dim, keepdims=True)
@@ -32,8 +38,9 @@ def _vector_norm(x, ord, dim):
     return np.sum(a ** ord, axis=dim, keepdims=True) ** (1 / ord)
 
 
-def _vector_norm_vjp(F, g, x, out, ord, dim):
-    """PyTorch's norm_backward, branch by branch."""
+def _vector_norm_vjp(F, g, x, out, ord, dim, keepdim=True):
+    """PyTorch's norm_backward, branch by branch (the reduced dims put back first)."""
+    g, out = unsqueeze_dims(F, g, dim, keepdim), unsqueeze_dims(F, out, dim, keepdim)
     at_zero = F.value(out) == 0
     if ord == 0:
         return F.zeros_like(x)
@@ -56,7 +63,7 @@ def _vector_norm_vjp(F, g, x, out, ord, dim):
         return scaled * F.masked_fill(g / F.pow(out, ord - 1), mask=at_zero, value=0)
 
 
-def _vector_norm_sympy(sp, x, ord, dim):
+def _vector_norm_sympy(sp, x, ord, dim, keepdim=True):
     def norm(*e):
         if ord == 2:
             return sp.sqrt(sp.Add(*[v ** 2 for v in e]))
@@ -65,12 +72,14 @@ def _vector_norm_sympy(sp, x, ord, dim):
         if ord == 0:
             return sp.Add(*[sp.Piecewise((0, sp.Eq(v, 0)), (1, True)) for v in e])
         return sp.Add(*[sp.Abs(v) ** exact(sp, ord) for v in e]) ** (1 / exact(sp, ord))
-    return reduce_objects(norm, x, dim, keepdim=True)
+    return reduce_objects(norm, x, dim, keepdim=keepdim)
 
 
-def _vector_norm_kinks(x, out, ord, dim):
+def _vector_norm_kinks(x, out, ord, dim, keepdim=True):
     """Where the norm has no derivative: a zero norm, a zero element (for p != 2), and
     ties for the largest (p = inf)."""
+    if not keepdim:
+        out = np.expand_dims(out, tuple(dim))
     if ord == 0:
         return None
     if math.isinf(ord):
@@ -82,7 +91,7 @@ def _vector_norm_kinks(x, out, ord, dim):
 
 register("vector_norm", "LinalgVectorNormBackward0", _vector_norm, (_vector_norm_vjp,),
          internal=True, shown_as="norm", sympy=_vector_norm_sympy,
-         undefined=_vector_norm_kinks, syntax="norm(x, p, dim, keepdim=True)",
+         undefined=_vector_norm_kinks, syntax="norm(x, p, dim, keepdim)",
          derivative=(prose("x |x|^(p-2) / norm^(p-1) (p = 1: sign(x))"),))
 
 # ---- composites -----------------------------------------------------------------------

@@ -195,7 +195,8 @@ for _name, _grad_fn, _largest, _sp in (("max_dim", "MaxBackward0", True, "Max"),
 
 register("norm", "LinalgVectorNormBackward0", lambda x: np.sqrt(np.sum(x * x)),
          (lambda F, g, x, out: g * F.masked_fill(x / out, mask=F.value(out) == 0, value=0),),
-         params="input", group=RED, function="functional:norm",
+         params="input, p: any = 'fro', dim: dims = None, keepdim: bool = False, "
+                "dtype: any = None", group=RED, function="functional:norm",
          sympy=lambda sp, x: sp.sqrt(sp.Add(*[e ** 2 for e in np.asarray(x).reshape(-1)])),
          derivative=("x/norm(x)",), dtype_rule="float_only",
          float_only="linalg.vector_norm: Expected a floating point or complex tensor as input. "
