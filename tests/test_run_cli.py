@@ -397,3 +397,12 @@ def test_norm_along_dims_in_programs_passes_the_check(program, want):
                               check=True)
     np.testing.assert_allclose(result.grads["x"], want, rtol=1e-15, atol=1e-15)
     assert result.check["status"] == "passed", result.check
+
+
+def test_in_place_forms_of_the_elementwise_methods():
+    """x.relu_(), x.sigmoid_(), x.tanh_(), ... (generated for every elementwise method of
+    the table): the node of the out-of-place op, PyTorch's leaf and version errors;
+    tests/data/torch/inplace_methods.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "inplace_methods.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "inplace_methods.out").read_text())

@@ -360,4 +360,18 @@ for _op in REGISTRY.values():
         setattr(Tensor, _op.name, _op.method or NAMESPACE[_op.name])
 for _name, _fn in RENAMED.items():
     setattr(Tensor, _name, _fn)
+# x.relu_(), x.exp_(), ...: the in-place form of each elementwise method of one tensor
+# (PyTorch records the same node as the out-of-place op)
+INPLACE_METHODS = sorted(f"{op.name}_" for op in REGISTRY.values()
+                         if not op.internal and "method" in op.api and op.elementwise
+                         and op.arity == 1 and op.forward is not None)
+for _name in INPLACE_METHODS:
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, (lambda fn: lambda self, *args, **kwargs: _apply_inplace(
+            self, lambda value: fn(value, *args, **kwargs)))(NAMESPACE[_name[:-1]]))
 del _name, _fn, _op
+
+
+def _apply_inplace(target, fn):
+    from .inplace import apply_inplace
+    return apply_inplace(target, fn)

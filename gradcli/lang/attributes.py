@@ -29,15 +29,16 @@ _OWN_METHODS = frozenset("""
     is_contiguous new_tensor new_ones new_zeros new_full remainder_ masked_fill_
 """.split())
 _NOT_IN_GRADCLI = frozenset("""
-    nan_to_num isnan isinf isfinite logical_not logical_and logical_or floor_divide
-    bitwise_not sort topk unique max_pool unbind
+    nan_to_num isnan isinf isfinite logical_not logical_and logical_or sort topk unique
+    max_pool unbind
 """.split())
 
 
 def _table_methods() -> frozenset:
+    from ..autograd.functional import INPLACE_METHODS
     from ..autograd.ops import REGISTRY
     return frozenset(op.name for op in REGISTRY.values()
-                     if not op.internal and "method" in op.api)
+                     if not op.internal and "method" in op.api) | frozenset(INPLACE_METHODS)
 
 
 TENSOR_METHODS = _OWN_METHODS | _NOT_IN_GRADCLI | _table_methods()
