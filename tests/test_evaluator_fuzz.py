@@ -244,6 +244,8 @@ def test_single_calls_with_odd_arguments(program, options):
     "binary_cross_entropy(0, x, 0/0)", "binary_cross_entropy(0, x, 10**20)",  # int weight
     "binary_cross_entropy_with_logits(0, x, 10**20)", "nll_loss(ones(0, 2), x)",
     "cross_entropy(ones(0, 2), x)", "diagonal(m, 10**20)",
+    "norm(x, [])", "(2).norm([None], keepdim=True)", "sum(repeat(v[3:], -1)) * x",
+    "sum(tile(v[3:], -1)) * x",
 ])
 def test_fuzz_regressions(program):
     run(program, {"upstream": "ones"})

@@ -288,9 +288,12 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
     input = as_tensor(input)
     if dtype is not None:
         input = input.to(dtype)
-    p = 2.0 if p in ("fro", None) else p
-    if isinstance(p, str):
-        raise InputError(f"norm: p={p!r} is not supported (a number, or 'fro')")
+    p = 2.0 if isinstance(p, str) and p == "fro" or p is None else p
+    if isinstance(p, bool) or not isinstance(p, (int, float, np.integer, np.floating)):
+        what = repr(p) if isinstance(p, str) else "list" if hasattr(p, "__iter__") \
+            else type(p).__name__
+        raise InputError(f"norm(): argument 'p' must be a number or 'fro', not {what}",
+                         python_type="TypeError")
     p = float(p)
     if dim is None and p == 2.0 and not keepdim:
         return apply(OPS["norm"], input)

@@ -72,6 +72,8 @@ def repeat(input, *repeats) -> Tensor:
         raise ShapeError(f"Trying to create tensor with negative dimension {bad}: {sizes}")
     if any(s >= 2 ** 62 for s in sizes):            # numpy's limit (PyTorch's is 2**63)
         raise ShapeError(f"repeat: the result's shape {sizes} has a dimension too large")
+    # an empty dim repeated a negative number of times is empty, as in PyTorch
+    repeats = tuple(0 if r < 0 and n == 0 else r for n, r in zip(shape, repeats))
     return apply(OPS["repeat"], x, repeats=repeats)
 
 
