@@ -59,3 +59,21 @@ def test_default_dtype_is_per_thread():
         thread.join()
     assert seen["other"] == np.float64 and ag.get_default_dtype() == np.float64
     assert ag.tensor(1.5).dtype == np.float64
+
+
+def test_a_script_leaves_the_default_dtype_as_it_found_it():
+    """A script runs with float32 as PyTorch's default and may set another; afterwards the
+    Python API is as before (unset: float64 tensors, float32 nn parameters), not left
+    with an explicit setting that nn and rand would follow."""
+    from gradcli.autograd import dtypes
+    from gradcli.autograd.nn import Linear
+    from gradcli.lang.script import run_script
+    assert dtypes.default_if_set() is None
+    out, error = run_script("import torch\ntorch.set_default_dtype(torch.float64)\n"
+                            "print(torch.ones(1).dtype)\n")
+    assert error is None and out == "torch.float64\n"
+    assert dtypes.default_if_set() is None
+    assert Linear(2, 1).weight.data.dtype == np.float32
+    with dtypes.default_dtype(np.float32):
+        assert dtypes.default_if_set() == np.float32
+    assert dtypes.default_if_set() is None

@@ -52,6 +52,15 @@ def default_if_set():
     return getattr(_state, "dtype", None)
 
 
+def restore_default(previous) -> None:
+    """Put back what :func:`default_if_set` returned: a dtype, or None for unset (so a
+    script's float32 does not stay behind as an explicit setting)."""
+    if previous is None:
+        _state.__dict__.pop("dtype", None)
+    else:
+        _state.dtype = previous
+
+
 def set_default_dtype(dtype) -> None:
     dtype = as_dtype(dtype)
     if dtype not in FLOATS:
@@ -66,12 +75,12 @@ class default_dtype:
         self.dtype = as_dtype(dtype)
 
     def __enter__(self):
-        self._previous = get_default_dtype()
+        self._previous = default_if_set()
         set_default_dtype(self.dtype)
         return self
 
     def __exit__(self, *exc):
-        _state.dtype = self._previous
+        restore_default(self._previous)
         return False
 
 

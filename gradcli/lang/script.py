@@ -202,13 +202,13 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
     max_statements = MAX_STATEMENTS if max_statements is None else max_statements
     write = write or printed.append
     warn = warn or (lambda line: None)
-    previous_dtype = _default_dtype()
+    previous_dtype = dtypes.default_if_set()
     grad_enabled = grad_mode.is_grad_enabled()
     try:
         program = parse(text, dialect="python")
         run = ScriptRun(program, write=write, warn=warn, filename=filename,
                         max_statements=max_statements, watchers=watchers)
-        _set_default_dtype(np.float32)
+        dtypes.set_default_dtype(np.float32)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
             warnings.simplefilter("always", UserWarning)     # run.warn: once per line
@@ -219,17 +219,9 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
             exc.source = text
         return "".join(printed), exc
     finally:
-        _set_default_dtype(previous_dtype)
+        dtypes.restore_default(previous_dtype)
         grad_mode.set_grad_enabled(grad_enabled)
     return "".join(printed), None
-
-
-def _default_dtype():
-    return dtypes.get_default_dtype()
-
-
-def _set_default_dtype(dtype) -> None:
-    dtypes.set_default_dtype(dtype)
 
 
 def format_error(exc: GradcliError, filename: str) -> str:
