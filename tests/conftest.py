@@ -1,5 +1,6 @@
 """Test-wide settings: the derivative cache of batch checks lives in a temporary
-directory for the session (never the user's ~/.cache), also for subprocesses."""
+directory for the session (never the user's ~/.cache), also for subprocesses; each test
+leaves the default dtype as it found it."""
 
 import os
 
@@ -15,3 +16,13 @@ def _private_derivative_cache(tmp_path_factory):
         os.environ.pop("GRADCLI_CACHE_DIR", None)
     else:
         os.environ["GRADCLI_CACHE_DIR"] = previous
+
+
+@pytest.fixture(autouse=True)
+def _default_dtype_as_found():
+    """Each test starts with the default dtype the previous one found (a test that sets
+    one, as torch.set_default_dtype does, cannot change a later test's nn or rand)."""
+    from gradcli.autograd.dtypes import default_if_set, restore_default
+    previous = default_if_set()
+    yield
+    restore_default(previous)

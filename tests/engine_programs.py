@@ -200,7 +200,11 @@ def describe(source: str, backend: str) -> dict:
                 if v is not None:
                     tensors[f"{name}[{k}]"] = describe_tensor(v)
                     tensors[f"{name}[{k}]"]["version"] = None     # (as for .grad below)
-    ns["set_default_dtype"]("float64")
+    if backend == "gradcli":        # as it found it: unset (nn and rand follow a setting)
+        from gradcli.autograd.dtypes import restore_default
+        restore_default(None)
+    else:
+        ns["set_default_dtype"]("float64")
     return {"error": error, "tensors": tensors}
 
 
