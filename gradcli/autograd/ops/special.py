@@ -89,29 +89,24 @@ register("xlogy", "XlogyBackward0", _xlogy,
          undefined=lambda x, y, out: where_any(x == 0, "xlogy at x = 0 (PyTorch: 0)"))
 
 
-def _logaddexp(a, b):
-    m = np.maximum(a, b)
-    with np.errstate(invalid="ignore"):
-        out = m + np.log1p(np.exp(-np.abs(a - b)))
-    return np.where(np.isinf(a) & (a == b), a, out)
+def _log_add(exp, ln_base: float):
+    """log_base(base**a + base**b), stably: logaddexp (e) and logaddexp2 (2)."""
+    def forward(a, b):
+        m = np.maximum(a, b)
+        with np.errstate(invalid="ignore"):
+            out = m + np.log1p(exp(-np.abs(a - b))) / ln_base
+        return np.where(np.isinf(a) & (a == b), a, out)
+    return forward
 
 
-register("logaddexp", "LogaddexpBackward0", _logaddexp,
+register("logaddexp", "LogaddexpBackward0", _log_add(np.exp, 1.0),
          (lambda F, g, a, b, out: g / F.add_scalar(F.exp(b - a), 1),
           lambda F, g, a, b, out: g / F.add_scalar(F.exp(a - b), 1)),
          params="input, other", group=EXP_LOG, broadcasts=True, elementwise=True,
          dtype_rule="float", vjp_order=(1, 0),
          sympy=lambda sp, a, b: sp.log(sp.exp(a) + sp.exp(b)), numeric={"exp": np.exp},
          derivative=("1/(1 + exp(b - a))", "1/(1 + exp(a - b))"))
-
-def _logaddexp2(a, b):
-    m = np.maximum(a, b)
-    with np.errstate(invalid="ignore"):
-        out = m + np.log1p(np.exp2(-np.abs(a - b))) / np.log(2.0)
-    return np.where(np.isinf(a) & (a == b), a, out)
-
-
-register("logaddexp2", "Logaddexp2Backward0", _logaddexp2,
+register("logaddexp2", "Logaddexp2Backward0", _log_add(np.exp2, math.log(2.0)),
          (lambda F, g, a, b, out: g / F.add_scalar(F.exp2(b - a), 1),
           lambda F, g, a, b, out: g / F.add_scalar(F.exp2(a - b), 1)),
          params="input, other", group=EXP_LOG, broadcasts=True, elementwise=True,
