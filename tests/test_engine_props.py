@@ -325,7 +325,8 @@ def _well(t):
 
 
 def _spd(t):
-    return t + t.T + ag.tensor(2 * _EYE4)
+    """Symmetric and diagonally dominant (entries in [-2, 2]): positive definite."""
+    return t + t.T + ag.tensor(4 * _EYE4)
 
 
 case("bmm", F.bmm, [In((2, 3, 4)), In((2, 4, 2))], "BmmBackward0", np.matmul)
@@ -342,7 +343,7 @@ case("inverse", lambda t: F.inverse(_well(t)), [In((3, 3), SMALL)], "LinalgInvEx
 case("solve", lambda t, b: F.solve(_well(t), b), [In((3, 3), SMALL), In((3, 2))],
      "LinalgSolveExBackward0", lambda a, b: np.linalg.solve(a + _EYE4, b))
 case("cholesky", lambda t: F.cholesky(_spd(t)), [In((3, 3), SMALL)],
-     "LinalgCholeskyExBackward0", lambda a: np.linalg.cholesky(a + a.T + 2 * _EYE4))
+     "LinalgCholeskyExBackward0", lambda a: np.linalg.cholesky(a + a.T + 4 * _EYE4))
 
 # ---- clamp ---------------------------------------------------------------------------------
 

@@ -180,8 +180,10 @@ def _first(case, arrays, upstream):
 @given(data=st.data())
 def test_second_derivatives_match_differences(case, data):
     base = [array(a) for a in case["args"]]
-    arrays = [b + np.asarray(data.draw(st.lists(st.floats(-0.05, 0.05), min_size=b.size,
-                                                max_size=b.size))).reshape(b.shape)
+    # around the case's point, never more than half way to 0 (lgamma's 0.001 sits next
+    # to a pole, where a difference quotient is no reference)
+    arrays = [b + np.minimum(0.05, np.abs(b) / 2) * np.asarray(data.draw(st.lists(
+                  st.floats(-1, 1), min_size=b.size, max_size=b.size))).reshape(b.shape)
               for b in base]
     upstream = upstreams(case)
     v = [np.asarray(data.draw(st.lists(st.floats(-1, 1), min_size=a.size, max_size=a.size)))
