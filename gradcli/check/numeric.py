@@ -9,7 +9,6 @@ the elements is checked and the report says so.
 
 from __future__ import annotations
 
-import gc
 import time
 from typing import NamedTuple
 
@@ -108,8 +107,6 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
     const = [n for n, (_, rg) in result.bound.items() if not rg]
     opts = result.options
 
-    large = sum(a.size for a in base.values()) > 100_000
-
     def objective(name: str, bindings: dict) -> float:
         # the same random draws as the run checked (dropout's masks)
         default_generator.restore(random_state)
@@ -117,9 +114,7 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
                        const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
                        of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
         values = _objectives(run.events, upstreams)
-        del run
-        if large:   # a run's tape is a cycle: free its arrays now, not at some later gc
-            gc.collect()
+        del run     # (its arrays go now: a result holds no cycle)
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
 

@@ -66,6 +66,16 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
     run.const_names = set(const or ())
+    try:
+        result = _run(run, program, of, upstream, implicit_backward)
+    finally:
+        run.release()
+    result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
+    result.bound = bound
+    return result
+
+
+def _run(run, program, of, upstream, implicit_backward):
     random_state = default_generator.snapshot()     # (dropout): the check redraws it
     mode = is_grad_enabled()
     try:
@@ -87,12 +97,10 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     finally:
         set_grad_enabled(mode)
     result = build_result(run, output, upstream_used)
-    result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
-    result.bound = bound
     result.random_state = random_state
     result.outputs = run.outputs
     result.printed = "".join(run.printed)
-    result.unused = [name for name in leaves if name not in run.used]
+    result.unused = [name for name in run.leaves if name not in run.used]
     result.warnings = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
     result.none_reason = run.none_reason(output, of) if output is None else None
     return result
@@ -124,6 +132,12 @@ class GradRun(Interpreter):
         self.current_call = None
         self.const_names: set = set()
         self.none_grads: dict = {}             # id(a .grad read's node) -> why it was None
+
+    def release(self) -> None:
+        """Drop the run's state.  The interpreter and its helpers refer to each other
+        (a cycle only the garbage collector frees); without this, every array the run
+        made stayed alive after ``del result`` until a collection happened to run."""
+        self.__dict__.clear()
 
     @staticmethod
     def _retain(t: Tensor) -> None:
