@@ -35,6 +35,8 @@ import math
 
 import numpy as np
 
+from .summary import EDGE_ITEMS, ArraySummary
+
 __all__ = ["PrintOptions", "tensor_repr", "format_body", "format_elements", "DTYPES"]
 
 
@@ -158,8 +160,13 @@ class _Formatter:
 # -- the body -------------------------------------------------------------------------
 
 
-def _shown_part(array: np.ndarray, summarize: bool, edgeitems: int):
-    """The elements that will be printed, and per dimension whether it is cut."""
+def _shown_part(array, summarize: bool, edgeitems: int):
+    """The elements that will be printed, and per dimension whether it is cut; of an
+    ArraySummary, the edges it kept."""
+    if isinstance(array, ArraySummary):
+        if edgeitems != EDGE_ITEMS:
+            raise ValueError(f"a summary keeps {EDGE_ITEMS} edge items, not {edgeitems}")
+        return array.edges, tuple(n > 2 * edgeitems for n in array.shape)
     if not summarize or array.ndim == 0:
         return array, (False,) * array.ndim
     cut = tuple(n > 2 * edgeitems for n in array.shape)
@@ -289,12 +296,12 @@ def format_body(
     indent: int = 0,
     dtype: str | None = None,
 ) -> str:
-    """Just the values part (``'[[1., 2.],\\n [3., 4.]]'``, or ``'2.5000'`` for 0-d),
-    laid out as PyTorch lays out the body of ``tensor(...)``, with continuation lines
-    indented by ``indent`` (``tensor_repr`` uses ``len("tensor(")``); line wrapping
+    """Just the values part (``'[[1., 2.],\\n [3., 4.]]'``, or ``'2.5000'`` for 0-d)
+    of an array or an ArraySummary, laid out as PyTorch lays out the body of
+    ``tensor(...)``, with continuation lines indented by ``indent`` (``tensor_repr`` uses ``len("tensor(")``); line wrapping
     counts ``indent`` too.  ``dtype`` as in ``tensor_repr``."""
     opts = _check_options(options)
-    array = np.asarray(data)
+    array = data if isinstance(data, ArraySummary) else np.asarray(data)
     name = _dtype_name(dtype, array)
     if array.size == 0:
         return "[]"

@@ -73,6 +73,30 @@ def grad_results(result) -> list:
             for e in of_kind(result.events, GradEvent)]
 
 
+def replayed(result):
+    """The run the check reads: ``result`` itself when it kept every value, else the
+    program run again from its bindings with every value kept (a run lets go of large
+    intermediates: :mod:`gradcli.lang.keep`).  The gradients checked stay ``result``'s
+    own, the ones shown."""
+    if not getattr(result, "summarised", 0):
+        return result
+    from ..autograd.random import default_generator
+    from ..lang.evaluator import evaluate
+    opts, after = result.options, default_generator.snapshot()
+    default_generator.restore(result.random_state)         # dropout's masks, redrawn
+    try:
+        replay = evaluate(result.program,
+                          {n: d for n, (d, rg) in result.bound.items() if rg},
+                          const={n: d for n, (d, rg) in result.bound.items() if not rg},
+                          wrt=opts.get("wrt"), of=opts.get("of"),
+                          upstream=opts.get("upstream"), dtype=opts.get("dtype", "float64"),
+                          implicit_backward=opts.get("implicit_backward", True), keep="all")
+    finally:
+        default_generator.restore(after)
+    replay.grads = result.grads
+    return replay
+
+
 def _tolerances(result, rtol: float, atol: float) -> tuple:
     if result.options.get("dtype") == "float32":   # float32 cannot meet float64 tolerances
         return max(rtol, 1e-4), max(atol, 1e-6)
@@ -280,6 +304,7 @@ def run_check(result, *, rtol: float = 1e-7, atol: float = 1e-9,
               timeout: float = 5.0, numeric: bool = True) -> dict:
     """The check report of a result: symbolic when small enough, else numeric (or,
     without ``numeric``, every variable skipped with the reason)."""
+    result = replayed(result)
     rtol, atol = _tolerances(result, rtol, atol)
     if not result.grads and not has(result.events, GradEvent):
         return _summary({"method": "none", "variables": {}, "symbolic": {},

@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from . import (SYMBOLIC_LIMIT, Timeout, _compare, _summary, _tolerances, dtype_limit, judged,
-               time_limit)
+               replayed, time_limit)
 from .numeric import EPS, _spread
 
 
@@ -46,7 +46,8 @@ def _evaluate_output(result, bindings) -> np.ndarray:
     const = [n for n, (_, rg) in result.bound.items() if not rg]
     run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                    const={k: bindings[k] for k in const}, wrt=result.options.get("wrt"),
-                   of=result.options.get("of"), dtype="float64", implicit_backward=False)
+                   of=result.options.get("of"), dtype="float64", implicit_backward=False,
+                   keep="all")
     return np.asarray(run.value, dtype=np.float64).reshape(-1)
 
 
@@ -98,6 +99,7 @@ def check_matrix(result, kind: str, matrix: np.ndarray, *, rtol=1e-7, atol=1e-9,
                  timeout=5.0) -> dict:
     """The check report of a Hessian or Jacobian (same shape as the grad report)."""
     from ..lang.derivatives import variables
+    result = replayed(result)
     rtol, atol = _tolerances(result, rtol, atol)
     found = variables(result)
     elements = sum(t.data.size for t in result.variables.values())

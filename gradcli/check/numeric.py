@@ -112,7 +112,8 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
         default_generator.restore(random_state)
         run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                        const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
-                       of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64")
+                       of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64",
+                       keep="all")
         values = _objectives(run.events, upstreams)
         del run     # (its arrays go now: a result holds no cycle)
         start = last_zero.get(id(result.variables[name]), -1)

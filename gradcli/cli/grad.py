@@ -77,8 +77,9 @@ def grad(
     if explain:
         from .explain import Explainer
         explainer = Explainer()
-    result = job.evaluate(retain_grad=retain_grad,
-                          on_node=explainer.on_node if explainer else None)
+    result = job.evaluate(retain_grad=retain_grad,     # (--explain computes with values)
+                          on_node=explainer.on_node if explainer else None,
+                          keep="all" if explain else "summary")
     job.warn(result, quiet)
     if expectations:
         from ..check.expect import require_known

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..autograd.events import BackwardEvent, of_kind
+from ..autograd.summary import ArraySummary
 from ..autograd.tensor import Tensor
 from .render import fmt_number, fmt_shape
 
@@ -31,20 +32,25 @@ def compact(value, limit: int = COMPACT_ELEMENTS, digits=None) -> str:
         return "None"
     if isinstance(value, Tensor):
         value = value.data
+    num = fmt_number if digits is None else (lambda v: _rounded(v, digits))
+    if isinstance(value, ArraySummary):     # its edges hold the first and last elements
+        return _ends(value.edges.reshape(-1), value.shape, num)
     a = np.asarray(value)
     if a.dtype.kind not in "fiub":
         return str(value)
-    num = fmt_number if digits is None else (lambda v: _rounded(v, digits))
     if a.ndim == 0:
         return num(a)
     if a.size <= limit:
         text = np.array2string(a.astype(float), separator=", ", threshold=limit + 1,
                                formatter={"float_kind": num})
         return " ".join(text.split())
-    flat = a.reshape(-1)
+    return _ends(a.reshape(-1), a.shape, num)
+
+
+def _ends(flat: np.ndarray, shape: tuple, num) -> str:
     head = ", ".join(num(v) for v in flat[:3])
     tail = ", ".join(num(v) for v in flat[-2:])
-    return f"[{head}, …, {tail}] (shape {list(a.shape)})"
+    return f"[{head}, …, {tail}] (shape {list(shape)})"
 
 
 def _rounded(x, digits: int) -> str:

@@ -9,6 +9,9 @@ import os
 
 import numpy as np
 
+from ..autograd.summary import ArraySummary, summarised
+
+
 def number(x: float):
     x = float(x)
     if math.isfinite(x):
@@ -214,18 +217,15 @@ class LineTemplate:
         return list(map((form + b"\n").__mod__, zip(*columns)))
 
 
-SUMMARY_OVER = 1000        # a graph or leaf row's array past this many elements: a summary
-
-
 def row_array(a):
     """A graph or leaf row's value or grad: the data, or past SUMMARY_OVER elements
     its summary (SPEC 4.2; the gradients themselves are always complete)."""
-    if not isinstance(a, np.ndarray) or a.size <= SUMMARY_OVER:
+    if summarised(a):
+        a = ArraySummary.of(a)
+    if not isinstance(a, ArraySummary):
         return array(a)
-    with np.errstate(all="ignore"):
-        stats = (a.min(), a.max(), a.mean(dtype=np.float64))
-    return {"shape": list(a.shape), "min": number(stats[0]), "max": number(stats[1]),
-            "mean": number(stats[2]), "summary": True}
+    return {"shape": list(a.shape), "min": number(a.min), "max": number(a.max),
+            "mean": number(a.mean), "summary": True}
 
 
 def graph_rows(rows) -> list:

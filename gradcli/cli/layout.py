@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..autograd.summary import ArraySummary
 from ..autograd.tensor_str import DTYPES, PrintOptions, format_body
 
 DEFAULT_PRECISION = 4
@@ -37,7 +38,7 @@ def body(value, width: int = 80) -> str:
         return "None"
     if isinstance(value, (bool, np.bool_)):
         return str(bool(value))
-    array = np.asarray(value)
+    array = value if isinstance(value, ArraySummary) else np.asarray(value)
     if array.dtype.name not in DTYPES:
         return str(value)
     options = PrintOptions(precision=_precision[0], linewidth=max(1, width))

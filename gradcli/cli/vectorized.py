@@ -208,7 +208,7 @@ class Answerer:
             from .records import answer_alone
             return answer_alone(record, self.rtol, self.atol, self.timeout)
         try:
-            result = record.job.evaluate()
+            result = record.job.evaluate(keep="all")    # (the compiled check reads values)
         except GradcliError as exc:
             if learn:
                 info.vectorizable = False
@@ -232,7 +232,7 @@ class Answerer:
     def _together(self, info: _Program, rows: _Rows, out: list) -> None:
         from ..lang.evaluator import evaluate
         result = evaluate(info.parsed, rows.columns, const=rows.const, wrt=rows.wrt,
-                          of=rows.of, upstream="ones")
+                          of=rows.of, upstream="ones", keep="all")     # (_at_kinks reads values)
         batch = len(rows.positions)
         values = np.broadcast_to(np.asarray(result.value, dtype=np.float64), (batch,))
         grads = {n: (None if g is None else np.broadcast_to(g, (batch,)))

@@ -31,6 +31,7 @@ from .bindings import MAX_DIMS, bind_all, to_array
 from .calls import NO_VALUE, CallRunner
 from .expressions import _Literal
 from .functions import FUNCTIONS
+from .keep import KEEP, summarise
 from .machine import Interpreter
 from .objects import BoundMethod
 from .parser import parse
@@ -49,7 +50,7 @@ AUTOGRAD_METHODS = frozenset(("backward", "retain_grad", "requires_grad_", "zero
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
              dtype="float64", retain_grad=False, max_elements=10 ** 8,
-             on_node=None, implicit_backward=True, copy=True):
+             on_node=None, implicit_backward=True, copy=True, keep="summary"):
     """Evaluate ``program`` (text or a parsed Program) and differentiate it.
 
     ``bindings``/``const``: name -> value (number, nested list, ndarray, Tensor).
@@ -59,7 +60,11 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     backward step (for --explain).  ``implicit_backward=False`` leaves the graph intact
     (for Hessians and Jacobians).  ``copy=False``: ndarray bindings of the right dtype
     become the leaves' storage as they are, not copies (the CLI's own loaded arrays).
+    ``keep="summary"``: the result keeps summaries, not copies, of intermediate tensors
+    over 1000 elements (:mod:`gradcli.lang.keep`); ``"all"`` keeps every value.
     """
+    if keep not in KEEP:
+        raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
     if isinstance(program, str):
         program = parse_program(program)
     leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements, copy)
@@ -70,8 +75,10 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
         result = _run(run, program, of, upstream, implicit_backward)
     finally:
         run.release()
-    result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype))}
+    result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype)),
+                      "implicit_backward": implicit_backward}
     result.bound = bound
+    result.summarised = summarise(result) if keep == "summary" else 0
     return result
 
 

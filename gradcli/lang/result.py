@@ -68,16 +68,17 @@ class Result(_Record):
     for the check: output, variables, events, program, const, options, bound (name ->
     (value, requires_grad) as bound, before any in-place update), row_of (id of a tensor ->
     the graph row of its current version), random_state (the generator's, before the run:
-    the numeric check redraws dropout's masks from it); check.
+    the numeric check redraws dropout's masks from it); summarised (how many large
+    tensors the result keeps a summary of, not the values: :mod:`.keep`); check.
     """
 
     __slots__ = ("value", "shape", "grad_fn", "grads", "graph", "leaves", "upstream",
                  "output", "variables", "events", "program", "const", "options", "bound",
                  "row_of", "check", "outputs", "printed", "unused", "warnings", "none_reason",
-                 "random_state")
+                 "random_state", "summarised")
     _hidden = ("output", "variables", "events", "program", "const", "options", "bound",
                "row_of", "outputs", "printed", "unused", "warnings", "none_reason",
-               "random_state")
+               "random_state", "summarised")
 
     def __init__(self, *values, **fields):
         super().__init__(*values, **fields)
