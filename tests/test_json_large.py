@@ -103,6 +103,10 @@ def test_a_large_check_samples_every_variable_within_its_budget():
     du = 2 * t * (1 - t * t)
     s = 1 / (1 + np.exp(-x))
     want = {"w": du * x + s / x.size, "x": du * w + s * (1 - s) * w / x.size, "b": du}
+    # a central difference of a sum of ~10^4 carries a rounding error of up to
+    # 8 eps |f| / 2h (~1e-5 here, the bound the check itself allows for it), whichever
+    # elements the time budget let it sample
+    rounding = 8 * np.finfo(float).eps * abs(float(result.value)) / (2 * 1e-6)
     for name, entry in report["variables"].items():
         assert entry["status"] == "partial" and 1 <= entry["checked"] < 30_000
         expected = np.asarray(entry["expected"], dtype=float)
@@ -110,5 +114,5 @@ def test_a_large_check_samples_every_variable_within_its_budget():
         checked = np.isfinite(expected)
         assert checked.sum() == entry["checked"]
         np.testing.assert_allclose(expected[checked], want[name][checked], rtol=1e-5,
-                                   atol=1e-6)
+                                   atol=rounding)
     assert "time budget" in report["reason"]
