@@ -156,7 +156,14 @@ def test_programs_match_pytorch_and_pass_the_check(case):
             g = np.asarray(result.grads[name]) * (1 if upstream.ndim else upstream)
             totals[name] = totals.get(name, 0) + g
         status = result.check["status"]
-        assert status == ("skipped" if case["kink"] else "passed"), result.check
+        if not case["kink"]:
+            assert status == "passed", result.check
+        else:   # the elements at a kink are skipped, the others (if any) pass
+            assert status in ("skipped", "partial") and result.check["failed"] == [], \
+                result.check
+            entries = result.check["variables"].values()
+            assert any(e["checked"] < e["elements"] for e in entries), result.check
+            assert all(e["status"] in ("passed", "partial", "skipped") for e in entries)
     for name, spec in zip(bindings, case["grads"]):
         if spec is not None:
             np.testing.assert_allclose(totals[name], array(spec), rtol=1e-12, atol=1e-12)

@@ -120,12 +120,23 @@ def test_a_grad_made_with_create_graph_and_reused_is_not_checked_not_failed():
 
 
 def test_a_kink_is_skipped_with_the_reason():
-    c = check("import torch\nx = torch.tensor([0.0, 1.0], requires_grad=True)\n"
+    c = check("import torch\nx = torch.tensor([0.0, 0.0], requires_grad=True)\n"
               "torch.relu(x).sum().backward()\n")
     (call,) = c.calls
     assert call.report["status"] == "skipped"         # as `gradcli grad` says
     assert call.report["reason"] == "relu has a kink at 0 (PyTorch uses 0)"
     assert c.status() == "skipped"
+
+
+def test_only_the_elements_at_a_kink_are_skipped():
+    c = check("import torch\nx = torch.tensor([0.0, 1.0], requires_grad=True)\n"
+              "torch.relu(x).sum().backward()\n")
+    (call,) = c.calls
+    assert call.report["status"] == "partial"         # as `gradcli grad` says
+    entry = call.report["variables"]["x"]
+    assert entry["checked"] == 1 and entry["elements"] == 2
+    assert "[0]: relu has a kink at 0 (PyTorch uses 0)" in entry["reason"]
+    assert c.status() == "partial"
 
 
 def test_past_the_budget_calls_are_counted_not_checked():

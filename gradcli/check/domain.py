@@ -33,6 +33,18 @@ def _reaches(op, args, params, a) -> bool:
     return bool(np.any(condition)) if a is args[0] else not bool(np.all(condition))
 
 
+def _per_element(op, params, out) -> bool:
+    """Can this op's kinks be told element by element (elementwise, no array among its
+    parameters to line up)?"""
+    return op.elementwise and np.ndim(out) > 0 and not any(
+        isinstance(v, np.ndarray) and v.ndim for v in params.values())
+
+
+def _symbolic(e) -> bool:
+    """An input that is an expression (not a plain number parameter)."""
+    return hasattr(e, "free_symbols") or isinstance(e, (int, float))
+
+
 class NonFinitePoint(ValueError):
     """A value that depends on an infinite or NaN coordinate: no exact value."""
 
@@ -112,7 +124,9 @@ class Domain:
         inputs = [self.data_of(a) for a in args]
         kink = op.undefined(*inputs, then.data, **params) if op.undefined else None
         if kink:
-            if self.exactly_kinked(op, args, params, value):
+            if _per_element(op, params, then.data):
+                self.mark_elements(op, args, params, inputs, then.data, value)
+            elif self.exactly_kinked(op, args, params, value):
                 self.mark(args, kink)
             return
         if tainted:
@@ -139,6 +153,45 @@ class Domain:
                 found.update(self.deps.get(id(replay._owner(a)), ()))
             for s in found:
                 replay.kinks.setdefault(s, reason)
+
+    def mark_elements(self, op, args, params, inputs, out, value) -> None:
+        """An elementwise op's kinks, element by element: only the variables of the
+        elements at a kink are skipped (relu(x) at x = [-1, 0, 2] checks x[0] and
+        x[2]), and each only if the kink is there exactly."""
+        replay = self.replay
+        shape = np.shape(out)
+        if value is None:
+            value = replay._build(op, args, params)
+        flat = [np.broadcast_to(x, shape) if isinstance(x, np.ndarray) else x
+                for x in inputs]
+        exprs = [np.broadcast_to(np.asarray(replay.value_of(a), dtype=object), shape)
+                 if isinstance(a, Tensor) else a for a in args]
+        value = np.broadcast_to(np.asarray(value, dtype=object), shape)
+        for idx in np.ndindex(shape):
+            one = [x[idx][()] if isinstance(x, np.ndarray) else x for x in flat]
+            reason = op.undefined(*map(np.asarray, one), np.asarray(out[idx]), **params)
+            if not reason:
+                continue
+            at = [e[idx] if isinstance(e, np.ndarray) else e for e in exprs]
+            if not self.exactly_kinked_at(op, at, params, value[idx]):
+                continue
+            for e in at:
+                for s in getattr(replay.expand(e), "free_symbols", ()):
+                    replay.kinks.setdefault(s, reason)
+
+    def exactly_kinked_at(self, op, exprs, params, value) -> bool:
+        """exactly_kinked for one element: ``exprs`` the inputs' expressions there."""
+        replay = self.replay
+        try:
+            if op.name in ("maximum", "minimum") and len(exprs) == 2 and \
+                    replay.expand(exprs[0]) == replay.expand(exprs[1]):
+                return False        # max(u, u) is u: a tie of a value with itself
+            exact = [self.exact(np.asarray(e, dtype=object)) if _symbolic(e) else e
+                     for e in exprs]
+            return bool(op.undefined(*exact, self.exact(np.asarray(value, dtype=object)),
+                                     **params))
+        except Exception:  # noqa: BLE001 - cannot tell: keep the kink
+            return True
 
     # -- exact looks -----------------------------------------------------------------
     def exactly_kinked(self, op, args, params, value) -> bool:
