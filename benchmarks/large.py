@@ -10,7 +10,10 @@ inputs, timed in turns (so every contender sees the same machine), median and ma
 - ``gradcli.evaluate(program, bindings)`` (the Python API; the CLI's own path);
 - ``gradcli grad --no-check --format json`` as a whole process, its output to /dev/null,
   minus a process that only starts up and loads the three .npy files (gradcli's own
-  modules imported, the same loader) -- the issue's "minus start-up and .npy loading".
+  modules imported, the same loader) -- the issue's "minus start-up and .npy loading";
+- the hand-written pass plus writing its three gradients as JSON with orjson: the floor
+  for a command whose output is 3n numbers as text (formatting a float as its shortest
+  round-trip text costs more than the arithmetic on it).
 
 Then whole ``gradcli grad --format json`` processes on three --json-n inputs (3x10^6
 elements by default), with and without the check: time and peak RSS (the targets: under
@@ -21,6 +24,7 @@ numpy, by the median and by the max.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -66,6 +70,17 @@ def cli_args(files: dict, *extra) -> list:
     return args + ["--format", "json", *extra]
 
 
+def hand_json(x, w, b) -> None:
+    """The hand-written pass, then its gradients written as JSON the fastest way there is
+    from numpy (orjson, as gradcli writes them): the floor of any command that prints
+    3n numbers as text."""
+    import orjson
+    loss, gx, gw, gb = by_hand(x, w, b)
+    with open(os.devnull, "wb") as out:
+        out.write(orjson.dumps({"value": loss, "grads": {"x": gx, "w": gw, "b": gb}},
+                               option=orjson.OPT_SERIALIZE_NUMPY))
+
+
 def spread(times: list) -> str:
     return f"{statistics.median(times) * 1e3:8.1f} ms (max {max(times) * 1e3:7.1f})"
 
@@ -82,7 +97,7 @@ def compare(n: int, repeat: int, tmp: Path) -> None:
     for got, want in zip((result.grads["x"], result.grads["w"], result.grads["b"]), hand[1:]):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     del result
-    times = {"hand": [], "evaluate": [], "cli": [], "load": []}
+    times = {"hand": [], "evaluate": [], "cli": [], "load": [], "hand_json": []}
     cli = cli_args(files, "--no-check")
     load = [sys.executable, "-c", LOAD_ONLY, *map(str, files.values())]
     for _ in range(repeat):
@@ -92,6 +107,9 @@ def compare(n: int, repeat: int, tmp: Path) -> None:
         t = time.perf_counter()
         gradcli.evaluate(PROGRAM, data)
         times["evaluate"].append(time.perf_counter() - t)
+        t = time.perf_counter()
+        hand_json(data["x"], data["w"], data["b"])
+        times["hand_json"].append(time.perf_counter() - t)
         times["cli"].append(run_process(cli)[0])
         times["load"].append(run_process(load)[0])
     net = [c - s for c, s in zip(times["cli"], times["load"])]
@@ -105,6 +123,10 @@ def compare(n: int, repeat: int, tmp: Path) -> None:
     print(f"  start-up + .npy loading only                 {spread(times['load'])}")
     print(f"  the difference (the command's own work) {spread(net)}   ratio "
           f"{statistics.median(net) / hand_med:.2f}x median, {max(net) / hand_max:.2f}x max")
+    floor_med, floor_max = statistics.median(times["hand_json"]), max(times["hand_json"])
+    print(f"  numpy by hand + its 3 gradients as JSON (orjson) {spread(times['hand_json'])}"
+          f"   the command's own work against it: {statistics.median(net) / floor_med:.2f}x "
+          f"median, {max(net) / floor_max:.2f}x max")
 
 
 def json_output(n: int, repeat: int, tmp: Path) -> None:
