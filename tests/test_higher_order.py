@@ -16,7 +16,7 @@ import math
 import os
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import gradcli.autograd as ag
@@ -80,13 +80,19 @@ def _derivatives(f, x0: float, order: int) -> float:
     return y.item()
 
 
-def _check_third(f, x0: float) -> None:
+def _check_third(f, x0: float, jumps: bool = False) -> None:
     """Against central differences of the second derivative, Richardson-extrapolated
     (steps h and h/2: the error is O(h**4), so a large fifth derivative cannot pass
-    for a wrong third one)."""
+    for a wrong third one).  ``jumps``: f is piecewise smooth (rounding), and a point
+    whose differences straddle a jump has no reference: hypothesis draws another (the
+    steps h, h/2 and h/4 disagree there by the jump over h; it found round's jump at
+    u = 0.55 within 1e-3 of x = 0.5293)."""
     def central(h):
         return (_derivatives(f, x0 + h, 2) - _derivatives(f, x0 - h, 2)) / (2 * h)
     h = 1e-3 * max(1.0, abs(x0))
+    if jumps:
+        wide, narrow = central(h), central(h / 4)
+        assume(abs(wide - narrow) <= 1e-3 * max(1.0, abs(narrow)))
     d3 = _derivatives(f, x0, 3)
     fd = (4 * central(h / 2) - central(h)) / 3
     assert math.isclose(d3, fd, rel_tol=1e-6, abs_tol=1e-6), (d3, fd)
@@ -281,13 +287,16 @@ def _inplace_through_view(u):
     return F.sum(t ** 3)
 
 
+JUMPY = {"floor", "ceil", "trunc", "round", "frac", "fmod", "remainder"}
+
+
 @pytest.mark.parametrize("name", sorted(THIRD))
 @settings(max_examples=3, deadline=None, database=None)
 @given(data=st.data())
 def test_third_derivative(name, data):
     fn, (lo, hi) = THIRD[name]
     x0 = data.draw(st.floats(lo, hi, allow_nan=False).filter(lambda v: abs(v) > 1e-3))
-    _check_third(_lift(fn), x0)
+    _check_third(_lift(fn), x0, jumps=name in JUMPY)
 
 
 def test_every_differentiable_op_has_a_third_derivative_case():
