@@ -136,7 +136,7 @@ _X = {"x": np.array([-1.0, 0.5, 2.0])}
 @pytest.mark.parametrize("program, bindings", [
     # a small input (the symbolic route), a 1200-element intermediate
     ("sum(tanh(x.expand(400, 3) * 2)**2)", _X),
-    # a kink in the large intermediate: skipped, as with every value kept
+    # a kink in the large intermediate: x[1] skipped, as with every value kept
     ("sum(relu(x.expand(400, 3)))", {"x": np.array([-1.0, 0.0, 2.0])}),
     # an in-place update of a large intermediate
     ("z = x.expand(400, 3) * 1; z.mul_(2); sum(z**3)", _X),
@@ -153,7 +153,7 @@ def test_the_check_replays_the_program_and_agrees_with_a_run_that_kept_everythin
     assert summary.summarised > 0 and everything.summarised == 0
     np.testing.assert_equal(summary.check, everything.check)
     assert summary.check["method"] == "symbolic"
-    assert summary.check["status"] == ("skipped" if "relu" in program else "passed")
+    assert summary.check["status"] == ("partial" if "relu" in program else "passed")
 
 
 @pytest.mark.parametrize("program", ["sum(tanh(x.expand(400, 3) * 2)**2)",
