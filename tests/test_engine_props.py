@@ -668,6 +668,7 @@ COVERED_ELSEWHERE = {"to_copy", "eq", "ne", "lt", "le", "gt", "ge", "all", "any"
                      # no gradient passes: against PyTorch's output in test_run_cli.py
                      "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not",
                      "floor_divide",
+                     "isclose", "allclose", "equal",
                      # int64 results (tests/test_ops_torch.py: elem.json)
                      "argmax", "argmin"}
 

@@ -358,6 +358,15 @@ def test_floor_divide_and_bitwise_operators():
     assert (r.exit_code, r.stdout) == (0, (data / "bitwise.out").read_text())
 
 
+def test_isclose_allclose_and_equal():
+    """torch.isclose/allclose/equal and their methods: tolerances, NaN, equal_nan,
+    broadcasting, and PyTorch's errors (a number for a tensor, two dtypes, a negative
+    rtol); tests/data/torch/allclose.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "allclose.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "allclose.out").read_text())
+
+
 def test_type_names_and_caught_messages_are_pythons():
     """``type(e).__name__`` (the one dunder attribute a script may read) and ``str(e)``
     of a caught error in PyTorch's words; tests/data/torch/type_name.out is PyTorch

@@ -3,6 +3,9 @@ gradient passes through (PyTorch's ``eq``, ``lt``, ...; the Tensor operators).""
 
 from __future__ import annotations
 
+import numpy as np
+
+from ..errors import InputError, ShapeError
 from .function import apply
 from .functional import _operand, as_tensor
 from .ops import REGISTRY as OPS
@@ -31,3 +34,53 @@ def all_(input) -> Tensor:
 def any_(input) -> Tensor:
     """``x.any()``: whether some element is nonzero (a 0-d bool tensor)."""
     return apply(OPS["any"], as_tensor(input))
+
+
+def _pair(name: str, input, other) -> tuple:
+    """Both arguments must be tensors, as in PyTorch (no number is promoted here)."""
+    for position, (label, value) in enumerate((("input", input), ("other", other)), 1):
+        if not isinstance(value, Tensor):
+            raise InputError(f"{name}(): argument '{label}' (position {position}) must be "
+                             f"Tensor, not {type(value).__name__}", python_type="TypeError")
+    return input, other
+
+
+def _same_dtype(a: Tensor, b: Tensor) -> None:
+    if a.dtype != b.dtype:
+        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                 "bool": "Bool"}
+        raise ShapeError(f"{names.get(a.dtype.name, a.dtype.name)} did not match "
+                         f"{names.get(b.dtype.name, b.dtype.name)}")
+
+
+def _tolerances(rtol, atol) -> dict:
+    for label, value in (("rtol", rtol), ("atol", atol)):
+        if value < 0:
+            raise ShapeError(f"{label} must be greater than or equal to zero, but got "
+                             f"{value:g}")
+    return {"rtol": float(rtol), "atol": float(atol)}
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> Tensor:
+    """Elementwise ``|input - other| <= atol + rtol * |other|`` (a bool tensor); the
+    two must be tensors of one dtype."""
+    a, b = _pair("isclose", input, other)
+    _same_dtype(a, b)
+    return apply(OPS["isclose"], a, b, equal_nan=bool(equal_nan), **_tolerances(rtol, atol))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+    """Whether every element is close (isclose), as a Python bool."""
+    a, b = _pair("allclose", input, other)
+    _same_dtype(a, b)
+    return bool(apply(OPS["allclose"], a, b, equal_nan=bool(equal_nan),
+                      **_tolerances(rtol, atol)).data)
+
+
+def equal(input, other) -> bool:
+    """Same shape, same dtype and the same values (NaN equals nothing), as a Python
+    bool."""
+    a, b = _pair("equal", input, other)
+    if a.dtype != b.dtype:
+        return False
+    return bool(np.asarray(apply(OPS["equal"], a, b).data))

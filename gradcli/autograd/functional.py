@@ -326,7 +326,8 @@ def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
 # ---- the namespace: every public entry of the table ---------------------------------------
 
 from . import comparisons, copies, shaping  # noqa: E402  (they use the functions above)
-from .comparisons import all_, any_, eq, ge, gt, le, lt, ne  # noqa: E402,F401
+from .comparisons import (all_, allclose, any_, eq, equal, ge, gt, isclose,  # noqa: E402,F401
+                          le, lt, ne)
 from .copies import (clone, copy, fill, to, to_bool, to_double, to_float,  # noqa: E402,F401
                      to_long, zero)
 from .shaping import (cat, detach, diagonal, expand, flatten, index, narrow,  # noqa: E402,F401

@@ -169,6 +169,41 @@ for _name, _fn, _sym in (("eq", np.equal, "=="), ("ne", np.not_equal, "!="),
              derivative=(prose("none (a bool result)"),))
 
 
+
+def _isclose(a, b, rtol, atol, equal_nan):
+    """|a - b| <= atol + rtol * |b|, or equal (inf == inf), elementwise; NaNs are close
+    to each other only with ``equal_nan``."""
+    if a.dtype == bool:
+        return np.equal(a, b)
+    x, y = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(all="ignore"):
+        close = (x == y) | (np.abs(x - y) <= atol + rtol * np.abs(y))
+    if equal_nan:
+        close |= np.isnan(x) & np.isnan(y)
+    return close
+
+
+register("isclose", "IscloseBackward0", _isclose, (None, None),
+         params="input, other, rtol: number = 1e-05, atol: number = 1e-08, "
+                "equal_nan: bool = False",
+         group="comparisons", function="comparisons:isclose", broadcasts=True,
+         elementwise=True, dtype_rule="compare",
+         syntax="isclose(input, other, rtol, atol, equal_nan)",
+         derivative=(prose("none (a bool result)"),) * 2)
+register("allclose", "AllcloseBackward0", lambda a, b, **p: np.all(_isclose(a, b, **p)),
+         (None, None),
+         params="input, other, rtol: number = 1e-05, atol: number = 1e-08, "
+                "equal_nan: bool = False",
+         group="comparisons", function="comparisons:allclose", broadcasts=True,
+         dtype_rule="compare", syntax="allclose(input, other, rtol, atol, equal_nan)",
+         derivative=(prose("none (a Python bool)"),) * 2)
+register("equal", "EqualBackward0",
+         lambda a, b: np.asarray(a.shape == b.shape and bool(np.array_equal(a, b))),
+         (None, None), params="input, other", group="comparisons",
+         function="comparisons:equal", dtype_rule="compare", syntax="equal(input, other)",
+         derivative=(prose("none (a Python bool)"),) * 2)
+
+
 # ---- where: the one op that picks between its inputs by a mask --------------------------
 
 register("where", "WhereBackward0", lambda input, other, condition: np.where(
