@@ -217,26 +217,35 @@ class LineTemplate:
         return list(map((form + b"\n").__mod__, zip(*columns)))
 
 
-def row_array(a):
+def row_array(a, summaries: dict | None = None):
     """A graph or leaf row's value or grad: the data, or past SUMMARY_OVER elements
-    its summary (SPEC 4.2; the gradients themselves are always complete)."""
+    its summary (SPEC 4.2; the gradients themselves are always complete).
+    ``summaries`` (id of an array -> its summary) spares a second pass over an array
+    that several rows show (a leaf's value and grad appear in graph and leaf rows)."""
     if summarised(a):
-        a = ArraySummary.of(a)
+        if summaries is None:
+            a = ArraySummary.of(a)
+        else:
+            found = summaries.get(id(a))
+            if found is None:
+                found = summaries[id(a)] = (ArraySummary.of(a), a)   # (a: keeps the id)
+            a = found[0]
     if not isinstance(a, ArraySummary):
         return array(a)
     return {"shape": list(a.shape), "min": number(a.min), "max": number(a.max),
             "mean": number(a.mean), "summary": True}
 
 
-def graph_rows(rows) -> list:
+def graph_rows(rows, summaries: dict | None = None) -> list:
     return [{"name": r.name, "grad_fn": r.grad_fn, "inputs": r.inputs, "shape": list(r.shape),
-             "value": row_array(r.value), "requires_grad": r.requires_grad,
-             "is_leaf": r.is_leaf, "grad": row_array(r.grad)} for r in rows]
+             "value": row_array(r.value, summaries), "requires_grad": r.requires_grad,
+             "is_leaf": r.is_leaf, "grad": row_array(r.grad, summaries)} for r in rows]
 
 
-def leaf_rows(rows) -> list:
+def leaf_rows(rows, summaries: dict | None = None) -> list:
     return [{"name": r.name, "requires_grad": r.requires_grad, "is_leaf": r.is_leaf,
-             "grad_fn": r.grad_fn, "grad": row_array(r.grad), "note": r.note} for r in rows]
+             "grad_fn": r.grad_fn, "grad": row_array(r.grad, summaries), "note": r.note}
+            for r in rows]
 
 
 def result_object(result, *, graph: bool = True, check=None, extra=None) -> dict:
@@ -253,8 +262,9 @@ def result_object(result, *, graph: bool = True, check=None, extra=None) -> dict
     if extra:
         obj.update(extra)
     if graph:
-        obj["graph"] = graph_rows(result.graph)
-        obj["leaves"] = leaf_rows(result.leaves)
+        summaries: dict = {}
+        obj["graph"] = graph_rows(result.graph, summaries)
+        obj["leaves"] = leaf_rows(result.leaves, summaries)
     return obj
 
 
