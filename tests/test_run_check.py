@@ -9,6 +9,7 @@ gradients equal PyTorch's, so the check must never call them failed).
 from __future__ import annotations
 
 import math
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -193,3 +194,66 @@ def test_bad_check_options_are_usage_errors():
                       input="print(1)\n")
     assert r.exit_code == 2
     assert r.stderr == "error: --check-budget must be a number >= 0, got -1\n"
+
+
+LOOP = ("import torch\nw = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)\n"
+        "opt = torch.optim.SGD([w], lr=0.1)\n"
+        "for i in range(40):\n    opt.zero_grad()\n    loss = ((w - 1) ** 2).sum()\n"
+        "    loss.backward()\n    opt.step()\nprint(round(loss.item(), 6))\n")
+
+
+def test_the_record_of_a_long_script_is_bounded_and_says_what_it_left_unchecked():
+    """The tape --check records has a size limit: past it, the record is let go and
+    later calls are counted as not checked; the script itself runs on to the end."""
+    from gradcli.autograd import tape as tapes
+    stopped = []
+
+    class Watch(ScriptChecker):
+        def not_recorded(self, run, kind, line):
+            stopped.append((len(run.events), run.tape.held, kind, line))
+            super().not_recorded(run, kind, line)
+
+    checker = Watch()
+    limit = 20 * tapes.Tape.EVENT_BYTES      # a few iterations' events
+    printed, error = run_script(LOOP, watchers=[checker], record_limit=limit)
+    assert error is None and printed == run_script(LOOP)[0]   # the same run, to the end
+    assert 1 <= len(checker.calls) < 40 and statuses(checker)[0] == (7, "passed")
+    assert all(c.report["status"] == "passed" for c in checker.calls)
+    from gradcli.autograd.budget import size_text
+    reason = f"the record of the script's graph passed {size_text(limit)} and stopped"
+    assert checker.unchecked == {reason: 40 - len(checker.calls)}
+    assert stopped and all(events == 0 and held == 0 for events, held, _, _ in stopped)
+    assert {(kind, line) for _, _, kind, line in stopped} == {("backward", 7)}
+    summary = checker.summary_lines()[-1]
+    assert summary.startswith(f"check: partial: {len(checker.calls)} of 40 backward/grad "
+                              "calls passed")
+
+
+def test_a_run_with_the_default_record_limit_checks_every_call_of_a_small_loop():
+    checker = check(LOOP)
+    assert len(checker.calls) == 40 and checker.unchecked == {}
+
+
+def test_explain_says_once_where_the_record_stopped_and_numbers_steps_on():
+    """--explain on a long loop: each call's chain rule, numbered on from the last, until
+    the record's limit; then one line says the rest is not shown."""
+    from gradcli.autograd import tape as tapes
+    from gradcli.cli.run import _Tracer
+
+    class Term:
+        def __init__(self):
+            self.text = []
+
+        def out(self, text):
+            self.text.append(text)
+
+    term = Term()
+    printed, error = run_script(LOOP, watchers=[_Tracer(term)],
+                                record_limit=20 * tapes.Tape.EVENT_BYTES)
+    assert error is None
+    out = "".join(term.text)
+    calls = out.count("[chain rule of backward(loss)]")
+    assert 1 <= calls < 40
+    assert out.count("not shown (the record of the script's graph passed") == 1
+    numbers = [int(m.group(1)) for m in re.finditer(r"^ *(\d+)\. ", out, re.M)]
+    assert numbers == list(range(1, 4 * calls + 1))     # 4 steps a call, numbered on

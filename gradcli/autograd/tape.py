@@ -40,12 +40,19 @@ class Tape:
 
     and the evaluator's own events."""
 
-    def __init__(self, on_result: Optional[Callable] = None):
+    EVENT_BYTES = 256           # what an event's own objects cost, counted with its arrays
+
+    def __init__(self, on_result: Optional[Callable] = None, limit: Optional[int] = None):
         self.events: list = []
         self.in_backward = False        # set while a backward pass builds a graph
         self.on_result = on_result      # called with each new tensor (e.g. retain_grad)
         self._aliases: dict = {}        # storage -> tensors on it not snapshotted yet
         self._snapshotted: set = set()  # ids of tensors whose made-value is recorded
+        # limit: bytes of arrays (and EVENT_BYTES an event) the tape may hold; past it
+        # the tape lets go of everything and records nothing more (``stopped``)
+        self.limit = limit
+        self.held = 0
+        self.stopped = False
 
     def __enter__(self) -> "Tape":
         self._previous = current()
@@ -57,22 +64,48 @@ class Tape:
         return False
 
     def op(self, result, op, args, params) -> None:
+        if self.stopped:
+            return
         # tuple.__new__ straight: the hot path, a fifth of OpEvent(...)'s cost
         self.events.append(_new(OpEvent, ("op", result, op, args, params, self.in_backward)))
         if self.on_result is not None:
             self.on_result(result)
+        if self.limit is not None:
+            self._hold(result.data.nbytes)
 
     def inplace(self, tensor, before, result) -> None:
-        self.events.append(InplaceEvent(tensor, before, result))
+        if not self.stopped:
+            self.events.append(InplaceEvent(tensor, before, result))
+            if self.limit is not None:
+                self._hold(before.data.nbytes)
 
     def copy_slices(self, base, view, state) -> None:
-        self.events.append(CopySlicesEvent(base, view, state))
+        if not self.stopped:
+            self.events.append(CopySlicesEvent(base, view, state))
+            if self.limit is not None:
+                self._hold(state.data.nbytes)
 
     def undefined(self, tensors, reason: str) -> None:
-        self.events.append(UndefinedEvent(tuple(tensors), reason))
+        if not self.stopped:
+            self.events.append(UndefinedEvent(tuple(tensors), reason))
+
+    def _hold(self, nbytes: int) -> None:
+        self.held += nbytes + self.EVENT_BYTES
+        if self.held > self.limit:
+            self.stop()
+
+    def stop(self) -> None:
+        """Let go of every event and record nothing more (past ``limit``)."""
+        self.stopped = True
+        self.events.clear()
+        self._aliases.clear()
+        self._snapshotted.clear()
+        self.held = 0
 
     # -- aliases --------------------------------------------------------------------
     def alias(self, source, alias) -> None:
+        if self.stopped:
+            return
         group = self._aliases.setdefault(source.storage_key, [])
         if not group:
             group.append(source)
@@ -82,7 +115,7 @@ class Tape:
         """Snapshot every alias of ``target``'s storage (but ``target`` itself, whose
         ``before`` the in-place event carries) not snapshotted yet."""
         group = self._aliases.pop(target.storage_key, None)
-        if not group:
+        if not group or self.stopped:
             return
         from .tensor import Tensor
         for t in group:
@@ -92,6 +125,10 @@ class Tape:
             state = Tensor._make(t.data.copy(), t._grad_fn)
             state._requires_grad = t._requires_grad
             self.events.append(SnapshotEvent(t, state))
+            if self.limit is not None:
+                self._hold(state.data.nbytes)
+                if self.stopped:
+                    return
 
 
 def note_undefined(tensors, reason: str) -> None:

@@ -83,6 +83,13 @@ class ScriptChecker:
             self._slow.add(line)
         self.calls.append(CallCheck(line, code, report))
 
+    def not_recorded(self, run, kind: str, line: int) -> None:
+        """A call after the record of the script's graph stopped at its limit."""
+        from ..autograd.budget import size_text
+        reason = f"the record of the script's graph passed {size_text(run.tape.limit)} " \
+            "and stopped"
+        self.unchecked[reason] = self.unchecked.get(reason, 0) + 1
+
     def _not_checked(self, run, first: int, line: int):
         if first >= len(run.events):
             return "grad() of several outputs is not replayed"

@@ -72,10 +72,12 @@ class Explainer:
                           [_data(g) for g in input_grads] if input_grads else [], after))
 
     # -- after evaluation ------------------------------------------------------------------
-    def steps(self, result, limit=None) -> list:
+    def steps(self, result, limit=None, first: int = 0) -> list:
         """Every step as a JSON-ready dict (see the module docstring for what it holds).
         With ``limit``, a long trace keeps its first and last ``limit`` steps and one
-        ``{"kind": "gap", "count": K}`` in between (the rest is never worked out)."""
+        ``{"kind": "gap", "count": K}`` in between (the rest is never worked out).
+        ``first``: only the steps after the first ``first`` (a script's latest call),
+        numbered as in the whole trace."""
         graph = Structure(result)
         self._call_text = {}
         for k, call in enumerate(graph.backward_roots, 1):
@@ -92,7 +94,7 @@ class Explainer:
         hidden = range(0)
         if limit is not None and total > 2 * limit + 2:
             hidden = range(limit + 1, total - limit + 1)
-        for index, (call, node, g, grads, after) in enumerate(self._raw, 1):
+        for index, (call, node, g, grads, after) in enumerate(self._raw[first:], first + 1):
             if call != current_call:
                 incoming, current_call = {}, call
             arrived = incoming.pop(node, ())
@@ -120,6 +122,14 @@ class Explainer:
                     step["summed"] = [json_value(a) for a in arrived]
             out.append(step)
         return out
+
+    def forget(self, upto: int) -> None:
+        """Let go of the arrays of the first ``upto`` steps (shown already); later steps
+        keep their numbers."""
+        for k in range(upto):
+            if self._raw[k] is not None:
+                call, node = self._raw[k][:2]
+                self._raw[k] = (call, node, None, [], None)
 
     # -- showing them ----------------------------------------------------------------------
     def render(self, console, steps, limit=LIMIT) -> None:

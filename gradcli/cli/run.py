@@ -91,14 +91,24 @@ class _Tracer:
         self.on_node = self.explainer.on_node
         self.backward_calls = 0
         self.steps_before = 0           # steps the explainer recorded before this call
+        self.stopped_said = False
 
     def before_call(self, run, kind: str, roots) -> None:
         self.steps_before = len(self.explainer._raw)
 
+    def not_recorded(self, run, kind: str, line: int) -> None:
+        from ..autograd.budget import size_text
+        if not self.stopped_said:
+            self.stopped_said = True
+            self.term.out(f"[chain rule of line {line} and later calls: not shown (the "
+                          f"record of the script's graph passed "
+                          f"{size_text(run.tape.limit)})]\n")
+
     def after_call(self, run, kind: str, first: int, line: int) -> None:
         from ..lang.result import build_result
         result = build_result(run, None, None)
-        steps = [s for s in self.explainer.steps(result) if s["index"] > self.steps_before]
+        steps = self.explainer.steps(result, first=self.steps_before)
+        self.explainer.forget(len(self.explainer._raw))     # (printed: their arrays go)
         if kind == "backward":
             self.backward_calls += 1
             text = self.explainer._call_text.get(self.backward_calls, "backward()")

@@ -34,6 +34,9 @@ NON_LEAF_GRAD = (
     "(Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/"
     "TensorBody.h:493.)")                # PyTorch 2.13's wheel says where, too
 MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statements
+# --check/--explain record the script's graph on a tape; it holds at most this many bytes
+# (a checkable call's graph is small: past 256 elements the symbolic check skips it)
+RECORD_LIMIT = 128 * 2 ** 20
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
                      "torch.autograd", "torch.autograd.functional", "numpy", "math")
 
@@ -45,7 +48,7 @@ class ScriptRun(Interpreter):
 
     def __init__(self, program, *, write: Callable[[str], None],
                  warn: Callable[[str], None], filename: str = "<script>",
-                 max_statements: int = 10 ** 7, watchers=()):
+                 max_statements: int = 10 ** 7, watchers=(), record_limit: int = RECORD_LIMIT):
         super().__init__(program, python_builtins(), max_statements=max_statements)
         self.write = write
         self.warn_line = warn
@@ -56,8 +59,10 @@ class ScriptRun(Interpreter):
         # hear after it (``after_call(run, kind, first, line)``: the call's tape events
         # are run.events[first:]); the run then records its graph on a tape and names
         # tensors after the variables they are assigned to
+        # (the record is bounded: past record_limit bytes it stops, and the watchers
+        # hear of each later call through ``not_recorded(run, kind, line)``)
         self.watchers = tuple(watchers)
-        self.tape = Tape() if self.watchers else None
+        self.tape = Tape(limit=record_limit) if self.watchers else None
         self.events = self.tape.events if self.watchers else []
         self.names: dict = {}
         self.leaves: dict = {}
@@ -129,7 +134,7 @@ class ScriptRun(Interpreter):
         if inputs is not None:
             from .pyops import ScriptError
             raise ScriptError("RuntimeError", "backward(inputs=...) is not supported")
-        if not self.watchers:
+        if not self._recording("backward"):
             engine.backward(tensors, grad_tensors, retain_graph=retain_graph,
                             create_graph=bool(create_graph))
             return
@@ -142,7 +147,7 @@ class ScriptRun(Interpreter):
 
     def grad(self, outputs, inputs, grad_outputs=None, retain_graph=None,
              create_graph=False, allow_unused=None, is_grads_batched=False):
-        if not self.watchers:
+        if not self._recording("grad"):
             return engine.grad(outputs, inputs, grad_outputs, retain_graph=retain_graph,
                                create_graph=bool(create_graph),
                                allow_unused=bool(allow_unused))
@@ -162,6 +167,17 @@ class ScriptRun(Interpreter):
         self._after("grad", first)
         return results
 
+    def _recording(self, kind: str) -> bool:
+        """Whether watchers hear of this call; once the record stopped at its limit, they
+        hear that it was not recorded."""
+        if not self.watchers:
+            return False
+        if self.tape.stopped:
+            for watcher in self.watchers:
+                watcher.not_recorded(self, kind, getattr(self.stmt, "line", 0))
+            return False
+        return True
+
     def _before(self, kind: str, roots) -> int:
         for watcher in self.watchers:
             watcher.before_call(self, kind, roots)
@@ -177,7 +193,10 @@ class ScriptRun(Interpreter):
     def _after(self, kind: str, first: int) -> None:
         line = getattr(self.stmt, "line", 0)
         for watcher in self.watchers:
-            watcher.after_call(self, kind, first, line)
+            if self.tape.stopped:                       # (it stopped during this call)
+                watcher.not_recorded(self, kind, line)
+            else:
+                watcher.after_call(self, kind, first, line)
 
     def code_at(self, line: int) -> str:
         """The statement running on line ``line`` as written (for reports about the
@@ -194,7 +213,8 @@ class ScriptRun(Interpreter):
 
 
 def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
-               max_statements: Optional[int] = None, watchers=()):
+               max_statements: Optional[int] = None, watchers=(),
+               record_limit: int = RECORD_LIMIT):
     """Run ``text``; returns (what it printed, the GradcliError that ended it or None).
     ``write``/``warn``: where output and warnings go as they happen (default: kept);
     ``watchers``: see :class:`ScriptRun` (--explain, --check)."""
@@ -207,7 +227,8 @@ def run_script(text: str, *, filename: str = "<script>", write=None, warn=None,
     try:
         program = parse(text, dialect="python")
         run = ScriptRun(program, write=write, warn=warn, filename=filename,
-                        max_statements=max_statements, watchers=watchers)
+                        max_statements=max_statements, watchers=watchers,
+                        record_limit=record_limit)
         dtypes.set_default_dtype(np.float32)
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)
