@@ -330,8 +330,8 @@ from .comparisons import (all_, allclose, any_, eq, equal, ge, gt, isclose,  # n
                           le, lt, ne)
 from .copies import (clone, copy, fill, to, to_bool, to_double, to_float,  # noqa: E402,F401
                      to_long, zero)
-from .shaping import (cat, detach, diagonal, expand, flatten, index, narrow,  # noqa: E402,F401
-                      ones, ones_like, permute, reshape, select, squeeze, stack, t,
+from .shaping import (cat, detach, diagonal, expand, flatten, index,  # noqa: E402,F401
+                      index_put, is_advanced_key, narrow, ones, ones_like, permute, reshape, select, squeeze, stack, t,
                       transpose, transpose_all, unsqueeze, view, zeros, zeros_like)
 
 _EAGER = ("functional", "shaping", "copies", "comparisons")

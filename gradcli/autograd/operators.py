@@ -59,7 +59,11 @@ class Operators:
     __imod__ = remainder_
 
     def __setitem__(self, key, value) -> None:
-        """``x[key] = value``: fill or copy into the view ``x[key]`` (CopySlices)."""
+        """``x[key] = value``: fill or copy into the view ``x[key]`` (CopySlices); through
+        masks or index tensors, index_put_ (IndexPutBackward0)."""
+        if _F.is_advanced_key(key):
+            _inplace.apply_inplace(self, lambda t, v: _F.index_put(t, v, key), value)
+            return
         view = _F.index(self, key, keep_full=True)
         if isinstance(value, Operators) and value.data.ndim:
             view.copy_(value)

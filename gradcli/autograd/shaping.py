@@ -24,6 +24,7 @@ from .function import apply
 from .ops import REGISTRY as OPS
 from .ops.core import norm_dim
 from .ops.shape import element_strides, view_strides
+from .tape import note_undefined
 from .tensor import Tensor, tensor
 
 VIEW_INCOMPATIBLE = ("view size is not compatible with input tensor's size and stride (at "
@@ -200,6 +201,12 @@ def _is_advanced(i) -> bool:
 def _advanced(x: Tensor, items: tuple) -> Tensor:
     """x[key] with index arrays or masks among the items (numpy's and PyTorch's rules
     agree): IndexBackward0, a copy."""
+    return apply(OPS["index"], x, indices=_advanced_key(x, items))
+
+
+def _advanced_key(x: Tensor, items: tuple) -> tuple:
+    """The numpy key of x[items] with index arrays or masks, checked as PyTorch checks
+    it (masks' shapes, bounds)."""
     key, dim = [], 0
     for item in items:
         if item is None or isinstance(item, slice):
@@ -221,7 +228,69 @@ def _advanced(x: Tensor, items: tuple) -> Tensor:
     if dim > x.ndim:
         raise ShapeError(f"too many indices for tensor of dimension {x.ndim}",
                          python_type="IndexError")
-    return apply(OPS["index"], x, indices=tuple(key))
+    return tuple(key)
+
+
+def is_advanced_key(key) -> bool:
+    """Does ``x[key]`` pick by masks or index tensors (a copy, not a view)?"""
+    return any(_is_advanced(i) for i in (key if isinstance(key, tuple) else (key,)))
+
+
+_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
+                 "bool": "Bool", "float16": "Half", "int16": "Short", "int8": "Char",
+                 "uint8": "Byte"}
+
+
+def index_put(input, values, indices) -> Tensor:
+    """``input`` with ``values`` written where ``indices`` (a key of masks, index tensors,
+    integers and slices) picks, out of place: what ``x[indices] = values`` writes back
+    (IndexPutBackward0).  A number becomes a value of x's dtype; a tensor must have x's
+    dtype and broadcast to what is picked."""
+    x = _as_tensor(input)
+    items = _expand_ellipsis(indices if isinstance(indices, tuple) else (indices,), x.ndim)
+    indices = _advanced_key(x, items)
+    if isinstance(values, Tensor):
+        if values.dtype != x.dtype:
+            raise ShapeError(
+                "Index put requires the source and destination dtypes match, got "
+                f"{_SCALAR_NAMES.get(x.dtype.name, x.dtype.name)} for the destination and "
+                f"{_SCALAR_NAMES.get(values.dtype.name, values.dtype.name)} for the source.")
+    else:
+        values = tensor(values, dtype=x.dtype)
+    picked = np.broadcast_to(np.int8(0), x.shape)[indices].shape   # (no copy of x)
+    try:
+        fits = np.broadcast_shapes(values.shape, picked) == picked
+    except ValueError:
+        fits = False
+    if not fits:
+        raise ShapeError(f"shape mismatch: value tensor of shape {list(values.shape)} cannot "
+                         f"be broadcast to indexing result of shape {list(picked)}")
+    if values.requires_grad and _writes_twice(x.shape, indices):
+        note_undefined((values,), "an element written twice (x[idx] = v with a repeated "
+                       "index): PyTorch's gradient counts every write, the last one stays")
+    return apply(OPS["index_put"], x, values, indices=indices)
+
+
+def _writes_twice(shape: tuple, indices: tuple) -> bool:
+    """Does the key pick some element more than once (repeated integer indices)?  Only
+    the index arrays can repeat one (masks, slices and integers pick each element once):
+    their broadcast rows are compared, nothing of the size of x is made."""
+    if not any(isinstance(i, np.ndarray) and i.dtype != np.bool_ for i in indices):
+        return False
+    arrays, dim = [], 0
+    for item in indices:
+        if item is None:
+            continue
+        if isinstance(item, np.ndarray) and item.dtype == np.bool_:
+            arrays.extend(np.nonzero(item))
+            dim += item.ndim
+        elif isinstance(item, np.ndarray):
+            arrays.append(item % max(shape[dim], 1))          # -1 and n-1 are one element
+            dim += 1
+        else:
+            dim += 1
+    rows = np.stack([a.reshape(-1) for a in np.broadcast_arrays(*arrays)], axis=1)
+    return len(np.unique(rows, axis=0)) < len(rows)
 
 
 def _index_array(item) -> np.ndarray:

@@ -228,6 +228,23 @@ register("index", "IndexBackward0", lambda x, indices: x[indices],
 register("index_backward", "IndexPutBackward0", _index_put,
          (lambda F, gg, g, out, shape, indices: F.index(gg, indices),), internal=True,
          syntax="index_backward(g, shape, indices)")
+
+
+def _index_put(x, values, indices):
+    """``x`` with ``values`` (broadcast) written where ``indices`` pick: ``x[mask] = v``,
+    ``x[idx] = v`` (of twice-picked elements the last write stays)."""
+    out = x.copy()
+    out[indices] = values
+    return out
+
+
+register("index_put", "IndexPutBackward0", _index_put,
+         (lambda F, g, x, values, out, indices: F.index_put(g, 0, indices=indices),
+          lambda F, g, x, values, out, indices: F.index(g, indices)),
+         internal=True, params="input, values, indices: any", sympy=STRUCTURAL,
+         dtype_rule="keep", broadcasts=True, syntax="x[mask] = v, x[idx] = v",
+         derivative=(prose("1 where the index does not write, else 0"),
+                     prose("1 at each element written (summed over the broadcast)")))
 register("diagonal_backward", "DiagonalBackwardBackward0", _diagonal_scatter,
          (lambda F, gg, g, out, shape, offset, dim1, dim2: F.diagonal(gg, offset, dim1, dim2),),
          internal=True, syntax="diagonal_backward(g, shape, offset, dim1, dim2)")
