@@ -331,6 +331,28 @@ def test_advanced_indexing_in_grad_programs_passes_the_check(program, binding, g
     assert (out["grads"]["x"], out["check"]["status"]) == (grads, "passed")
 
 
+def test_iterating_over_a_tensor_unbinds_it():
+    """``a, b = x`` and ``for row in x`` are unbind(0), as in PyTorch: UnbindBackward0
+    views, the gradient stacked back, multi-view in-place errors; torch.unbind and
+    Tensor.unbind; tests/data/torch/unbind.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "unbind.py")])
+    out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
+    assert (r.exit_code, out) == (0, (data / "unbind.out").read_text())
+
+
+@pytest.mark.parametrize("program, binding, grads", [
+    ("a, b = x; a * b", "[2, 3]", [3.0, 2.0]),
+    ("a, b = x; sum(a * b)", "[[2, 3], [1, 5]]", [[1.0, 5.0], [2.0, 3.0]]),
+])
+def test_unpacking_a_tensor_in_grad_programs_is_unbind_and_passes_the_check(
+        program, binding, grads):
+    r = invoke(["grad", program, "--x", binding, "--format", "json"])
+    out = json.loads(r.stdout)
+    assert (out["grads"]["x"], out["check"]["status"]) == (grads, "passed"), out
+    assert [row["grad_fn"] for row in out["graph"][1:3]] == ["UnbindBackward0"] * 2
+
+
 def test_assigning_through_masks_and_index_tensors_is_index_put():
     """``x[mask] = v`` and ``x[idx] = v``: IndexPutBackward0, gradients of the input and
     of the values, broadcasting, create_graph, and PyTorch's errors (dtypes, a leaf,

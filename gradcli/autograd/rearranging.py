@@ -209,6 +209,19 @@ def _split_sizes(size: int, split_size: int) -> tuple:
     return tuple(min(split_size, size - k * split_size) for k in range(count))
 
 
+def unbind(input, dim=0) -> tuple:
+    """torch.unbind(input, dim=0): the slices along ``dim``, views (UnbindBackward0);
+    what iterating over a tensor gives (``a, b = x``, ``for row in x``)."""
+    x = _as_tensor(input)
+    if x.ndim == 0:
+        raise ShapeError("Dimension specified as 0 but tensor has no dimensions",
+                         python_type="IndexError")
+    d = norm_dim(dim, x.ndim)
+    count = x.shape[d]
+    return tuple(apply(OPS["unbind_part"], x, dim=d, count=count, part=k)
+                 for k in range(count))
+
+
 def chunk(input, chunks, dim=0) -> tuple:
     x = _as_tensor(input)
     if x.ndim == 0:

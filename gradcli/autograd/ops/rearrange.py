@@ -182,6 +182,26 @@ for _name, _grad_fn in (("split_part", "SplitBackward0"),
              display=_show_part,
              syntax="split(x, size, dim)[k]")
 
+
+
+def _unbound(x, dim, count, part):
+    return x[(slice(None),) * dim + (slice(part, part + 1),)].squeeze(dim)  # (0-d: a view)
+
+
+def _unbound_vjp(F, g, x, out, dim, count, part):
+    """PyTorch's unbind_backward: stack the parts' gradients, zeros for the others."""
+    return F.stack([g if k == part else F.zeros(g.shape, dtype=g.dtype)
+                    for k in range(count)], dim)
+
+
+register("unbind_part", "UnbindBackward0", _unbound, (_unbound_vjp,), internal=True,
+         view="parts", sympy=STRUCTURAL, shown_as="unbind",
+         derivative=(prose("1 on the part"),),
+         display=lambda labels, params: f"unbind({labels[0]}, {params.get('dim', 0)})"
+                                        f"[{params.get('part', 0)}]",
+         syntax="unbind(x, dim)[k]")
+register("unbind", function="rearranging:unbind", params="input, dim: int = 0",
+         group=SHAPE, records=("UnbindBackward0",), derivative=(prose("1 on each part"),))
 register("split", function="rearranging:split",
          params="tensor, split_size_or_sections: any, dim: int = 0", group=SHAPE,
          records=("SplitBackward0", "SplitWithSizesBackward0"),
