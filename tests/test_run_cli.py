@@ -353,6 +353,16 @@ def test_unpacking_a_tensor_in_grad_programs_is_unbind_and_passes_the_check(
     assert [row["grad_fn"] for row in out["graph"][1:3]] == ["UnbindBackward0"] * 2
 
 
+def test_flatten_takes_its_dims_and_dims_out_of_range_are_index_errors():
+    """torch.flatten/Tensor.flatten(start_dim, end_dim), nn.Flatten, and a dim out of
+    range is PyTorch's IndexError everywhere (it was a RuntimeError);
+    tests/data/torch/flatten.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "flatten.py")])
+    out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
+    assert (r.exit_code, out) == (0, (data / "flatten.out").read_text())
+
+
 def test_assigning_through_masks_and_index_tensors_is_index_put():
     """``x[mask] = v`` and ``x[idx] = v``: IndexPutBackward0, gradients of the input and
     of the values, broadcasting, create_graph, and PyTorch's errors (dtypes, a leaf,

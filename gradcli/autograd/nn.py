@@ -19,8 +19,9 @@ from . import nn_init as init
 from .nn_losses import legacy_reduction
 from .nn_module import Module, Parameter
 from .random import default_float
+from .shaping import flatten
 
-__all__ = ["Module", "Parameter", "Identity", "Linear", "LayerNorm", "Dropout", "ReLU",
+__all__ = ["Module", "Parameter", "Identity", "Linear", "LayerNorm", "Dropout", "Flatten", "ReLU",
            "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Sequential", "MSELoss", "L1Loss",
            "SmoothL1Loss", "HuberLoss", "BCELoss", "BCEWithLogitsLoss", "NLLLoss",
            "CrossEntropyLoss", "functional", "init"]
@@ -118,6 +119,20 @@ class Dropout(Module):
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"
+
+
+class Flatten(Module):
+    """Flattens dimensions start_dim..end_dim (by default all but the batch dimension)."""
+
+    def __init__(self, start_dim: int = 1, end_dim: int = -1):
+        super().__init__()
+        self.start_dim, self.end_dim = start_dim, end_dim
+
+    def forward(self, input):
+        return flatten(input, self.start_dim, self.end_dim)
+
+    def extra_repr(self) -> str:
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class ReLU(Module):

@@ -89,11 +89,20 @@ def view(input, *shape) -> Tensor:
     return apply(OPS["reshape"], input, shape=shape)
 
 
-def flatten(input) -> Tensor:
-    input = _as_tensor(input)
-    if input.ndim == 1:
-        return input                    # PyTorch returns the tensor itself
-    return _reshape(input, (input.data.size,))
+def flatten(input, start_dim=0, end_dim=-1) -> Tensor:
+    """The dimensions start_dim..end_dim as one (a view where it can be); a 0-d tensor
+    becomes 1-d, and with nothing to merge PyTorch returns the tensor itself."""
+    x = _as_tensor(input)
+    start, end = (norm_dim(d, x.ndim, name) for d, name in ((start_dim, "start_dim"),
+                                                              (end_dim, "end_dim")))
+    if x.ndim == 0:
+        return _reshape(x, (1,))
+    if start > end:
+        raise ShapeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return x
+    shape = x.shape[:start] + (math.prod(x.shape[start:end + 1]),) + x.shape[end + 1:]
+    return _reshape(x, shape)
 
 
 # ---- dimensions ------------------------------------------------------------------------

@@ -251,7 +251,7 @@ def norm_dim(dim, ndim: int, what: str = "dim") -> int:
     lo, hi = (-ndim, ndim - 1) if ndim else (-1, 0)
     if not lo <= dim <= hi:
         raise ShapeError(f"Dimension out of range (expected to be in range of [{lo}, {hi}], "
-                         f"but got {dim})")
+                         f"but got {dim})", python_type="IndexError")
     return dim % ndim if ndim else 0
 
 

@@ -304,7 +304,8 @@ register("index_fill", "IndexFillBackward1", _index_fill,
 
 register("view", function="shaping:view", params="input, *shape: ints", group=SHAPE,
          api="method", records=("ViewBackward0",), derivative=(MOVED,))
-register("flatten", function="shaping:flatten", params="input", group=SHAPE,
+register("flatten", function="shaping:flatten",
+         params="input, start_dim: int = 0, end_dim: int = -1", group=SHAPE,
          records=("ViewBackward0", "ReshapeAliasBackward0", "UnsafeViewBackward0"),
          derivative=(MOVED,))
 register("narrow", function="shaping:narrow",
