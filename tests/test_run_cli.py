@@ -363,6 +363,43 @@ def test_flatten_takes_its_dims_and_dims_out_of_range_are_index_errors():
     assert (r.exit_code, out) == (0, (data / "flatten.out").read_text())
 
 
+def test_register_hook_sees_and_replaces_gradients():
+    """Tensor.register_hook on leaves and non-leaves: the hook sees the gradient, one
+    that returns a tensor replaces it (retain_grad keeps the replaced one), remove(),
+    and PyTorch's errors; tests/data/torch/hooks.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "hooks.py")])
+    out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
+    assert (r.exit_code, out) == (0, (data / "hooks.out").read_text())
+
+
+def test_a_hook_that_replaces_a_gradient_leaves_that_call_unchecked():
+    """.grad is then not the derivative: the check says so instead of failing."""
+    script = ("import torch\nx = torch.tensor([1.0, 2.0], requires_grad=True)\n"
+              "y = x * 3\nh = y.register_hook(lambda grad: grad * 2)\n"
+              "y.sum().backward()\nh.remove()\n(x * 3).sum().backward()\n"
+              "x.register_hook(print)\n(x * x).sum().backward()\nprint(x.grad)\n")
+    r = invoke(["run", "-", "--check"], stdin=script)
+    assert r.exit_code == 0, r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        "check: partial: 2 of 3 backward/grad calls passed, max abs err 0; 1 not checked (a "
+        "register_hook() replaced a gradient, so .grad is not the derivative)")
+    assert r.stdout.splitlines()[-2:] == ["tensor([2., 4.])", "tensor([11., 13.])"]  # (PyTorch)
+
+
+def test_hooks_in_the_python_api():
+    x = gradcli.tensor([1.0, 2.0], requires_grad=True)
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.tolist()))
+    (x * x).sum().backward()
+    assert seen == [[2.0, 4.0]] and x.grad.tolist() == [2.0, 4.0]
+    handle.remove()
+    y = x * 1
+    y.register_hook(lambda g: g * 10)
+    y.sum().backward()
+    assert x.grad.tolist() == [12.0, 14.0]
+
+
 def test_assigning_through_masks_and_index_tensors_is_index_put():
     """``x[mask] = v`` and ``x[idx] = v``: IndexPutBackward0, gradients of the input and
     of the values, broadcasting, create_graph, and PyTorch's errors (dtypes, a leaf,

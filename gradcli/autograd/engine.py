@@ -159,6 +159,23 @@ def _retain(tensor: Tensor, g, create_graph: bool) -> None:
             as_array(tensor._grad.data + g), None)
 
 
+def _run_hooks(hooks: list, g, create_graph: bool):
+    """A tensor's register_hook()s, in order, on the gradient that reached it; a hook
+    that returns a tensor replaces the gradient (PyTorch checks its size)."""
+    for fn, in list(hooks):
+        out = fn(g if create_graph else Tensor._make(g, None))
+        if out is None:
+            continue
+        if not isinstance(out, Tensor) or out.shape != np.shape(g):
+            name = getattr(fn, "__name__", "hook")
+            raise AutogradError(f"hook '{name}' has changed the size of value" if
+                                isinstance(out, Tensor) else
+                                f"hook '{name}' returned a {type(out).__name__}, not a "
+                                "Tensor or None")
+        g = out if create_graph else out.data
+    return g
+
+
 def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_graph: bool,
                  create_graph: bool, inputs: Optional[Sequence[Tensor]] = None,
                  accumulate: bool = True,
@@ -202,6 +219,11 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
         while ready:
             node = pop(ready)[2]
             g = pending.pop(node, None)
+            if g is not None:
+                hooks = node.variable._hooks if type(node) is AccumulateGrad else \
+                    getattr(node, "hooks", None)
+                if hooks:
+                    g = _run_hooks(hooks, g, create_graph)
             if targets is not None and node in targets and g is not None:
                 captured[node] = g
             grads = None

@@ -71,7 +71,7 @@ class Node:
 
     __slots__ = ("op", "next_edges", "params", "shapes", "dtypes", "dtype", "seq",
                  "released", "_inputs", "_versions", "_out", "_out_vc", "_out_version",
-                 "retained", "strides", "__weakref__")
+                 "retained", "strides", "hooks", "__weakref__")
 
     def __init__(self, op, next_edges, params, shapes, dtype, dtypes=None):
         self.op = op
@@ -89,6 +89,7 @@ class Node:
         self._out_version = 0
         self.retained = None              # weakref to the output tensor if retain_grad()
         self.strides = None               # inputs' element strides, for ops that ask
+        self.hooks = None                 # register_hook()s of the output tensor
 
     # -- what PyTorch shows ---------------------------------------------------------
     @property

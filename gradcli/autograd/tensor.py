@@ -37,6 +37,22 @@ DETACH_VIEW = (
     "function in torch/optim/optimizer.py as the solution.")
 
 
+class RemovableHandle:
+    """What register_hook returns: ``remove()`` takes the hook away (PyTorch's
+    torch.utils.hooks.RemovableHandle)."""
+
+    __slots__ = ("_hooks", "_entry")
+
+    def __init__(self, hooks: list, entry: list):
+        self._hooks, self._entry = hooks, entry
+
+    def remove(self) -> None:
+        self._hooks[:] = [e for e in self._hooks if e is not self._entry]
+
+    def __repr__(self) -> str:
+        return f"<torch.utils.hooks.RemovableHandle object at 0x{id(self):x}>"
+
+
 class VersionCounter:
     """The version counter a tensor shares with its views and ``detach()`` aliases;
     ``storage`` identifies the array they all live on (also shared by ``.data``)."""
@@ -86,7 +102,7 @@ class Tensor(Operators):
     and in-place methods: :mod:`.operators`)."""
 
     __slots__ = ("data", "_grad", "_grad_fn", "_requires_grad", "_vc", "_view",
-                 "_retains_grad", "_accumulator", "_wrapped", "__weakref__")
+                 "_retains_grad", "_accumulator", "_wrapped", "_hooks", "__weakref__")
     __array_ufunc__ = None          # numpy defers to our operators: ndarray * Tensor works
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -99,6 +115,7 @@ class Tensor(Operators):
         self._retains_grad = False
         self._accumulator = None
         self._wrapped = False
+        self._hooks = None              # a leaf's register_hook()s (a non-leaf's: its node's)
         if requires_grad:
             if self.data.dtype.kind != "f":
                 raise AutogradError("Only Tensors of floating point and complex dtype can "
@@ -119,6 +136,7 @@ class Tensor(Operators):
         t._retains_grad = False
         t._accumulator = None
         t._wrapped = False
+        t._hooks = None
         return t
 
     # -- autograd attributes ----------------------------------------------------------
@@ -310,6 +328,25 @@ class Tensor(Operators):
             return                     # a leaf keeps its grad anyway
         self._retains_grad = True
         self._grad_fn.retained = weakref.ref(self)
+
+    def register_hook(self, hook) -> "RemovableHandle":
+        """``hook(grad)`` runs when backward computes this tensor's gradient, before it
+        is accumulated (a leaf) or passed on (a non-leaf); a tensor it returns replaces
+        the gradient.  The handle's ``remove()`` takes the hook away."""
+        if not self.requires_grad:
+            raise AutogradError("cannot register a hook on a tensor that doesn't require "
+                                "gradient")
+        if self.grad_fn is None:
+            if self._hooks is None:
+                self._hooks = []
+            hooks = self._hooks
+        else:
+            if self._grad_fn.hooks is None:
+                self._grad_fn.hooks = []
+            hooks = self._grad_fn.hooks
+        entry = [hook]                  # (its identity is the handle's to remove)
+        hooks.append(entry)
+        return RemovableHandle(hooks, entry)
 
     def detach(self) -> "Tensor":
         """A new leaf on the same storage and version counter, without history."""

@@ -97,6 +97,8 @@ class ScriptChecker:
             return f"the check's time budget of {self.budget:g} s ran out"
         if line in self._slow:
             return "an earlier call at the same line ran out of check time"
+        if run.hook_replaced:
+            return "a register_hook() replaced a gradient, so .grad is not the derivative"
         return None
 
     # -- the program of one call --------------------------------------------------------

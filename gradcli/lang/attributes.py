@@ -13,7 +13,7 @@ import numpy as np
 from ..autograd.copies import Device, to
 from ..autograd.node import AccumulateGrad, Node
 from ..autograd.return_types import ReturnType
-from ..autograd.tensor import Tensor
+from ..autograd.tensor import RemovableHandle, Tensor
 from .dtypes import dtype_of
 from .objects import (BoundMethod, Builtin, ExceptionValue, Namespace,
                       Size)
@@ -23,14 +23,14 @@ from .suggest import closest
 # Tensor methods that are not ops of the table (the table's own come from its entries),
 # and PyTorch's methods gradcli lacks (so that the error can say so).
 _OWN_METHODS = frozenset("""
-    backward retain_grad requires_grad_ detach detach_ clone zero_ fill_ add_ sub_ mul_
+    backward retain_grad register_hook requires_grad_ detach detach_ clone zero_ fill_ add_ sub_ mul_
     div_ pow_ clamp_ copy_ item tolist numpy size dim numel view_as reshape_as expand_as
     float double long int bool half type type_as is_floating_point element_size contiguous
     is_contiguous new_tensor new_ones new_zeros new_full remainder_ masked_fill_
 """.split())
 _NOT_IN_GRADCLI = frozenset("""
     nan_to_num isnan isinf isfinite logical_not logical_and logical_or sort topk unique
-    max_pool unbind
+    max_pool
 """.split())
 
 
@@ -223,6 +223,10 @@ def _node_attribute(interp, value, name):
                    ("name", "next_functions", "metadata"))
 
 
+def _handle_attribute(interp, value, name):
+    return _bound(value, name, frozenset(("remove",)), "RemovableHandle")
+
+
 def _exception_attribute(interp, value, name):
     if name == "args":
         return value.args
@@ -296,6 +300,7 @@ _GETTERS = {list: _list_attribute, dict: _dict_attribute, str: _str_attribute,
             tuple: _tuple_attribute, Size: _size_attribute, int: _number_attribute,
             float: _number_attribute, Node: _node_attribute,
             AccumulateGrad: _node_attribute, ExceptionValue: _exception_attribute,
+            RemovableHandle: _handle_attribute,
             np.ndarray: _ndarray_attribute}
 
 _BASES = ((list, _list_attribute), (dict, _dict_attribute), (str, _str_attribute),

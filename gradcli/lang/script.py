@@ -64,6 +64,7 @@ class ScriptRun(Interpreter):
         self.watchers = tuple(watchers)
         self.tape = Tape(limit=record_limit) if self.watchers else None
         self.events = self.tape.events if self.watchers else []
+        self.hook_replaced = False        # a register_hook() replaced a gradient
         self.names: dict = {}
         self.leaves: dict = {}
         self.made_leaves: dict = {}
@@ -123,7 +124,21 @@ class ScriptRun(Interpreter):
     def tensor_hook(self, tensor: Tensor, name: str):
         if name == "backward":
             return BoundMethod(tensor, Builtin("backward", self.tensor_backward))
+        if name == "register_hook":
+            return BoundMethod(tensor, Builtin("register_hook", self.register_hook))
         return None
+
+    def register_hook(self, tensor, hook):
+        """``t.register_hook(fn)``: the engine calls the script's function with the
+        gradient; one that returns a tensor replaces it (and the check, which compares
+        with the derivative, then leaves that call alone)."""
+        def call(grad):
+            out = self.call_value(hook, [grad], {})
+            if out is not None:
+                self.hook_replaced = True
+            return out
+        call.__name__ = getattr(hook, "name", "hook")     # (PyTorch's errors name it)
+        return tensor.register_hook(call)
 
     def tensor_backward(self, tensor, gradient=None, retain_graph=None, create_graph=False,
                         inputs=None):
@@ -179,6 +194,7 @@ class ScriptRun(Interpreter):
         return True
 
     def _before(self, kind: str, roots) -> int:
+        self.hook_replaced = False
         for watcher in self.watchers:
             watcher.before_call(self, kind, roots)
         return len(self.events)
