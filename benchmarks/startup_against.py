@@ -14,28 +14,19 @@ import argparse
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import time
+from pathlib import Path
 
-SEED = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "torch",
-                    "01_accumulate.py")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from startup import HEADLINE, SEED_SCRIPT, run  # noqa: E402
+
 COMMANDS = {
-    "grad (headline, check on)": ["grad", "(x1*x2+x3)**2", "--x1", "2", "--x2", "3",
-                                  "--x3", "1"],
-    "grad --no-check": ["grad", "(x1*x2+x3)**2", "--x1", "2", "--x2", "3", "--x3", "1",
-                        "--no-check"],
-    "grad --no-check --format json": ["grad", "(x1*x2+x3)**2", "--x1", "2", "--x2", "3",
-                                      "--x3", "1", "--no-check", "--format", "json"],
+    "grad (headline, check on)": HEADLINE,
+    "grad --no-check": [*HEADLINE, "--no-check"],
+    "grad --no-check --format json": [*HEADLINE, "--no-check", "--format", "json"],
     "--help": ["--help"],
-    "run seed script": ["run", SEED],
+    "run seed script": ["run", SEED_SCRIPT],
 }
-
-
-def once(argv) -> float:
-    t = time.perf_counter()
-    subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-    return time.perf_counter() - t
 
 
 def main() -> None:
@@ -49,8 +40,8 @@ def main() -> None:
     for label, argv in COMMANDS.items():
         mine, theirs = [], []
         for _ in range(args.runs):
-            mine.append(once([this, *argv]))
-            theirs.append(once([args.other, *argv]))
+            mine.append(run([this, *argv]))
+            theirs.append(run([args.other, *argv]))
         m, o = statistics.median(mine), statistics.median(theirs)
         print(f"{label:32} this {m * 1e3:6.0f} ms ({min(mine) * 1e3:.0f}-"
               f"{max(mine) * 1e3:.0f})  other {o * 1e3:6.0f} ms ({min(theirs) * 1e3:.0f}-"
