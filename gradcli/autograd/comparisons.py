@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import InputError, ShapeError
+from .dtypes import SCALAR_NAME
 from .function import apply
 from .functional import _operand, as_tensor
 from .ops import REGISTRY as OPS
@@ -47,10 +48,7 @@ def _pair(name: str, input, other) -> tuple:
 
 def _same_dtype(a: Tensor, b: Tensor) -> None:
     if a.dtype != b.dtype:
-        names = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                 "bool": "Bool"}
-        raise ShapeError(f"{names.get(a.dtype.name, a.dtype.name)} did not match "
-                         f"{names.get(b.dtype.name, b.dtype.name)}")
+        raise ShapeError(f"{SCALAR_NAME[a.dtype]} did not match {SCALAR_NAME[b.dtype]}")
 
 
 def _tolerances(rtol, atol) -> dict:

@@ -19,7 +19,7 @@ import math
 import numpy as np
 
 from ..errors import InputError, ShapeError
-from .dtypes import as_dtype, get_default_dtype
+from .dtypes import SCALAR_NAME, as_dtype, get_default_dtype
 from .function import apply
 from .ops import REGISTRY as OPS
 from .ops.core import norm_dim
@@ -245,11 +245,6 @@ def is_advanced_key(key) -> bool:
     return any(_is_advanced(i) for i in (key if isinstance(key, tuple) else (key,)))
 
 
-_SCALAR_NAMES = {"float32": "Float", "float64": "Double", "int64": "Long", "int32": "Int",
-                 "bool": "Bool", "float16": "Half", "int16": "Short", "int8": "Char",
-                 "uint8": "Byte"}
-
-
 def index_put(input, values, indices) -> Tensor:
     """``input`` with ``values`` written where ``indices`` (a key of masks, index tensors,
     integers and slices) picks, out of place: what ``x[indices] = values`` writes back
@@ -262,8 +257,8 @@ def index_put(input, values, indices) -> Tensor:
         if values.dtype != x.dtype:
             raise ShapeError(
                 "Index put requires the source and destination dtypes match, got "
-                f"{_SCALAR_NAMES.get(x.dtype.name, x.dtype.name)} for the destination and "
-                f"{_SCALAR_NAMES.get(values.dtype.name, values.dtype.name)} for the source.")
+                f"{SCALAR_NAME[x.dtype]} for the destination and {SCALAR_NAME[values.dtype]} "
+                "for the source.")
     else:
         values = tensor(values, dtype=x.dtype)
     picked = np.broadcast_to(np.int8(0), x.shape)[indices].shape   # (no copy of x)
