@@ -73,6 +73,22 @@ def grad_results(result) -> list:
             for e in of_kind(result.events, GradEvent)]
 
 
+def rerun(result, bindings: dict | None = None, **options):
+    """``result``'s program run again, every value kept: at ``bindings`` (name -> array;
+    default: as bound), with the run's options but those given (``dtype``,
+    ``implicit_backward``); the variables that were constants stay constants."""
+    from ..lang.evaluator import evaluate
+    if bindings is None:
+        bindings = {n: d for n, (d, _) in result.bound.items()}
+    const = {n for n, (_, rg) in result.bound.items() if not rg}
+    opts = result.options
+    options = {"dtype": opts.get("dtype", "float64"),
+               "implicit_backward": opts.get("implicit_backward", True), **options}
+    return evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
+                    const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
+                    of=opts.get("of"), upstream=opts.get("upstream"), keep="all", **options)
+
+
 def replayed(result):
     """The run the check reads: ``result`` itself when it kept every value, else the
     program run again from its bindings with every value kept (a run lets go of large
@@ -81,16 +97,10 @@ def replayed(result):
     if not getattr(result, "summarised", 0):
         return result
     from ..autograd.random import default_generator
-    from ..lang.evaluator import evaluate
-    opts, after = result.options, default_generator.snapshot()
+    after = default_generator.snapshot()
     default_generator.restore(result.random_state)         # dropout's masks, redrawn
     try:
-        replay = evaluate(result.program,
-                          {n: d for n, (d, rg) in result.bound.items() if rg},
-                          const={n: d for n, (d, rg) in result.bound.items() if not rg},
-                          wrt=opts.get("wrt"), of=opts.get("of"),
-                          upstream=opts.get("upstream"), dtype=opts.get("dtype", "float64"),
-                          implicit_backward=opts.get("implicit_backward", True), keep="all")
+        replay = rerun(result)
     finally:
         default_generator.restore(after)
     replay.grads = result.grads

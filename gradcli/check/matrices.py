@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from . import (SYMBOLIC_LIMIT, Timeout, _compare, _summary, _tolerances, dtype_limit, judged,
-               replayed, time_limit)
+               replayed, rerun, time_limit)
 from .numeric import EPS, _spread
 
 
@@ -42,12 +42,7 @@ def _symbolic(result, kind, found, matrix, rtol, atol, deadline) -> dict:
 
 
 def _evaluate_output(result, bindings) -> np.ndarray:
-    from ..lang.evaluator import evaluate
-    const = [n for n, (_, rg) in result.bound.items() if not rg]
-    run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
-                   const={k: bindings[k] for k in const}, wrt=result.options.get("wrt"),
-                   of=result.options.get("of"), dtype="float64", implicit_backward=False,
-                   keep="all")
+    run = rerun(result, bindings, dtype="float64", implicit_backward=False)
     return np.asarray(run.value, dtype=np.float64).reshape(-1)
 
 

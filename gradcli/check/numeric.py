@@ -92,7 +92,7 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
     agrees with its gradient within ``rtol``/``atol`` plus the difference's own rounding
     bound."""
     from ..autograd.random import default_generator
-    from ..lang.evaluator import evaluate
+    from . import rerun
 
     events = result.events
     backwards = _backward_events(events)
@@ -104,16 +104,11 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
             last_zero[id(e.tensor)] = i
     base = {name: np.asarray(d, dtype=np.float64) for name, (d, _) in result.bound.items()}
     variables = [n for n, (_, rg) in result.bound.items() if rg]
-    const = [n for n, (_, rg) in result.bound.items() if not rg]
-    opts = result.options
 
     def objective(name: str, bindings: dict) -> float:
         # the same random draws as the run checked (dropout's masks)
         default_generator.restore(random_state)
-        run = evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
-                       const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
-                       of=opts.get("of"), upstream=opts.get("upstream"), dtype="float64",
-                       keep="all")
+        run = rerun(result, bindings, dtype="float64", implicit_backward=True)
         values = _objectives(run.events, upstreams)
         del run     # (its arrays go now: a result holds no cycle)
         start = last_zero.get(id(result.variables[name]), -1)
