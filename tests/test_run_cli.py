@@ -387,6 +387,13 @@ def test_a_hook_that_replaces_a_gradient_leaves_that_call_unchecked():
     assert r.stdout.splitlines()[-2:] == ["tensor([2., 4.])", "tensor([11., 13.])"]  # (PyTorch)
 
 
+def test_a_hook_returning_no_tensor_is_pythons_type_error():
+    r = invoke(["run", "-"], stdin="import torch\nx = torch.ones(2, requires_grad=True)\n"
+               "x.register_hook(lambda g: 3)\nx.sum().backward()\n")
+    assert r.exit_code == 2       # PyTorch 2.13's words
+    assert r.stderr.splitlines()[-1] == "TypeError: expected Variable, but hook returned 'int'"
+
+
 def test_hooks_in_the_python_api():
     x = gradcli.tensor([1.0, 2.0], requires_grad=True)
     seen = []

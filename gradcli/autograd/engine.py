@@ -166,12 +166,12 @@ def _run_hooks(hooks: list, g, create_graph: bool):
         out = fn(g if create_graph else Tensor._make(g, None))
         if out is None:
             continue
-        if not isinstance(out, Tensor) or out.shape != np.shape(g):
-            name = getattr(fn, "__name__", "hook")
-            raise AutogradError(f"hook '{name}' has changed the size of value" if
-                                isinstance(out, Tensor) else
-                                f"hook '{name}' returned a {type(out).__name__}, not a "
-                                "Tensor or None")
+        if not isinstance(out, Tensor):
+            raise AutogradError("expected Variable, but hook returned "
+                                f"'{type(out).__name__}'", python_type="TypeError")
+        if out.shape != np.shape(g):
+            raise AutogradError(f"hook '{getattr(fn, '__name__', 'hook')}' has changed the "
+                                "size of value")
         g = out if create_graph else out.data
     return g
 
