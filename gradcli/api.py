@@ -13,8 +13,11 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     """Evaluate and differentiate ``program``; with ``check=True`` the result's ``.check``
     holds the cross-check report (the JSON ``check`` object of the CLI).
 
-    Other keyword options go to :func:`gradcli.lang.evaluator.evaluate` (``dtype``,
-    ``retain_grad``, ``max_elements``, ``implicit_backward``, ``on_node``).
+    numpy arrays are shared, not copied (as ``torch.from_numpy`` shares them): the
+    leaves are read-only views of them, and a program that writes into one runs on
+    copies.  Other keyword options go to :func:`gradcli.lang.evaluator.evaluate`
+    (``dtype``, ``retain_grad``, ``max_elements``, ``implicit_backward``, ``on_node``,
+    ``copy``, ``keep``).
     """
     from .lang.evaluator import evaluate as run
     result = run(program, bindings, const=const, wrt=wrt, of=of, upstream=upstream,

@@ -11,6 +11,9 @@ whose elements overlap (an expanded view), or one that partly overlaps an input.
 
 from __future__ import annotations
 
+import threading
+from contextlib import contextmanager
+
 import numpy as np
 
 from ..errors import AutogradError, ShapeError
@@ -32,6 +35,32 @@ PARTIAL_OVERLAP = (
     "operation.")
 
 
+class BorrowedWrite(Exception):
+    """An in-place write reached an array borrowed read-only from the caller (see
+    :func:`borrowing`): the caller starts over with copies.  Never shown to a user."""
+
+
+_borrow = threading.local()
+
+
+@contextmanager
+def borrowing():
+    """While active, a write into a read-only array raises :class:`BorrowedWrite`:
+    ``evaluate`` runs on read-only views of the caller's arrays (no copy) and, in the
+    rare program that writes into one, runs again on copies."""
+    previous = getattr(_borrow, "active", False)
+    _borrow.active = True
+    try:
+        yield
+    finally:
+        _borrow.active = previous
+
+
+def _check_writable(t: Tensor) -> None:
+    if not t.data.flags.writeable and getattr(_borrow, "active", False):
+        raise BorrowedWrite()
+
+
 def apply_inplace(t: Tensor, fn, *others, idempotent: bool = False) -> Tensor:
     """``fn(t, *others)`` written into ``t``; returns ``t``.  ``idempotent`` (fill_,
     zero_): writing one value twice is harmless, so overlapping elements are allowed."""
@@ -39,6 +68,7 @@ def apply_inplace(t: Tensor, fn, *others, idempotent: bool = False) -> Tensor:
             isinstance(o, Tensor) and o.requires_grad for o in others)):
         check_inplace(t)
     check_overlap(t, others, internal=not idempotent)
+    _check_writable(t)
     before = Tensor._make(t.data, t.grad_fn)
     before._requires_grad = t.requires_grad
     result = fn(before, *others)
@@ -74,6 +104,7 @@ def overwrite(t: Tensor, values) -> Tensor:
     """Write ``values`` into ``t``'s storage with nothing recorded (an optimizer's step,
     nn.init, zeroing a grad): every alias sees them and the version goes up, as
     PyTorch's in-place ops under no_grad do."""
+    _check_writable(t)
     tape = _tape.current()
     if tape is not None:
         tape.before_write(t)

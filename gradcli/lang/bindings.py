@@ -14,17 +14,22 @@ MAX_DIMS = 32     # numpy's limit on dimensions (32 in numpy 1.x, 64 in 2.x)
 
 
 def to_array(name: str, value, dtype, max_elements: int, copy: bool = True) -> np.ndarray:
-    """A bound value (number, nested list, ndarray, Tensor) as a float array; without
-    ``copy`` an ndarray of that dtype, contiguous and writeable, is used as it is (the
-    caller owns it: the program may change it in place)."""
+    """A bound value (number, nested list, ndarray, Tensor) as a float array.  An
+    ndarray of that dtype, contiguous, is not copied when ``copy`` is False (used as it
+    is, writeable: the caller lets the program change it in place) or "borrow" (used
+    through a read-only view: see :func:`gradcli.autograd.inplace.borrowing`)."""
     if isinstance(value, Tensor):
         value = value.data
     _check_numbers(name, value, max_elements)
-    if not copy and isinstance(value, np.ndarray) and value.dtype == dtype and \
-            value.flags.c_contiguous and value.flags.writeable:
+    if copy is not True and isinstance(value, np.ndarray) and value.dtype == dtype and \
+            value.flags.c_contiguous and (value.flags.writeable or copy == "borrow"):
         if value.size > max_elements:
             raise LimitError(f"--{name}: {value.size} elements; the limit is {max_elements}")
-        return value
+        if copy != "borrow":
+            return value
+        view = value.view(np.ndarray)
+        view.flags.writeable = False
+        return view
     try:
         array = np.array(value, dtype=dtype)
     except (ValueError, TypeError):

@@ -22,6 +22,7 @@ from .. import errors
 from ..autograd import functional as F
 from ..autograd.events import BackwardEvent, ReadGradEvent, RequiresGradEvent, has
 from ..autograd.grad_mode import is_grad_enabled, set_grad_enabled
+from ..autograd.inplace import BorrowedWrite, borrowing
 from ..autograd.random import default_generator
 from ..autograd.tape import Tape
 from ..autograd.tensor import Tensor
@@ -50,7 +51,7 @@ AUTOGRAD_METHODS = frozenset(("backward", "retain_grad", "requires_grad_", "zero
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
              dtype="float64", retain_grad=False, max_elements=10 ** 8,
-             on_node=None, implicit_backward=True, copy=True, keep="summary"):
+             on_node=None, implicit_backward=True, copy="borrow", keep="summary"):
     """Evaluate ``program`` (text or a parsed Program) and differentiate it.
 
     ``bindings``/``const``: name -> value (number, nested list, ndarray, Tensor).
@@ -58,15 +59,34 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     output.  ``upstream``: the gradient for the implicit backward ("ones" allowed).
     ``retain_grad``: keep every intermediate's gradient.  ``on_node``: observer of each
     backward step (for --explain).  ``implicit_backward=False`` leaves the graph intact
-    (for Hessians and Jacobians).  ``copy=False``: ndarray bindings of the right dtype
-    become the leaves' storage as they are, not copies (the CLI's own loaded arrays).
-    ``keep="summary"``: the result keeps summaries, not copies, of intermediate tensors
-    over 1000 elements (:mod:`gradcli.lang.keep`); ``"all"`` keeps every value.
+    (for Hessians and Jacobians).  ``copy``: what becomes of an ndarray binding of the
+    right dtype (contiguous): "borrow" (the default) shares it, as ``torch.from_numpy``
+    does, through a read-only view, and runs the program again on copies if it writes
+    into one in place (copies with ``on_node``); True copies it; False uses it as it is, writeable (the CLI's own
+    loaded arrays).  ``keep="summary"``: the result keeps summaries, not copies, of
+    intermediate tensors over 1000 elements (:mod:`gradcli.lang.keep`); ``"all"`` keeps
+    every value.
     """
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
     if isinstance(program, str):
         program = parse_program(program)
+    options = dict(const=const, wrt=wrt, of=of, upstream=upstream, dtype=dtype,
+                   retain_grad=retain_grad, max_elements=max_elements, on_node=on_node,
+                   implicit_backward=implicit_backward, keep=keep)
+    if copy != "borrow" or on_node is not None:   # (an observer sees one run only)
+        return _evaluate(program, bindings, copy if copy != "borrow" else True, **options)
+    random_state = default_generator.snapshot()
+    try:
+        with borrowing():
+            return _evaluate(program, bindings, "borrow", **options)
+    except BorrowedWrite:            # the program writes into a caller's array: copy
+        default_generator.restore(random_state)
+        return _evaluate(program, bindings, True, **options)
+
+
+def _evaluate(program, bindings, copy, *, const, wrt, of, upstream, dtype, retain_grad,
+              max_elements, on_node, implicit_backward, keep):
     leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements, copy)
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
