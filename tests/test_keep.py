@@ -180,3 +180,75 @@ def test_matrices_check_after_a_summarised_run():
 def test_keep_must_be_known():
     with pytest.raises(ValueError, match="keep must be one of"):
         evaluate("x*2", {"x": 1.0}, keep="some")
+
+
+# -- during the run: what the program has let go of is freed at once ---------------------
+
+_RELEASE_PROGRAMS = [
+    PROGRAM,
+    "y = w*x\ny = y + b\nz = y*y\nsum(z) + sum(y)",
+    "y = x*w*0.1\ny.mul_(2)\nsum(y*b)",
+    "y = x*w\nv = y[3:1500]\nv.mul_(3)\nsum(y)",
+    "y = (x*w).detach()\nsum(y*b)",
+    "a, c = split(x*w, 1000)\nsum(a*c[:1000]) + sum(b)",
+    "y = cat([x*w, b*2])\nsum(y**2)",
+    "y = x*w\ny.retain_grad()\nsum(y*b)",
+    "g = grad(sum(sin(x*w)), x, create_graph=True)[0]\nsum(g*b)",
+    "y = no_grad(x*w)\nsum(y*b + x)",
+    "s = sum((x*w)**2)\nbackward(s)\nsum(x*b)",
+    "stack([x*w, b]).sum(0).mean() + (x*x).max()",
+    "y = x*w\nm = y.reshape(20, -1)\nsum(m.T @ m[:, :3])",
+    "y = x*w\ny2 = y\ndel_ = 0\nsum(y2 * b)",
+]
+
+
+@pytest.mark.parametrize("program", _RELEASE_PROGRAMS)
+def test_what_is_freed_during_the_run_changes_nothing_the_user_sees(program):
+    """Large results the program no longer refers to become summaries while it runs
+    (aliases, views, in-place updates, multi-output ops, lists, retained grads, grad()
+    with create_graph, explicit backward); the JSON, graph rows and gradients are those
+    of a run that kept everything."""
+    inputs = _inputs(2000, seed=7)
+    summary = evaluate(program, inputs)
+    everything = evaluate(program, inputs, keep="all")
+    assert summary.summarised > 0
+    assert result_object(summary, graph=True) == result_object(everything, graph=True)
+    assert [(r.name, r.grad_fn, r.inputs) for r in summary.graph] == \
+        [(r.name, r.grad_fn, r.inputs) for r in everything.graph]
+    for name, grad in everything.grads.items():
+        np.testing.assert_array_equal(summary.grads[name], grad)
+
+
+def test_intermediates_are_freed_while_the_program_runs_not_when_it_ends():
+    """At the first backward step a summarised run holds the arrays the bare engine
+    holds (the inputs and the two saved results, tanh's and sigmoid's), not every
+    intermediate; numpy's allocations are traced by tracemalloc."""
+    import tracemalloc
+    from gradcli.autograd import functional as F
+    from gradcli.autograd.tensor import Tensor
+    n = 100_000
+    inputs = _inputs(n, seed=2)
+    arrays = 8 * n
+
+    def held_at_backward(keep):
+        seen = []
+        start = tracemalloc.get_traced_memory()[0]
+        result = evaluate(PROGRAM, inputs, keep=keep, copy=False,    # (as the CLI)
+                          on_node=lambda *a: seen.append(
+                              tracemalloc.get_traced_memory()[0]) if not seen else None)
+        del result
+        return (seen[0] - start) / arrays
+
+    tracemalloc.start()
+    try:
+        summary, everything = held_at_backward("summary"), held_at_backward("all")
+        start = tracemalloc.get_traced_memory()[0]
+        x, w, b = (Tensor._make(inputs[k], None).requires_grad_() for k in "xwb")
+        loss = F.sum(F.tanh(w * x + b) ** 2) + F.mean(F.sigmoid(x) * w)
+        engine = (tracemalloc.get_traced_memory()[0] - start) / arrays
+        del loss
+    finally:
+        tracemalloc.stop()
+    assert round(engine) == 2
+    assert summary < engine + 0.2
+    assert everything > engine + 3.8          # w*x, +b, **2 and sigmoid*w as well

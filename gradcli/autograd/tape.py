@@ -13,13 +13,19 @@ the tape keeps a copy of each alias of the written storage that it has not copie
 
 from __future__ import annotations
 
+import sys
 import threading
 from typing import Callable, Optional
 
+import numpy as np
+
 from .events import CopySlicesEvent, InplaceEvent, OpEvent, SnapshotEvent, UndefinedEvent
+from .summary import SUMMARY_OVER, ArraySummary
 
 _local = threading.local()
 _new = tuple.__new__
+# reference counts are exact only with the GIL (a free-threaded build defers some)
+_COUNTS_EXACT = getattr(sys, "_is_gil_enabled", lambda: True)()
 
 
 def current() -> Optional["Tape"]:
@@ -38,11 +44,22 @@ class Tape:
     - CopySlicesEvent(base, view, state): an in-place op on ``view`` changed its base
       ``base``, whose grad_fn is now CopySlices; ``state`` is a copy of ``base`` after it;
 
-    and the evaluator's own events."""
+    and the evaluator's own events.
+
+    With ``release`` (a run that keeps summaries, :mod:`gradcli.lang.keep`), a large op
+    result that nothing but the tape refers to any more is turned into its stand-in
+    during the run: its array becomes an :class:`~.summary.ArraySummary` and is freed
+    at once, where the tape would otherwise hold every intermediate to the end.  Only
+    the tape can still reach such a tensor, so nothing the program computes sees it.
+    The tape counts the references its own events hold (the op's result, its places in
+    later ops' argument tuples, made fresh here) and compares them with the tensor's
+    reference count; references it does not count (other events, a node's saved
+    tensors, the program's names) only ever keep a tensor whole."""
 
     EVENT_BYTES = 256           # what an event's own objects cost, counted with its arrays
 
-    def __init__(self, on_result: Optional[Callable] = None, limit: Optional[int] = None):
+    def __init__(self, on_result: Optional[Callable] = None, limit: Optional[int] = None,
+                 release: bool = False):
         self.events: list = []
         self.in_backward = False        # set while a backward pass builds a graph
         self.on_result = on_result      # called with each new tensor (e.g. retain_grad)
@@ -53,6 +70,9 @@ class Tape:
         self.limit = limit
         self.held = 0
         self.stopped = False
+        self._watched: Optional[list] = [] if release and _COUNTS_EXACT else None
+        self._refs: dict = {}           # id(watched tensor) -> references events hold
+        self.released = 0               # tensors turned into stand-ins during the run
 
     def __enter__(self) -> "Tape":
         self._previous = current()
@@ -66,12 +86,43 @@ class Tape:
     def op(self, result, op, args, params) -> None:
         if self.stopped:
             return
+        if self._watched is not None:
+            args = self._count(result, args)
         # tuple.__new__ straight: the hot path, a fifth of OpEvent(...)'s cost
         self.events.append(_new(OpEvent, ("op", result, op, args, params, self.in_backward)))
         if self.on_result is not None:
             self.on_result(result)
         if self.limit is not None:
             self._hold(result.data.nbytes)
+
+    def _count(self, result, args: tuple) -> tuple:
+        """Count the references the new event will hold to watched tensors; release
+        those only the tape refers to; watch ``result`` if it is large.  Returns the
+        arguments as a tuple no one else holds (so every reference counted is the
+        tape's own)."""
+        refs = self._refs
+        if refs:
+            args = tuple([*args])
+            for a in args:
+                if id(a) in refs:
+                    refs[id(a)] += 1
+            self._release_unreachable()
+        if type(result.data) is np.ndarray and result.data.size > SUMMARY_OVER:
+            self._watched.append(result)
+            refs[id(result)] = 1
+        return args
+
+    def _release_unreachable(self) -> None:
+        still = []
+        for t in self._watched:
+            # the references: the events', this list's, ``t`` here and getrefcount's own
+            if sys.getrefcount(t) - 3 == self._refs[id(t)]:
+                t.data = ArraySummary.of(t.data)
+                del self._refs[id(t)]
+                self.released += 1
+            else:
+                still.append(t)
+        self._watched = still
 
     def inplace(self, tensor, before, result) -> None:
         if not self.stopped:
@@ -98,6 +149,8 @@ class Tape:
         """Let go of every event and record nothing more (past ``limit``)."""
         self.stopped = True
         self.events.clear()
+        if self._watched is not None:
+            self._watched, self._refs = [], {}
         self._aliases.clear()
         self._snapshotted.clear()
         self.held = 0

@@ -89,16 +89,18 @@ def _evaluate(program, bindings, copy, *, const, wrt, of, upstream, dtype, retai
               max_elements, on_node, implicit_backward, keep):
     leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements, copy)
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
-    run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements)
+    run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements,
+                  release=keep == "summary")
     run.const_names = set(const or ())
     try:
         result = _run(run, program, of, upstream, implicit_backward)
+        released = run.tape.released
     finally:
         run.release()
     result.options = {"of": of, "wrt": wrt, "upstream": upstream, "dtype": str(np.dtype(dtype)),
                       "implicit_backward": implicit_backward}
     result.bound = bound
-    result.summarised = summarise(result) if keep == "summary" else 0
+    result.summarised = released + summarise(result) if keep == "summary" else 0
     return result
 
 
@@ -138,7 +140,8 @@ class GradRun(Interpreter):
 
     dialect = "grad"
 
-    def __init__(self, program, leaves, dtype, retain_grad, on_node, max_elements):
+    def __init__(self, program, leaves, dtype, retain_grad, on_node, max_elements,
+                 release=False):
         super().__init__(program, _grad_builtins(), max_elements=max_elements)
         self.leaves = leaves                   # name -> leaf Tensor, in binding order
         self.globals.update(leaves)
@@ -148,7 +151,9 @@ class GradRun(Interpreter):
         self.leaf_ids = {id(t) for t in leaves.values()}
         self.used: set = set()                 # bound names the program read
         self.made_leaves: dict[str, Tensor] = {}   # requires_grad_() on computed values
-        self.tape = Tape(on_result=self._retain if retain_grad else None)
+        # release: large intermediates the program has let go of become summaries as
+        # the run goes (:class:`Tape`), not only when it ends (:mod:`.keep`)
+        self.tape = Tape(on_result=self._retain if retain_grad else None, release=release)
         self.events = self.tape.events
         self.calls = CallRunner(self, on_node)
         self.explicit_backward = False
