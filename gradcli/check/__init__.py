@@ -74,19 +74,20 @@ def grad_results(result) -> list:
 
 
 def rerun(result, bindings: dict | None = None, **options):
-    """``result``'s program run again, every value kept: at ``bindings`` (name -> array;
-    default: as bound), with the run's options but those given (``dtype``,
-    ``implicit_backward``); the variables that were constants stay constants."""
+    """``result``'s program run again, every value kept (unless ``keep`` says otherwise):
+    at ``bindings`` (name -> array; default: as bound), with the run's options but those
+    given (``dtype``, ``implicit_backward``); the variables that were constants stay
+    constants."""
     from ..lang.evaluator import evaluate
     if bindings is None:
         bindings = {n: d for n, (d, _) in result.bound.items()}
     const = {n for n, (_, rg) in result.bound.items() if not rg}
     opts = result.options
-    options = {"dtype": opts.get("dtype", "float64"),
+    options = {"dtype": opts.get("dtype", "float64"), "keep": "all",
                "implicit_backward": opts.get("implicit_backward", True), **options}
     return evaluate(result.program, {k: v for k, v in bindings.items() if k not in const},
                     const={k: bindings[k] for k in const}, wrt=opts.get("wrt"),
-                    of=opts.get("of"), upstream=opts.get("upstream"), keep="all", **options)
+                    of=opts.get("of"), upstream=opts.get("upstream"), **options)
 
 
 def replayed(result):
