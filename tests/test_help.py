@@ -141,3 +141,19 @@ def test_completion_offers_the_choices_of_format_and_dtype(command, tmp_path, mo
     assert complete(f'gradcli {command} x --format ') == ["table", "json", "plain"]
     assert complete(f'gradcli {command} x --format j') == ["json"]
     assert complete(f'gradcli {command} x --dtype ') == ["float64", "float32"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_process_builds_only_the_command_it_runs_and_it_behaves_the_same(command):
+    """`gradcli CMD ...` builds only CMD's options (start-up); its help, its usage errors
+    and its results are those of the app with every command."""
+    from gradcli.cli.app import COMMANDS as BY_NAME, make_app
+    assert set(BY_NAME) == set(COMMANDS)
+    only = make_app(command)
+    assert sorted(typer.main.get_command(only).commands) == sorted(
+        name for name, module in BY_NAME.items() if module is BY_NAME[command])
+    runner = CliRunner()
+    for args in ([command, "--help"], [command, "--no-such-option"],
+                 [command, "x**2", "--x", "3", "--no-check"]):
+        full, lazy = runner.invoke(app, args), runner.invoke(only, args)
+        assert (lazy.exit_code, lazy.output) == (full.exit_code, full.output)
