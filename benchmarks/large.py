@@ -8,9 +8,10 @@ inputs, timed in turns (so every contender sees the same machine), median and ma
 
 - numpy forward + backward written by hand (benchmarks/engine.py's ``by_hand``);
 - ``gradcli.evaluate(program, bindings)`` (the Python API; the CLI's own path);
-- ``gradcli grad --no-check --format json`` as a whole process, its output to /dev/null,
-  minus a process that only starts up and loads the three .npy files (gradcli's own
-  modules imported, the same loader) -- the issue's "minus start-up and .npy loading";
+- ``gradcli grad --no-check --format json``: the command's own work, minus start-up
+  and .npy loading as the issue asks: gradcli's typer app run inside this process (its
+  output to /dev/null), minus loading the three .npy files with the same loader; and,
+  for the record, as a whole process;
 - the hand-written pass plus writing its three gradients as JSON with orjson: the floor
   for a command whose output is 3n numbers as text (formatting a float as its shortest
   round-trip text costs more than the arithmetic on it).
@@ -24,6 +25,7 @@ numpy, by the median and by the max.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
@@ -38,11 +40,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine import by_hand  # noqa: E402
 
 import gradcli  # noqa: E402
+from gradcli.cli.app import app  # noqa: E402
+from gradcli.cli.values import load_file  # noqa: E402
 
 PROGRAM = "sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)"
-LOAD_ONLY = ("import sys, gradcli.cli.app, gradcli.lang.evaluator; "
-             "from gradcli.cli.values import load_file; "
-             "[load_file(p, 'bench') for p in sys.argv[1:]]")
 
 
 def run_process(argv: list, ok=(0,)) -> tuple:
@@ -68,6 +69,18 @@ def cli_args(files: dict, *extra) -> list:
     for name, path in files.items():
         args += [f"--{name}", f"@{path}"]
     return args + ["--format", "json", *extra]
+
+
+def in_process(args: list) -> float:
+    """Seconds of one ``gradcli ...`` run by gradcli's typer app inside this process,
+    its output to /dev/null: the command as users run it, without the start-up."""
+    with open(os.devnull, "w") as sink, contextlib.redirect_stdout(sink):
+        t = time.perf_counter()
+        code = app(args, prog_name="gradcli", standalone_mode=False)
+        elapsed = time.perf_counter() - t
+    if code not in (0, None):
+        raise SystemExit(f"gradcli {args[:2]} exited {code}")
+    return elapsed
 
 
 def hand_json(x, w, b) -> None:
@@ -97,9 +110,10 @@ def compare(n: int, repeat: int, tmp: Path) -> None:
     for got, want in zip((result.grads["x"], result.grads["w"], result.grads["b"]), hand[1:]):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
     del result
-    times = {"hand": [], "evaluate": [], "cli": [], "load": [], "hand_json": []}
+    times = {"hand": [], "evaluate": [], "cli": [], "load": [], "hand_json": [],
+             "process": []}
     cli = cli_args(files, "--no-check")
-    load = [sys.executable, "-c", LOAD_ONLY, *map(str, files.values())]
+    in_process(cli[1:])                             # (imports, once)
     for _ in range(repeat):
         t = time.perf_counter()
         by_hand(data["x"], data["w"], data["b"])
@@ -110,8 +124,12 @@ def compare(n: int, repeat: int, tmp: Path) -> None:
         t = time.perf_counter()
         hand_json(data["x"], data["w"], data["b"])
         times["hand_json"].append(time.perf_counter() - t)
-        times["cli"].append(run_process(cli)[0])
-        times["load"].append(run_process(load)[0])
+        times["cli"].append(in_process(cli[1:]))
+        t = time.perf_counter()
+        for path in files.values():
+            load_file(str(path), "bench")
+        times["load"].append(time.perf_counter() - t)
+        times["process"].append(run_process(cli)[0])
     net = [c - s for c, s in zip(times["cli"], times["load"])]
     hand_med, hand_max = statistics.median(times["hand"]), max(times["hand"])
     print(f"\nn = {n:,} float64 (x3), forward + backward, {repeat} runs in turns")
@@ -119,10 +137,11 @@ def compare(n: int, repeat: int, tmp: Path) -> None:
     print(f"  gradcli.evaluate         {spread(times['evaluate'])}   ratio "
           f"{statistics.median(times['evaluate']) / hand_med:.2f}x median, "
           f"{max(times['evaluate']) / hand_max:.2f}x max")
-    print(f"  grad --no-check --format json, whole process {spread(times['cli'])}")
-    print(f"  start-up + .npy loading only                 {spread(times['load'])}")
+    print(f"  grad --no-check --format json, in process   {spread(times['cli'])}")
+    print(f"  .npy loading only                           {spread(times['load'])}")
     print(f"  the difference (the command's own work) {spread(net)}   ratio "
           f"{statistics.median(net) / hand_med:.2f}x median, {max(net) / hand_max:.2f}x max")
+    print(f"  (the command as a whole process, start-up included: {spread(times['process'])})")
     floor_med, floor_max = statistics.median(times["hand_json"]), max(times["hand_json"])
     print(f"  numpy by hand + its 3 gradients as JSON (orjson) {spread(times['hand_json'])}"
           f"   the command's own work against it: {statistics.median(net) / floor_med:.2f}x "
