@@ -115,6 +115,42 @@ def test_bindings_do_not_evaluate_strings():
             evaluate("x", {"x": value})
 
 
+def test_a_npy_files_header_never_reaches_pythons_parser(tmp_path):
+    """numpy.load gives the header (text from the user's file) to ast.literal_eval;
+    gradcli parses it itself (gradcli/cli/npyfile.py), for --x @file.npy as for a pipe."""
+    import json
+    import threading
+
+    import numpy as np
+    from typer.testing import CliRunner
+
+    from gradcli.cli.app import app
+
+    np.save(tmp_path / "w.npy", np.arange(4.0))
+    fifo = tmp_path / "pipe.npy"
+    os.mkfifo(fifo)
+
+    def never(*args, **kwargs):
+        raise AssertionError("a .npy header reached Python's parser")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(pyast, "literal_eval", never)
+        patch.setattr(pyast, "parse", never)
+        result = CliRunner().invoke(app, ["grad", "sum(w*w)", "--w", f"@{tmp_path / 'w.npy'}",
+                                          "--no-check", "--format", "json"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["grads"]["w"] == [0, 2, 4, 6]
+
+        writer = threading.Thread(target=lambda: fifo.write_bytes(
+            (tmp_path / "w.npy").read_bytes()))
+        writer.start()
+        result = CliRunner().invoke(app, ["grad", "sum(w*w)", "--w", f"@{fifo}", "--no-check",
+                                          "--format", "json"])
+        writer.join()
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["grads"]["w"] == [0, 2, 4, 6]
+
+
 # -- a scan of the source ---------------------------------------------------------------------
 
 FORBIDDEN_NAMES = {"eval", "exec", "compile", "sympify", "parse_expr", "__import__"}

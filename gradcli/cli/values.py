@@ -146,28 +146,26 @@ def _npy_length(buffer: io.BytesIO, path: str, what: str):
     """The length a .npy file must have, from its header (None: header not complete
     yet); raises BindError for a header that is not one."""
     import numpy as np
-    from numpy.lib import format as npy
-    view = io.BytesIO(buffer.getvalue())
+    from .npyfile import NpyError, parse_header
     try:
-        version = npy.read_magic(view)
-        reader = npy.read_array_header_1_0 if version == (1, 0) else \
-            npy.read_array_header_2_0
-        shape, _, dtype = reader(view)
-    except ValueError as exc:
-        if "EOF" in str(exc) and len(view.getvalue()) < 1 << 20:
+        header = parse_header(buffer.getvalue())
+        if header is None:
             return None                              # the header goes on: read more
+        itemsize = np.dtype(header.descr).itemsize
+    except (NpyError, TypeError) as exc:
         raise BindError(f"{what}: cannot read '{path}': {exc}") from None
-    if dtype.hasobject:
-        raise BindError(f"{what}: '{path}' holds Python objects (pickles are never loaded)")
     count = 1
-    for n in shape:
+    for n in header.shape:
         count *= n
-    return view.tell() + count * dtype.itemsize if np.dtype(dtype).itemsize else None
+    return header.offset + count * itemsize if itemsize else None
 
 
 def _npy(data, path: str, what: str):
-    import numpy as np
-    array = np.load(data, allow_pickle=False)
+    from .npyfile import NpyError, read_array
+    try:
+        array = read_array(data)
+    except NpyError as exc:
+        raise BindError(f"{what}: cannot read '{path}': {exc}") from None
     if array.dtype.kind not in "biuf":
         raise BindError(f"{what}: '{path}' holds {array.dtype} data, not numbers")
     return array
