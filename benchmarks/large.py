@@ -18,7 +18,8 @@ inputs, timed in turns (so every contender sees the same machine), median and ma
 
 Then whole ``gradcli grad --format json`` processes on three --json-n inputs (3x10^6
 elements by default), with and without the check: time and peak RSS (the targets: under
-2 s and 200 MB).  Targets for the first part: evaluate and the CLI within 1.3x the hand
+2 s and 200 MB); and the peak RSS of ``grad --no-check --save-grads`` on three
+--memory-n inputs against the bare engine's on the same files.  Targets for the first part: evaluate and the CLI within 1.3x the hand
 numpy, by the median and by the max.
 """
 
@@ -171,17 +172,57 @@ def json_output(n: int, repeat: int, tmp: Path) -> None:
               f"(max {max(rss):.1f})")
 
 
+BARE_ENGINE = """
+import sys
+from pathlib import Path
+import numpy as np
+sys.path.insert(0, {benchmarks!r})
+from engine import by_engine
+x, w, b = (np.load(p) for p in sys.argv[1:4])
+_, gx, gw, gb = by_engine(x, w, b)
+for name, g in zip("xwb", (gx, gw, gb)):
+    np.save(Path(sys.argv[4]) / f"{{name}}.npy", g)
+"""
+
+
+def memory(n: int, repeat: int, tmp: Path) -> None:
+    """Peak RSS of ``grad --no-check --save-grads DIR`` against a process that loads the
+    same files, runs the bare engine and saves the same gradients (the issue: within 3x
+    of what the inputs, the gradients and the engine's saved tensors take)."""
+    rng = np.random.default_rng(2)
+    files = {}
+    for name in "wxb":
+        files[name] = tmp / f"m{name}{n}.npy"
+        np.save(files[name], rng.standard_normal(n))
+    out = tmp / "grads"
+    out.mkdir(exist_ok=True)
+    bare = [sys.executable, "-c", BARE_ENGINE.format(benchmarks=str(Path(__file__).parent)),
+            *(str(files[k]) for k in "xwb"), str(out)]
+    cli = cli_args(files, "--no-check", "--save-grads", str(out))
+    rss = {"cli": [], "bare": []}
+    for _ in range(repeat):
+        rss["cli"].append(run_process(cli)[1])
+        rss["bare"].append(run_process(bare)[1])
+    cli_med, bare_med = statistics.median(rss["cli"]), statistics.median(rss["bare"])
+    print(f"\npeak RSS, three {n:,}-element inputs, {repeat} runs in turns (target: 3x)")
+    print(f"  grad --no-check --save-grads   {cli_med:7.0f} MB (max {max(rss['cli']):.0f})")
+    print(f"  bare engine, same files        {bare_med:7.0f} MB (max {max(rss['bare']):.0f})"
+          f"   ratio {cli_med / bare_med:.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[1_000_000, 10_000_000])
     ap.add_argument("--repeat", type=int, default=9)
     ap.add_argument("--json-n", type=int, default=1_000_000)
     ap.add_argument("--json-repeat", type=int, default=3)
+    ap.add_argument("--memory-n", type=int, default=10_000_000)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         for n in args.sizes:
             compare(n, args.repeat, Path(tmp))
         json_output(args.json_n, args.json_repeat, Path(tmp))
+        memory(args.memory_n, args.json_repeat, Path(tmp))
 
 
 if __name__ == "__main__":
