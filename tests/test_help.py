@@ -151,7 +151,7 @@ def test_a_process_builds_only_the_command_it_runs_and_it_behaves_the_same(comma
     assert set(BY_NAME) == set(COMMANDS)
     only = make_app(command)
     assert sorted(typer.main.get_command(only).commands) == sorted(
-        name for name, module in BY_NAME.items() if module is BY_NAME[command])
+        name for name, module in BY_NAME.items() if module == BY_NAME[command])
     runner = CliRunner()
     for args in ([command, "--help"], [command, "--no-such-option"],
                  [command, "x**2", "--x", "3", "--no-check"]):

@@ -6,12 +6,12 @@ Kept cheap to import: commands import what they need when they run, so
 
 from __future__ import annotations
 
+import importlib
 from typing import Annotated
 
 import typer
 
 from .. import __version__
-from . import batch, grad, graph, matrix, ops, run
 
 _SETTINGS = dict(
     name="gradcli",
@@ -22,9 +22,9 @@ _SETTINGS = dict(
     rich_markup_mode="rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-# command name -> the module that registers it
-COMMANDS = {"grad": grad, "run": run, "ops": ops, "hessian": matrix, "jacobian": matrix,
-            "batch": batch, "graph": graph}
+# command name -> the module (gradcli.cli.NAME) that registers it, imported when needed
+COMMANDS = {"grad": "grad", "run": "run", "ops": "ops", "hessian": "matrix",
+            "jacobian": "matrix", "batch": "batch", "graph": "graph"}
 
 
 def _version(value: bool) -> None:
@@ -40,18 +40,24 @@ def root(version: Annotated[bool, typer.Option(
 
 
 def make_app(command: str | None = None) -> typer.Typer:
-    """The app with every command, or with only ``command``'s module: typer builds
-    each command's options from its signature when the app runs (~3 ms a command),
-    and a process runs one command."""
+    """The app with every command, or with only ``command``'s module: a process runs
+    one command, and needs neither the other modules (imported here, on demand) nor
+    their options (typer builds a command's options from its signature when the app
+    runs, ~3 ms a command)."""
     built = typer.Typer(**_SETTINGS)
     built.callback()(root)
-    for module in dict.fromkeys(COMMANDS.values() if command is None
-                                else (COMMANDS[command],)):
-        module.register(built)
+    for name in dict.fromkeys(COMMANDS.values() if command is None
+                              else (COMMANDS[command],)):
+        importlib.import_module(f"{__package__}.{name}").register(built)
     return built
 
 
-app = make_app()
+def __getattr__(name: str):
+    """``app``, the app with every command, made on first use (tests, ``--help``)."""
+    if name == "app":
+        globals()["app"] = made = make_app()
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def main() -> None:
@@ -61,4 +67,4 @@ def main() -> None:
         import typer.rich_utils
         typer.rich_utils.COLOR_SYSTEM = None
     command = sys.argv[1] if len(sys.argv) > 1 else None
-    (make_app(command) if command in COMMANDS else app)(prog_name="gradcli")
+    make_app(command if command in COMMANDS else None)(prog_name="gradcli")
