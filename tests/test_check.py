@@ -630,6 +630,26 @@ def test_numeric_route_with_explicit_backwards_and_zero_grad():
     np.testing.assert_allclose(report["variables"]["v"]["expected"], 2 * w, atol=1e-7)
 
 
+@pytest.mark.parametrize("options, expected", [
+    # a non-scalar output with an upstream: the objective is sum(output * upstream)
+    ({"upstream": "ones"}, lambda w: np.cos(w) * w + np.sin(w)),
+    ({"upstream": W2000[:300]}, lambda w: (np.cos(w) * w + np.sin(w)) * W2000[:300]),
+    # of=: the variable treated as the output, not the program's last value
+    ({"of": "y", "upstream": "ones"}, lambda w: np.cos(w) * w + np.sin(w)),
+])
+def test_the_numeric_route_reads_the_implicit_backwards_objective_off_the_output(
+        options, expected):
+    """The nudged runs skip the implicit backward (nothing reads its gradients) and take
+    sum(output * upstream) from the output; the differences are the gradient's."""
+    w = W2000[:300]
+    result = evaluate("y = sin(w)*w\ny * 2", {"w": w}, **options)
+    report = run_check(result, timeout=120)
+    assert report["method"] == "numeric" and report["status"] == "passed"
+    scale = 1 if "of" in options else 2
+    np.testing.assert_allclose(report["variables"]["w"]["expected"], scale * expected(w),
+                               atol=1e-6)
+
+
 # == 4. a wrong VJP is caught: the check can fail ===========================================
 
 def _sin_off_by_a_thousandth(F, g, x, out):

@@ -105,13 +105,19 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
     base = {name: np.asarray(d, dtype=np.float64) for name, (d, _) in result.bound.items()}
     variables = [n for n, (_, rg) in result.bound.items() if rg]
 
+    implicit = [g for (_, e), g in zip(backwards, upstreams) if e.implicit]
+
     def objective(name: str, bindings: dict) -> float:
         # the same random draws as the run checked (dropout's masks)
         default_generator.restore(random_state)
-        # only the roots are read (kept whole): intermediates go as the run goes
-        run = rerun(result, bindings, dtype="float64", implicit_backward=True,
+        # only the roots are read (kept whole): intermediates go as the run goes; the
+        # implicit backward's root is the output, read off it without the backward
+        # pass (whose gradients nothing would read)
+        run = rerun(result, bindings, dtype="float64", implicit_backward=False,
                     keep="summary")
         values = _objectives(run.events, upstreams)
+        if implicit:            # (then the program calls no backward() itself: SPEC 3.5)
+            values.append(float(np.sum(run.output.data.astype(np.float64) * implicit[0])))
         del run     # (its arrays go now: a result holds no cycle)
         start = last_zero.get(id(result.variables[name]), -1)
         return sum(v for (i, _), v in zip(backwards, values) if i > start)
