@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autograd import functional as F
+from ..autograd.node import Node
 from ..autograd.tensor import Tensor
 from ..errors import LimitError
 from .objects import EXCEPTIONS, Builtin, ScriptCallable, Size
@@ -189,6 +190,8 @@ def _type(value):
             else "torch.Tensor"
     elif isinstance(value, Size):
         name = "torch.Size"
+    elif isinstance(value, Node):           # a grad_fn: PyTorch's class is its name
+        name = value.name
     elif hasattr(value, "python_type_label"):
         name = value.python_type_label
     else:
