@@ -112,8 +112,8 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
         return Size(t.shape)
     if name == "dtype":
         return dtype_of(t)
-    if name in ("grad_fn", "is_leaf", "requires_grad", "ndim", "retains_grad"):
-        return getattr(t, name)
+    if name in ("grad_fn", "is_leaf", "requires_grad", "ndim", "retains_grad", "_version"):
+        return getattr(t, name)           # (_version: the in-place counter, SPEC 3.8)
     if name == "T":
         return t.T
     if name in ("mT", "mH"):              # the last two dims swapped (real tensors: mH = mT)
@@ -135,7 +135,8 @@ def _tensor_attribute(interp, t: Tensor, name: str, node):
         if fn is not None:
             return BoundMethod(t, Builtin(f"Tensor.{name}", fn))
     known = TENSOR_METHODS | {"grad", "data", "shape", "dtype", "grad_fn", "is_leaf",
-                              "requires_grad", "ndim", "T", "device", "cpu", "cuda"}
+                              "requires_grad", "ndim", "T", "device", "cpu", "cuda",
+                              "_version"}
     raise _missing(f"'Tensor' object has no attribute '{name}'", name, known)
 
 
