@@ -511,3 +511,19 @@ def test_in_place_forms_of_the_elementwise_methods():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "inplace_methods.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "inplace_methods.out").read_text())
+
+
+def test_grad_fn_types_version_counters_and_the_create_graph_warning():
+    """type(grad_fn) is PyTorch's class (SumBackward0, not gradcli's Node), _version
+    counts in-place writes across views, and backward(create_graph=True) warns once (as
+    TORCH_WARN_ONCE does), grad() never; tests/data/torch/grad_fn_types.out is PyTorch
+    2.13's output."""
+    from gradcli.autograd.engine import CREATE_GRAPH_CYCLE
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "grad_fn_types.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "grad_fn_types.out").read_text())
+    assert r.stderr.splitlines() == [
+        f"{data / 'grad_fn_types.py'}:33: UserWarning: {CREATE_GRAPH_CYCLE}",
+        "  (z ** 3).sum().backward(create_graph=True)"]
+    assert CREATE_GRAPH_CYCLE.startswith("Using backward() with create_graph=True will "
+                                         "create a reference cycle")

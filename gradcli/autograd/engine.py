@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import warnings
 from typing import Callable, Optional, Sequence
 
 import numpy as np
@@ -22,6 +23,15 @@ from .grad_mode import enable_grad, no_grad
 from .node import AccumulateGrad
 from .ops.core import as_array
 from .tensor import Tensor
+
+# PyTorch's warning (once per process: a script run shows it once) for backward(), not
+# grad(), with create_graph=True
+CREATE_GRAPH_CYCLE = (
+    "Using backward() with create_graph=True will create a reference cycle between the "
+    "parameter and its gradient which can cause a memory leak. We recommend using "
+    "autograd.grad when creating the graph to avoid this. If you have to use this "
+    "function, make sure to reset the .grad fields of your parameters to None after use "
+    "to break the cycle and avoid the leak.")
 
 NOT_REQUIRING_GRAD = "element {i} of tensors does not require grad and does not have a grad_fn"
 IMPLICIT_SCALAR = "grad can be implicitly created only for scalar outputs"
@@ -124,8 +134,9 @@ def _accumulate_leaf(var: Tensor, g, create_graph: bool, stolen: set) -> None:
     if create_graph:
         g = g if isinstance(g, Tensor) else Tensor._make(as_array(g), None)
         if var._grad is None:        # new_empty_strided(...).copy_(g): version 1
+            # (zeros, not empty: the graph lists the buffer, and shows no stray memory)
             var._grad = TENSOR_OPS.written(
-                TENSOR_OPS.copy(Tensor._make(np.empty_like(var.data), None), g))
+                TENSOR_OPS.copy(Tensor._make(np.zeros_like(var.data), None), g))
         else:
             var._grad = var._grad + g
         return
@@ -187,6 +198,8 @@ def run_backward(outputs: Sequence[Tensor], grad_outputs: Sequence, *, retain_gr
     a dict node -> gradient.  ``on_node(node, grad, input_grads)`` observes each step.
     """
     roots = _root_grads(outputs, grad_outputs, create_graph)
+    if create_graph and accumulate:
+        warnings.warn(CREATE_GRAPH_CYCLE, UserWarning, stacklevel=3)
     root_nodes = [n for n, _ in roots]
     deps, seen = _discover(root_nodes)
     targets = None

@@ -33,6 +33,8 @@ NON_LEAF_GRAD = (
     "Tensor instead. See github.com/pytorch/pytorch/pull/30531 for more information. "
     "(Triggered internally at /__w/pytorch/pytorch/build/aten/src/ATen/core/"
     "TensorBody.h:493.)")                # PyTorch 2.13's wheel says where, too
+# what PyTorch warns about once per process (TORCH_WARN_ONCE), not once per place
+ONCE_PER_RUN = frozenset((engine.CREATE_GRAPH_CYCLE,))
 MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statements
 # --check/--explain record the script's graph on a tape; it holds at most this many bytes
 # (a checkable call's graph is small: past 256 elements the symbolic check skips it)
@@ -87,9 +89,10 @@ class ScriptRun(Interpreter):
     # -- what PyTorch warns about ------------------------------------------------------
     def warn(self, message: str, node, category: str = "UserWarning") -> None:
         line = getattr(node, "line", 0)
-        if (line, message) in self.warned:       # Python warns once per place
+        place = None if message in ONCE_PER_RUN else line
+        if (place, message) in self.warned:      # Python warns once per place
             return
-        self.warned.add((line, message))
+        self.warned.add((place, message))
         text = f"{self.filename}:{line}: {category}: {message}\n"
         lines = self.source.splitlines()
         if not self.filename.startswith("<") and 0 < line <= len(lines) and \
