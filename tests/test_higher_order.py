@@ -334,3 +334,17 @@ def test_binary_cross_entropy_third_derivative_is_pytorchs():
         return F.binary_cross_entropy(F.sigmoid(F.stack([u, u * u])),
                                       F.stack([F.sigmoid(u * 0.5), F.sigmoid(-u)]).detach())
     assert math.isclose(_derivatives(_lift(f), 1.0, 3), 6.891616392895863, rel_tol=1e-12)
+
+
+def test_the_buffer_a_create_graph_gradient_is_copied_into_shows_zeros():
+    """PyTorch copies a leaf's first create_graph gradient into a new empty buffer
+    (CopyBackwards); the graph lists it, so it must hold zeros, not stray memory."""
+    import numpy as np
+
+    from gradcli.lang.evaluator import evaluate
+    result = evaluate("backward(sum(x**3), create_graph=True)\nx.grad", {"x": [2.0, 3.0]})
+    copy = next(r for r in result.graph if r.grad_fn == "CopyBackwards")
+    buffer = result.graph[copy.sources[0]]
+    assert buffer.is_leaf and not buffer.requires_grad
+    np.testing.assert_array_equal(buffer.value, [0.0, 0.0])
+    np.testing.assert_array_equal(copy.value, [12.0, 27.0])
