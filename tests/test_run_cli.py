@@ -527,3 +527,34 @@ def test_grad_fn_types_version_counters_and_the_create_graph_warning():
         "  (z ** 3).sum().backward(create_graph=True)"]
     assert CREATE_GRAPH_CYCLE.startswith("Using backward() with create_graph=True will "
                                          "create a reference cycle")
+
+
+def test_linalg_norm_and_vector_norm():
+    """torch.linalg.norm (no ord, vector ords, 'fro', dims, keepdim, PyTorch's error for
+    ord on a 3-D input) and torch.linalg.vector_norm, with their gradients;
+    tests/data/torch/linalg_norm.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "linalg_norm.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "linalg_norm.out").read_text())
+
+
+def test_a_matrix_norm_gradcli_lacks_is_a_clear_error():
+    r = invoke(["run", "-"], stdin="import torch\nprint(torch.linalg.norm(torch.eye(2), 'nuc'))\n")
+    assert r.exit_code == 2 and "ord='nuc' over two dims is not in gradcli" in r.stderr
+    assert "Traceback" not in r.stderr
+
+
+def test_one_hot():
+    """F.one_hot: default and given num_classes, batches, a 0-d index, a cross entropy
+    written with it (its gradient), and PyTorch's four errors;
+    tests/data/torch/one_hot.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "one_hot.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "one_hot.out").read_text())
+
+
+def test_one_hot_is_held_to_the_memory_budget():
+    r = invoke(["run", "-", "--max-memory", "64MB"],
+               stdin="import torch\nimport torch.nn.functional as F\n"
+                     "print(F.one_hot(torch.tensor([0, 1]), 10**9).shape)\n")
+    assert r.exit_code == 2 and "would allocate" in r.stderr and "Traceback" not in r.stderr

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import InputError, ShapeError
+from ..errors import AutogradError, InputError, ShapeError
 from .function import apply
 from .ops import REGISTRY
 from .ops.core import norm_dim
@@ -299,6 +299,38 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         return apply(OPS["norm"], input)
     dims = tuple(range(input.ndim)) if dim is None else _dims(input, dim)
     return apply(OPS["vector_norm"], input, ord=p, dim=dims, keepdim=bool(keepdim))
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, dtype=None) -> Tensor:
+    """torch.linalg.vector_norm: the ord-norm of the elements along ``dim`` (all of
+    them by default), whatever the shape."""
+    if isinstance(ord, (str, bool)) or not isinstance(ord, (int, float, np.integer,
+                                                                np.floating)):
+        raise InputError(f"linalg.vector_norm(): argument 'ord' must be a number, not "
+                         f"{type(ord).__name__}", python_type="TypeError")
+    return norm(x, float(ord), dim, keepdim, dtype)
+
+
+def linalg_norm(input, ord=None, dim=None, keepdim=False, dtype=None) -> Tensor:
+    """torch.linalg.norm: without ``ord`` the 2-norm of the elements (along ``dim``);
+    a number, a vector norm (of a 1-D input, or along one dim); 'fro', the Frobenius
+    norm of matrices.  PyTorch's other matrix norms ('nuc', and numbers over two dims)
+    are not in gradcli: a clear error."""
+    x = as_tensor(input)
+    if ord is None:
+        return norm(x, 2.0, dim, keepdim, dtype)
+    dims = None if dim is None else _dims(x, dim)
+    if dims is None and x.ndim not in (1, 2):
+        raise AutogradError("linalg.norm: If dim is not specified but ord is, the input "
+                            f"must be 1D or 2D. Got {x.ndim}D.")
+    matrix = len(dims) == 2 if dims is not None else x.ndim == 2
+    if not matrix and not isinstance(ord, str):
+        return vector_norm(x, ord, dim, keepdim, dtype)
+    if ord == "fro":
+        return norm(x, 2.0, dims if dims is not None else (-2, -1), keepdim, dtype)
+    raise InputError(f"linalg.norm: ord={ord!r} over {'two dims' if matrix else 'a vector'} "
+                     "is not in gradcli (it has the vector norms and 'fro')",
+                     python_type="NotImplementedError")
 
 
 def logsumexp(input, dim, keepdim=False) -> Tensor:

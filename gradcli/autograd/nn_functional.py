@@ -16,7 +16,7 @@ import warnings
 
 import numpy as np
 
-from ..errors import InputError, ShapeError
+from ..errors import AutogradError, InputError, ShapeError
 from . import functional as _F
 from .function import apply
 from .inplace import apply_inplace
@@ -30,7 +30,7 @@ from .tensor import Tensor
 __all__ = ["linear", "relu", "sigmoid", "tanh", "softmax", "log_softmax", "softplus", "silu",
            "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "layer_norm",
-           "normalize", "dropout"]
+           "normalize", "dropout", "one_hot"]
 
 
 # ---- activations -----------------------------------------------------------------------
@@ -163,3 +163,23 @@ def linear(input, weight, bias=None) -> Tensor:
         return _F.reshape(out, x.shape[:-1] + (out.shape[1],))
     out = _matmul_t(x, wt)
     return out if b is None else _F.add(out, b)
+
+
+# ---- encodings ---------------------------------------------------------------------------
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """F.one_hot: int64 class indices as rows of zeros with a one at the index (a new
+    last dimension of ``num_classes``, max + 1 by default); no gradient."""
+    from .budget import new_tensor
+    x = tensor.data if isinstance(tensor, Tensor) else np.asarray(tensor)
+    if x.dtype != np.int64:
+        raise AutogradError("one_hot is only applicable to index tensor of type LongTensor.")
+    if x.size == 0 and num_classes == -1:
+        raise AutogradError("Can not infer total number of classes from empty tensor.")
+    if x.size and x.min() < 0:
+        raise AutogradError("Class values must be non-negative.")
+    classes = int(x.max()) + 1 if num_classes == -1 else int(num_classes)
+    if x.size and x.max() >= classes:
+        raise AutogradError("Class values must be smaller than num_classes.")
+    new_tensor(x.shape + (classes,))
+    return Tensor._make((x[..., None] == np.arange(classes)).astype(np.int64), None)

@@ -13,7 +13,7 @@ import math
 import numpy as np
 
 from .core import exact, prose, reduce_objects, register, where_any
-from .reduce import unsqueeze_dims
+from .reduce import RED, unsqueeze_dims
 
 LAYERS = "layers"
 
@@ -96,12 +96,26 @@ register("vector_norm", "LinalgVectorNormBackward0", _vector_norm, (_vector_norm
 
 # ---- composites -----------------------------------------------------------------------
 
+register("linalg_vector_norm", function="functional:vector_norm",
+         params="x, ord: number = 2, dim: dims = None, keepdim: bool = False, "
+                "dtype: any = None",
+         group=RED, api="linalg", records=("LinalgVectorNormBackward0",),
+         derivative=(prose("x |x|^(ord-2) / norm^(ord-1) (ord = 1: sign(x))"),))
+register("linalg_norm", function="functional:linalg_norm",
+         params="input, ord: any = None, dim: dims = None, keepdim: bool = False, "
+                "dtype: any = None",
+         group=RED, api="linalg", records=("LinalgVectorNormBackward0",),
+         derivative=(prose("as vector_norm; 'fro' as the 2-norm of the elements"),))
+
 register("normalize", function="nn_normalization:normalize",
          params="input, p: number = 2.0, dim: int = 1, eps: number = 1e-12, out: any = None",
          group=LAYERS, api="F",
          records=("DivBackward0", "ExpandBackward0", "ClampMinBackward0",
                   "LinalgVectorNormBackward0"),
          derivative=(prose("(g - x/|x| * sum(g x/|x|)) / |x| for p = 2"),))
+register("one_hot", function="nn_functional:one_hot", params="tensor, num_classes: int = -1",
+         group=LAYERS, api="F", records=(),
+         derivative=(prose("none (integer indices in, integers out)"),))
 register("dropout", function="nn_normalization:dropout",
          params="input, p: number = 0.5, training: bool = True, inplace: bool = False",
          group=LAYERS, api="F", records=("MulBackward0",),
