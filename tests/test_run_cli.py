@@ -558,3 +558,12 @@ def test_one_hot_is_held_to_the_memory_budget():
                stdin="import torch\nimport torch.nn.functional as F\n"
                      "print(F.one_hot(torch.tensor([0, 1]), 10**9).shape)\n")
     assert r.exit_code == 2 and "would allocate" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_gradient_clipping():
+    """torch.nn.utils.clip_grad_norm_ (2-, inf- and 1-norms, a lone tensor, no grads,
+    error_if_nonfinite) and clip_grad_value_, imported both ways;
+    tests/data/torch/clip_grad.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "clip_grad.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "clip_grad.out").read_text())

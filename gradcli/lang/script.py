@@ -40,7 +40,8 @@ MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statement
 # (a checkable call's graph is small: past 256 elements the symbolic check skips it)
 RECORD_LIMIT = 128 * 2 ** 20
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
-                     "torch.autograd", "torch.autograd.functional", "numpy", "math")
+                     "torch.nn.utils", "torch.autograd", "torch.autograd.functional",
+                     "numpy", "math")
 
 
 class ScriptRun(Interpreter):

@@ -366,8 +366,9 @@ def build(interpreter_hooks: dict) -> dict:
     nn_members = {name: member for name, member in _load("gradcli.autograd.nn", None).items()
                   if name not in ("functional", "init")}
     init = Namespace("torch.nn.init", _wrap(_load("gradcli.autograd.nn_init", None)))
+    utils = Namespace("torch.nn.utils", _wrap(_load("gradcli.autograd.nn_utils", None)))
     nn = Namespace("torch.nn", {**_wrap(nn_members), "functional": functional,
-                                "init": init})
+                                "init": init, "utils": utils})
     optim = Namespace("torch.optim", _wrap(_load("gradcli.autograd.optim", ("SGD", "Adam"))))
     random = _load("gradcli.autograd.random", ("manual_seed rand randn rand_like "
                                                "randn_like randint seed").split())
@@ -390,7 +391,7 @@ def build(interpreter_hooks: dict) -> dict:
                "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
     torch = Namespace("torch", members)
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
-            "torch.nn.init": init, "torch.linalg": linalg,
+            "torch.nn.init": init, "torch.nn.utils": utils, "torch.linalg": linalg,
             "torch.optim": optim, "torch.autograd": autograd, "numpy": _numpy(),
             "torch.autograd.functional": autograd.members["functional"],
             "math": _math()}
