@@ -567,3 +567,27 @@ def test_gradient_clipping():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "clip_grad.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "clip_grad.out").read_text())
+
+
+def test_the_warnings_module_and_its_filters():
+    """import warnings: warn (categories, an instance, in a loop), filterwarnings and
+    simplefilter (ignore by message and by category, error, always), catch_warnings,
+    resetwarnings, over the script's own warnings and PyTorch's;
+    tests/data/torch/warnings_filters.out/.err are Python and PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    script = data / "warnings_filters.py"
+    r = invoke(["run", str(script)])
+    assert (r.exit_code, r.stdout) == (0, (data / "warnings_filters.out").read_text())
+    assert r.stderr.replace(str(script), script.name) == \
+        (data / "warnings_filters.err").read_text()
+
+
+@pytest.mark.parametrize("call, error", [
+    ("warnings.filterwarnings('loud')", "AssertionError: invalid action: 'loud'"),
+    ("warnings.simplefilter('ignore', category=ValueError)",
+     "AssertionError: category must be a Warning subclass"),
+    ("warnings.warn('x', 3)", "TypeError: category must be a Warning subclass, not 'int'"),
+])
+def test_the_warnings_modules_errors(call, error):
+    r = invoke(["run", "-"], stdin=f"import warnings\n{call}\n")
+    assert r.exit_code == 2 and r.stderr.strip().splitlines()[-1] == error

@@ -277,13 +277,14 @@ class Interpreter(Evaluator):
 
     def enter_context(self, context, node):
         from ..autograd.grad_mode import _GradModeContext
-        if isinstance(context, _GradModeContext) or hasattr(context, "grad_mode_context"):
+        if isinstance(context, _GradModeContext) or hasattr(context, "grad_mode_context") \
+                or getattr(context, "script_context", False):
             context.__enter__()
             return None
         raise ScriptError("TypeError", f"'{type(context).__name__}' object does not "
                           "support the context manager protocol (gradcli's with-blocks "
-                          "are torch.no_grad(), torch.enable_grad() and "
-                          "torch.set_grad_enabled(b))")
+                          "are torch.no_grad(), torch.enable_grad(), "
+                          "torch.set_grad_enabled(b) and warnings.catch_warnings())")
 
     def exec_try(self, stmt) -> None:
         try:

@@ -239,7 +239,9 @@ def _exception_tree() -> dict:
             "NameError": "Exception", "AssertionError": "Exception",
             "ImportError": "Exception", "ModuleNotFoundError": "ImportError",
             "StopIteration": "Exception", "SyntaxError": "Exception",
-            "UserWarning": "Exception"}
+            "Warning": "Exception", "UserWarning": "Warning",
+            "DeprecationWarning": "Warning", "FutureWarning": "Warning",
+            "RuntimeWarning": "Warning"}
     made: dict = {}
     for name, parent in tree.items():
         made[name] = ExceptionType(name, made.get(parent))

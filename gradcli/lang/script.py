@@ -24,6 +24,7 @@ from .machine import Interpreter
 from .objects import BoundMethod, Builtin
 from .parser import parse
 from .pybuiltins import python_builtins
+from .pywarnings import ScriptWarnings
 
 NON_LEAF_GRAD = (
     "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its "
@@ -41,7 +42,7 @@ MAX_STATEMENTS = 10 ** 7     # SPEC 7: a script runs at most this many statement
 RECORD_LIMIT = 128 * 2 ** 20
 SUPPORTED_IMPORTS = ("torch", "torch.nn", "torch.optim", "torch.nn.functional",
                      "torch.nn.utils", "torch.autograd", "torch.autograd.functional",
-                     "numpy", "math")
+                     "numpy", "math", "warnings")
 
 
 class ScriptRun(Interpreter):
@@ -76,6 +77,9 @@ class ScriptRun(Interpreter):
         self.modules = torchns.build({"grad": Builtin("grad", self.grad,
                                                       needs_interpreter=False),
                                       "backward": Builtin("backward", self.backward)})
+        self.filters = ScriptWarnings()
+        self.modules["warnings"] = self.filters.namespace(
+            lambda message, category: self.warn(message, self.stmt, category))
 
     # -- imports --------------------------------------------------------------------
     def import_module(self, name: str, node):
@@ -89,11 +93,18 @@ class ScriptRun(Interpreter):
 
     # -- what PyTorch warns about ------------------------------------------------------
     def warn(self, message: str, node, category: str = "UserWarning") -> None:
-        line = getattr(node, "line", 0)
-        place = None if message in ONCE_PER_RUN else line
-        if (place, message) in self.warned:      # Python warns once per place
+        action = self.filters.action(message, category)
+        if action == "ignore":
             return
-        self.warned.add((place, message))
+        if action == "error":
+            from .pyops import ScriptError
+            raise ScriptError(category, message)
+        line = getattr(node, "line", 0)
+        place = None if message in ONCE_PER_RUN or action == "once" else line
+        if action not in ("always", "all"):
+            if (place, message, category) in self.warned:   # Python warns once per place
+                return
+            self.warned.add((place, message, category))
         text = f"{self.filename}:{line}: {category}: {message}\n"
         lines = self.source.splitlines()
         if not self.filename.startswith("<") and 0 < line <= len(lines) and \
