@@ -591,3 +591,12 @@ def test_the_warnings_module_and_its_filters():
 def test_the_warnings_modules_errors(call, error):
     r = invoke(["run", "-"], stdin=f"import warnings\n{call}\n")
     assert r.exit_code == 2 and r.stderr.strip().splitlines()[-1] == error
+
+
+def test_autograd_functional_vjp_and_jvp():
+    """torch.autograd.functional.vjp and jvp: one and several inputs and outputs, v
+    omitted for one element, create_graph, an output that does not depend on the input,
+    and PyTorch's errors for v; tests/data/torch/vjp_jvp.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "vjp_jvp.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "vjp_jvp.out").read_text())
