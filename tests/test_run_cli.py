@@ -600,3 +600,13 @@ def test_autograd_functional_vjp_and_jvp():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "vjp_jvp.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "vjp_jvp.out").read_text())
+
+
+def test_tensor_uniform_and_normal_fill_in_place():
+    """Tensor.uniform_/normal_ (manual initialisation): shapes, ranges, the version
+    counter, under no_grad, and PyTorch's error for a leaf that requires grad (the
+    numbers are gradcli's generator's, so the script prints only what they share);
+    tests/data/torch/random_fill.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "random_fill.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "random_fill.out").read_text())

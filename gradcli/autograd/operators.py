@@ -43,6 +43,26 @@ class Operators:
     def fill_(self, value):
         return _inplace.apply_inplace(self, _F.fill, value, idempotent=True)
 
+    def uniform_(self, a=0.0, b=1.0, *, generator=None):
+        """Fill with U(a, b) from gradcli's generator (its numbers, not PyTorch's)."""
+        from . import random
+        return random.uniform_(self._random_target("uniform_"), a, b, generator)
+
+    def normal_(self, mean=0.0, std=1.0, *, generator=None):
+        from . import random
+        return random.normal_(self._random_target("normal_"), mean, std, generator)
+
+    def _random_target(self, name: str):
+        """PyTorch's check for a leaf; a non-leaf whose history would go on is not in
+        gradcli (PyTorch records a node with a zero gradient)."""
+        from .grad_mode import is_grad_enabled
+        if is_grad_enabled() and self.requires_grad:
+            _inplace.check_inplace(self)
+            from ..errors import AutogradError
+            raise AutogradError(f"{name}() on a tensor that requires grad (its history "
+                                "would end in a node of zero gradient) is not in gradcli")
+        return self
+
     def copy_(self, src):
         return _inplace.apply_inplace(self, _F.copy, src)
 

@@ -26,7 +26,8 @@ _OWN_METHODS = frozenset("""
     backward retain_grad register_hook requires_grad_ detach detach_ clone zero_ fill_ add_ sub_ mul_
     div_ pow_ clamp_ copy_ item tolist numpy size dim numel view_as reshape_as expand_as
     float double long int bool half type type_as is_floating_point element_size contiguous
-    is_contiguous new_tensor new_ones new_zeros new_full remainder_ masked_fill_
+    is_contiguous new_tensor new_ones new_zeros new_full remainder_ masked_fill_ uniform_
+    normal_
 """.split())
 _NOT_IN_GRADCLI = frozenset("""
     nan_to_num isnan isinf isfinite logical_not logical_and logical_or sort topk unique
