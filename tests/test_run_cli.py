@@ -610,3 +610,12 @@ def test_tensor_uniform_and_normal_fill_in_place():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "random_fill.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "random_fill.out").read_text())
+
+
+def test_legacy_typed_tensor_classes():
+    """torch.FloatTensor, DoubleTensor, LongTensor, BoolTensor (old tutorials): their
+    constructors from data and from sizes, isinstance, .type() with them, gradients;
+    tests/data/torch/legacy_types.out is PyTorch 2.13's output."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "legacy_types.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "legacy_types.out").read_text())

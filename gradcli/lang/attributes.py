@@ -168,6 +168,7 @@ def _legacy_type(t: Tensor, dtype=None):
     """``t.type()``: PyTorch's legacy type name; ``t.type(dtype or that name)``: to."""
     if dtype is None:
         return _LEGACY_TYPES.get(t.data.dtype.name, "torch.Tensor")
+    dtype = getattr(dtype, "label", dtype)         # torch.FloatTensor, as its name
     if isinstance(dtype, str):
         names = {v: k for k, v in _LEGACY_TYPES.items()}
         if dtype not in names:

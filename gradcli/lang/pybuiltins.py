@@ -208,8 +208,8 @@ def _isinstance(value, kinds):
     from .torchns import TENSOR_TYPE
     kinds = kinds if isinstance(kinds, tuple) else (kinds,)
     for kind in kinds:
-        if kind is TENSOR_TYPE:
-            if isinstance(value, Tensor):
+        if isinstance(kind, type(TENSOR_TYPE)):      # torch.Tensor, torch.FloatTensor, ...
+            if kind.covers(value):
                 return True
         elif isinstance(kind, Builtin) and kind.name in _HOST_TYPES:
             host = _HOST_TYPES[kind.name]

@@ -387,7 +387,7 @@ def build(interpreter_hooks: dict) -> dict:
                "set_grad_enabled": Builtin("set_grad_enabled", set_grad_enabled),
                "is_grad_enabled": Builtin("is_grad_enabled", grad_mode.is_grad_enabled),
                "autograd": autograd, "nn": nn, "optim": optim, "linalg": linalg,
-               "Tensor": TENSOR_TYPE,
+               "Tensor": TENSOR_TYPE, **LEGACY_TYPES,
                "pi": math.pi, "e": math.e, "inf": math.inf, "nan": math.nan}
     torch = Namespace("torch", members)
     return {"torch": torch, "torch.nn": nn, "torch.nn.functional": functional,
@@ -431,25 +431,36 @@ def _wrap(functions: dict) -> dict:
 class _TensorType(ScriptCallable):
     """``torch.Tensor``: for isinstance(x, torch.Tensor), and the legacy constructor
     ``torch.Tensor(data)`` (a tensor of the default float type) or ``torch.Tensor(2, 3)``
-    (PyTorch leaves its memory uninitialised; here it is zeros)."""
+    (PyTorch leaves its memory uninitialised; here it is zeros).  With ``legacy_dtype``
+    it is one of the typed legacy classes (``torch.FloatTensor``, ``LongTensor``, ...):
+    its constructor makes that dtype, and isinstance asks for it."""
 
-    __slots__ = ()
+    __slots__ = ("legacy_dtype", "label")
     python_name = "type"
 
+    def __init__(self, legacy_dtype=None, label: str = "torch.Tensor"):
+        self.legacy_dtype, self.label = legacy_dtype, label
+
     def __repr__(self) -> str:
-        return "<class 'torch.Tensor'>"
+        return f"<class '{self.label}'>"
+
+    def covers(self, value) -> bool:
+        return isinstance(value, Tensor) and (self.legacy_dtype is None or
+                                              value.data.dtype == self.legacy_dtype)
 
     def call(self, interp, args: list, kwargs: dict):
+        name = self.label.rsplit(".", 1)[-1]
         if kwargs:
-            raise ScriptError("TypeError", f"Tensor(): unexpected keyword argument "
+            raise ScriptError("TypeError", f"{name}(): unexpected keyword argument "
                               f"'{next(iter(kwargs))}'")
+        dtype = DTYPES[(self.legacy_dtype or default_dtype()).name]
         if not args:
-            return tensor([], dtype=DTYPES[default_dtype().name])
+            return tensor([], dtype=dtype)
         if all(isinstance(a, int) and not isinstance(a, bool) for a in args):
-            return zeros(*args)
+            return zeros(*args, dtype=dtype)
         if len(args) == 1:
-            return tensor(args[0], dtype=DTYPES[default_dtype().name])
-        raise ScriptError("TypeError", "Tensor(): expected a sequence of numbers or "
+            return tensor(args[0], dtype=dtype)
+        raise ScriptError("TypeError", f"{name}(): expected a sequence of numbers or "
                           "sizes (ints)")
 
 
@@ -481,6 +492,8 @@ def variable(data, requires_grad=False, volatile=False) -> Tensor:
 
 
 TENSOR_TYPE = _TensorType()
+LEGACY_TYPES = {label.rsplit(".", 1)[-1]: _TensorType(dtype, label)
+                for dtype, label in dtypes.TENSOR_TYPE.items()}
 
 
 def _math() -> Namespace:

@@ -1,0 +1,16 @@
+import torch
+a = torch.FloatTensor([1, 2, 3])
+b = torch.LongTensor([1, 2])
+c = torch.DoubleTensor([[1.5]])
+d = torch.BoolTensor([True, False])
+print(a, b, c, d, a.dtype, b.dtype)
+e = torch.FloatTensor(2, 3).zero_()
+print(e.shape, e)
+print(isinstance(a, torch.FloatTensor), isinstance(a, torch.LongTensor),
+      isinstance(b, torch.LongTensor), isinstance(a, torch.Tensor), isinstance(3, torch.FloatTensor))
+print(torch.FloatTensor, a.type(), a.type(torch.DoubleTensor).dtype, b.type(torch.FloatTensor))
+x = torch.FloatTensor([2.0]).requires_grad_()
+(x ** 2).sum().backward()
+print(x.grad, torch.FloatTensor().shape)
+w = torch.autograd.Variable(torch.FloatTensor([1.0, 2.0]), requires_grad=True)
+print(w, w.type())
