@@ -619,3 +619,18 @@ def test_legacy_typed_tensor_classes():
     data = Path(__file__).parent / "data" / "torch"
     r = invoke(["run", str(data / "legacy_types.py")])
     assert (r.exit_code, r.stdout) == (0, (data / "legacy_types.out").read_text())
+
+
+def test_randperm_shuffles_minibatches():
+    """torch.randperm: int64, a permutation, dtype=, n = 0, indexing mini-batches, and
+    PyTorch's error for a negative n (the order is gradcli's generator's, so the script
+    prints only what both share); tests/data/torch/randperm.out is PyTorch 2.13's."""
+    data = Path(__file__).parent / "data" / "torch"
+    r = invoke(["run", str(data / "randperm.py")])
+    assert (r.exit_code, r.stdout) == (0, (data / "randperm.out").read_text())
+
+
+def test_randperm_is_held_to_the_memory_budget():
+    r = invoke(["run", "-", "--max-memory", "64MB"],
+               stdin="import torch\nprint(torch.randperm(10**9).shape)\n")
+    assert r.exit_code == 2 and "would allocate" in r.stderr and "Traceback" not in r.stderr

@@ -181,10 +181,17 @@ def randint(*args, size=None, generator=None, dtype=None, requires_grad: bool = 
     return _new(values.astype(dtype), requires_grad)
 
 
-def randperm(n: int, generator=None, dtype=None) -> Tensor:
+def randperm(n: int, generator=None, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A random permutation of 0..n-1 (int64), held to the memory budget first."""
+    from .budget import new_tensor
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+        raise InputError(f"randperm(): argument 'n' must be int, not {type(n).__name__}",
+                         python_type="TypeError")
     if n < 0:
-        raise InputError(f"n must be non-negative, got{n}")
-    return _new(_rng(generator).permutation(int(n)).astype(dtype or np.int64), False)
+        raise ShapeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    new_tensor((int(n),))
+    dtype = np.dtype(np.int64 if dtype is None else dtype)
+    return _new(_rng(generator).permutation(int(n)).astype(dtype), requires_grad)
 
 
 # ---- in-place fills (nn.init) -----------------------------------------------------------

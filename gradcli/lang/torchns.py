@@ -371,7 +371,7 @@ def build(interpreter_hooks: dict) -> dict:
                                 "init": init, "utils": utils})
     optim = Namespace("torch.optim", _wrap(_load("gradcli.autograd.optim", ("SGD", "Adam"))))
     random = _load("gradcli.autograd.random", ("manual_seed rand randn rand_like "
-                                               "randn_like randint seed").split())
+                                               "randn_like randint randperm seed").split())
     linalg = Namespace("torch.linalg", _wrap(_table_functions("linalg")))
     members = {**_wrap(ops), **_wrap(_CONSTRUCTORS), **_wrap(random), **_dtypes(),
                "tensor": Builtin("tensor", _script_tensor, needs_interpreter=True),
