@@ -31,6 +31,26 @@ class Header(NamedTuple):
     shape: tuple
     offset: int                  # where the data starts
 
+    @property
+    def count(self) -> int:
+        """The number of elements the shape says."""
+        count = 1
+        for n in self.shape:
+            count *= n
+        return count
+
+    def dtype(self):
+        """The numpy dtype of ``descr``; never one that holds Python objects."""
+        import numpy as np
+        try:
+            dtype = np.dtype(self.descr)
+        except TypeError:
+            raise NpyError(f"descr '{self.descr}' is not a dtype") from None
+        if dtype.hasobject:
+            raise NpyError("it holds Python objects (pickles are never loaded: "
+                           "allow_pickle=False)")
+        return dtype
+
 
 def header_end(data: bytes) -> Optional[int]:
     """Where the header starting ``data`` ends (None: ``data`` is too short to say)."""
@@ -99,16 +119,7 @@ def read_array(fh):
     header = None if end is None else parse_header(data + fh.read(end - len(data)))
     if header is None:
         raise NpyError("the file ends inside its header")
-    try:
-        dtype = np.dtype(header.descr)
-    except TypeError:
-        raise NpyError(f"descr '{header.descr}' is not a dtype") from None
-    if dtype.hasobject:
-        raise NpyError("it holds Python objects (pickles are never loaded: "
-                       "allow_pickle=False)")
-    count = 1
-    for n in header.shape:
-        count *= n
+    dtype, count = header.dtype(), header.count
     here = fh.tell()
     available = fh.seek(0, 2) - here
     fh.seek(here)

@@ -145,19 +145,15 @@ def _size(n: int) -> str:
 def _npy_length(buffer: io.BytesIO, path: str, what: str):
     """The length a .npy file must have, from its header (None: header not complete
     yet); raises BindError for a header that is not one."""
-    import numpy as np
     from .npyfile import NpyError, parse_header
     try:
         header = parse_header(buffer.getvalue())
         if header is None:
             return None                              # the header goes on: read more
-        itemsize = np.dtype(header.descr).itemsize
-    except (NpyError, TypeError) as exc:
+        itemsize = header.dtype().itemsize
+    except NpyError as exc:
         raise BindError(f"{what}: cannot read '{path}': {exc}") from None
-    count = 1
-    for n in header.shape:
-        count *= n
-    return header.offset + count * itemsize if itemsize else None
+    return header.offset + header.count * itemsize if itemsize else None
 
 
 def _npy(data, path: str, what: str):
