@@ -35,6 +35,14 @@ def invoke(args, stdin=None):
     return runner.invoke(app, args, input=stdin)
 
 
+TORCH_DATA = Path(__file__).parent / "data" / "torch"
+
+
+def pytorch_printed(name: str) -> str:
+    """What PyTorch 2.13 printed for tests/data/torch/NAME.py (its NAME.out)."""
+    return (TORCH_DATA / f"{name}.out").read_text()
+
+
 def test_the_seed_example_from_a_file(tmp_path):
     path = tmp_path / "seed.py"
     path.write_text(SEED)
@@ -279,17 +287,15 @@ def test_getattr_cannot_reach_private_names():
 
 def test_autograd_functional_jacobian_and_hessian():
     """tests/data/torch/functional_jh.out is what PyTorch 2.13 printed for the script."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "functional_jh.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "functional_jh.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "functional_jh.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("functional_jh"))
 
 
 def test_max_and_min_along_a_dim_return_values_and_indices():
     """torch.max(x, 1) is a reduction along dim 1 with its indices (a named tuple), not an
     elementwise maximum with 1; tests/data/torch/max_dim.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "max_dim.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "max_dim.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "max_dim.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("max_dim"))
 
 
 @pytest.mark.parametrize("program, grads, status", [
@@ -315,9 +321,8 @@ def test_a_tie_along_the_dim_is_skipped_not_failed():
 def test_advanced_indexing_masks_and_index_lists():
     """x[mask], x[[0, 2]], x[idx_a, idx_b]: IndexBackward0, gradients summed where an
     element is picked twice; tests/data/torch/advanced_index.out is PyTorch 2.13's."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "advanced_index.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "advanced_index.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "advanced_index.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("advanced_index"))
 
 
 @pytest.mark.parametrize("program, binding, grads", [
@@ -335,10 +340,9 @@ def test_iterating_over_a_tensor_unbinds_it():
     """``a, b = x`` and ``for row in x`` are unbind(0), as in PyTorch: UnbindBackward0
     views, the gradient stacked back, multi-view in-place errors; torch.unbind and
     Tensor.unbind; tests/data/torch/unbind.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "unbind.py")])
+    r = invoke(["run", str(TORCH_DATA / "unbind.py")])
     out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
-    assert (r.exit_code, out) == (0, (data / "unbind.out").read_text())
+    assert (r.exit_code, out) == (0, pytorch_printed("unbind"))
 
 
 @pytest.mark.parametrize("program, binding, grads", [
@@ -357,20 +361,18 @@ def test_flatten_takes_its_dims_and_dims_out_of_range_are_index_errors():
     """torch.flatten/Tensor.flatten(start_dim, end_dim), nn.Flatten, and a dim out of
     range is PyTorch's IndexError everywhere (it was a RuntimeError);
     tests/data/torch/flatten.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "flatten.py")])
+    r = invoke(["run", str(TORCH_DATA / "flatten.py")])
     out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
-    assert (r.exit_code, out) == (0, (data / "flatten.out").read_text())
+    assert (r.exit_code, out) == (0, pytorch_printed("flatten"))
 
 
 def test_register_hook_sees_and_replaces_gradients():
     """Tensor.register_hook on leaves and non-leaves: the hook sees the gradient, one
     that returns a tensor replaces it (retain_grad keeps the replaced one), remove(),
     and PyTorch's errors; tests/data/torch/hooks.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "hooks.py")])
+    r = invoke(["run", str(TORCH_DATA / "hooks.py")])
     out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
-    assert (r.exit_code, out) == (0, (data / "hooks.out").read_text())
+    assert (r.exit_code, out) == (0, pytorch_printed("hooks"))
 
 
 def test_a_hook_that_replaces_a_gradient_leaves_that_call_unchecked():
@@ -412,10 +414,9 @@ def test_assigning_through_masks_and_index_tensors_is_index_put():
     of the values, broadcasting, create_graph, and PyTorch's errors (dtypes, a leaf,
     shapes, bounds); tests/data/torch/index_put.out is PyTorch 2.13's output (object
     addresses written 0x...)."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "index_put.py")])
+    r = invoke(["run", str(TORCH_DATA / "index_put.py")])
     out = re.sub(r"at 0x[0-9a-f]+>", "at 0x...>", r.stdout)
-    assert (r.exit_code, out) == (0, (data / "index_put.out").read_text())
+    assert (r.exit_code, out) == (0, pytorch_printed("index_put"))
 
 
 @pytest.mark.parametrize("program, grads, status", [
@@ -449,27 +450,24 @@ def test_pytorchs_user_warnings_point_at_the_script_line(tmp_path):
 def test_floor_divide_and_bitwise_operators():
     """``//``, ``&``, ``|``, ``^``, ``~`` on tensors, their errors and floor_divide's
     NotImplemented node; tests/data/torch/bitwise.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "bitwise.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "bitwise.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "bitwise.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("bitwise"))
 
 
 def test_isclose_allclose_and_equal():
     """torch.isclose/allclose/equal and their methods: tolerances, NaN, equal_nan,
     broadcasting, and PyTorch's errors (a number for a tensor, two dtypes, a negative
     rtol); tests/data/torch/allclose.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "allclose.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "allclose.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "allclose.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("allclose"))
 
 
 def test_type_names_and_caught_messages_are_pythons():
     """``type(e).__name__`` (the one dunder attribute a script may read) and ``str(e)``
     of a caught error in PyTorch's words; tests/data/torch/type_name.out is PyTorch
     2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "type_name.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "type_name.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "type_name.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("type_name"))
     r = invoke(["run", "-"], "import torch\nprint(torch.ones(1).__name__)\n")
     assert r.exit_code == 2 and "'Tensor' object has no attribute '__name__'" in r.stderr
     r = invoke(["run", "-"], "import torch\nprint(torch.ones(1).__class__)\n")
@@ -479,18 +477,16 @@ def test_type_names_and_caught_messages_are_pythons():
 def test_new_tensors_follow_the_default_dtype_and_mT():
     """rand/randn/nn.Linear take torch.set_default_dtype as PyTorch's do; x.mT and x.mH
     swap the last two dims; tests/data/torch/default_dtype.out is PyTorch 2.13's."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "default_dtype.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "default_dtype.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "default_dtype.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("default_dtype"))
 
 
 def test_norm_along_dims_with_p_and_keepdim():
     """torch.norm(x, p, dim, keepdim) and x.norm(...): values, LinalgVectorNormBackward0
     and gradients for p = 2, 1, 3, inf, 0.5; tests/data/torch/norm_dims.out is PyTorch
     2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "norm_dims.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "norm_dims.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "norm_dims.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("norm_dims"))
 
 
 @pytest.mark.parametrize("program, want", [
@@ -508,9 +504,8 @@ def test_in_place_forms_of_the_elementwise_methods():
     """x.relu_(), x.sigmoid_(), x.tanh_(), ... (generated for every elementwise method of
     the table): the node of the out-of-place op, PyTorch's leaf and version errors;
     tests/data/torch/inplace_methods.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "inplace_methods.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "inplace_methods.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "inplace_methods.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("inplace_methods"))
 
 
 def test_grad_fn_types_version_counters_and_the_create_graph_warning():
@@ -519,11 +514,10 @@ def test_grad_fn_types_version_counters_and_the_create_graph_warning():
     TORCH_WARN_ONCE does), grad() never; tests/data/torch/grad_fn_types.out is PyTorch
     2.13's output."""
     from gradcli.autograd.engine import CREATE_GRAPH_CYCLE
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "grad_fn_types.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "grad_fn_types.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "grad_fn_types.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("grad_fn_types"))
     assert r.stderr.splitlines() == [
-        f"{data / 'grad_fn_types.py'}:33: UserWarning: {CREATE_GRAPH_CYCLE}",
+        f"{TORCH_DATA / 'grad_fn_types.py'}:33: UserWarning: {CREATE_GRAPH_CYCLE}",
         "  (z ** 3).sum().backward(create_graph=True)"]
     assert CREATE_GRAPH_CYCLE.startswith("Using backward() with create_graph=True will "
                                          "create a reference cycle")
@@ -533,9 +527,8 @@ def test_linalg_norm_and_vector_norm():
     """torch.linalg.norm (no ord, vector ords, 'fro', dims, keepdim, PyTorch's error for
     ord on a 3-D input) and torch.linalg.vector_norm, with their gradients;
     tests/data/torch/linalg_norm.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "linalg_norm.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "linalg_norm.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "linalg_norm.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("linalg_norm"))
 
 
 def test_a_matrix_norm_gradcli_lacks_is_a_clear_error():
@@ -548,9 +541,8 @@ def test_one_hot():
     """F.one_hot: default and given num_classes, batches, a 0-d index, a cross entropy
     written with it (its gradient), and PyTorch's four errors;
     tests/data/torch/one_hot.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "one_hot.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "one_hot.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "one_hot.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("one_hot"))
 
 
 def test_one_hot_is_held_to_the_memory_budget():
@@ -564,9 +556,8 @@ def test_gradient_clipping():
     """torch.nn.utils.clip_grad_norm_ (2-, inf- and 1-norms, a lone tensor, no grads,
     error_if_nonfinite) and clip_grad_value_, imported both ways;
     tests/data/torch/clip_grad.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "clip_grad.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "clip_grad.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "clip_grad.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("clip_grad"))
 
 
 def test_the_warnings_module_and_its_filters():
@@ -574,12 +565,11 @@ def test_the_warnings_module_and_its_filters():
     simplefilter (ignore by message and by category, error, always), catch_warnings,
     resetwarnings, over the script's own warnings and PyTorch's;
     tests/data/torch/warnings_filters.out/.err are Python and PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    script = data / "warnings_filters.py"
+    script = TORCH_DATA / "warnings_filters.py"
     r = invoke(["run", str(script)])
-    assert (r.exit_code, r.stdout) == (0, (data / "warnings_filters.out").read_text())
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("warnings_filters"))
     assert r.stderr.replace(str(script), script.name) == \
-        (data / "warnings_filters.err").read_text()
+        (TORCH_DATA / "warnings_filters.err").read_text()
 
 
 @pytest.mark.parametrize("call, error", [
@@ -597,9 +587,8 @@ def test_autograd_functional_vjp_and_jvp():
     """torch.autograd.functional.vjp and jvp: one and several inputs and outputs, v
     omitted for one element, create_graph, an output that does not depend on the input,
     and PyTorch's errors for v; tests/data/torch/vjp_jvp.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "vjp_jvp.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "vjp_jvp.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "vjp_jvp.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("vjp_jvp"))
 
 
 def test_tensor_uniform_and_normal_fill_in_place():
@@ -607,27 +596,24 @@ def test_tensor_uniform_and_normal_fill_in_place():
     counter, under no_grad, and PyTorch's error for a leaf that requires grad (the
     numbers are gradcli's generator's, so the script prints only what they share);
     tests/data/torch/random_fill.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "random_fill.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "random_fill.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "random_fill.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("random_fill"))
 
 
 def test_legacy_typed_tensor_classes():
     """torch.FloatTensor, DoubleTensor, LongTensor, BoolTensor (old tutorials): their
     constructors from data and from sizes, isinstance, .type() with them, gradients;
     tests/data/torch/legacy_types.out is PyTorch 2.13's output."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "legacy_types.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "legacy_types.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "legacy_types.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("legacy_types"))
 
 
 def test_randperm_shuffles_minibatches():
     """torch.randperm: int64, a permutation, dtype=, n = 0, indexing mini-batches, and
     PyTorch's error for a negative n (the order is gradcli's generator's, so the script
     prints only what both share); tests/data/torch/randperm.out is PyTorch 2.13's."""
-    data = Path(__file__).parent / "data" / "torch"
-    r = invoke(["run", str(data / "randperm.py")])
-    assert (r.exit_code, r.stdout) == (0, (data / "randperm.out").read_text())
+    r = invoke(["run", str(TORCH_DATA / "randperm.py")])
+    assert (r.exit_code, r.stdout) == (0, pytorch_printed("randperm"))
 
 
 def test_randperm_is_held_to_the_memory_budget():
