@@ -17,10 +17,8 @@ import sys
 import threading
 from typing import Callable, Optional
 
-import numpy as np
-
 from .events import CopySlicesEvent, InplaceEvent, OpEvent, SnapshotEvent, UndefinedEvent
-from .summary import SUMMARY_OVER, ArraySummary
+from .summary import ArraySummary, summarised
 
 _local = threading.local()
 _new = tuple.__new__
@@ -107,7 +105,7 @@ class Tape:
                 if id(a) in refs:
                     refs[id(a)] += 1
             self._release_unreachable()
-        if type(result.data) is np.ndarray and result.data.size > SUMMARY_OVER:
+        if summarised(result.data):
             self._watched.append(result)
             refs[id(result)] = 1
         return args

@@ -62,8 +62,8 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     (for Hessians and Jacobians).  ``copy``: what becomes of an ndarray binding of the
     right dtype (contiguous): "borrow" (the default) shares it, as ``torch.from_numpy``
     does, through a read-only view, and runs the program again on copies if it writes
-    into one in place (copies with ``on_node``); True copies it; False uses it as it is, writeable (the CLI's own
-    loaded arrays).  ``keep="summary"``: the result keeps summaries, not copies, of
+    into one in place (copies from the start with ``on_node``); True copies it; False
+    uses it as it is, writeable (the CLI's own loaded arrays).  ``keep="summary"``: the result keeps summaries, not copies, of
     intermediate tensors over 1000 elements (:mod:`gradcli.lang.keep`); ``"all"`` keeps
     every value.
     """

@@ -1,9 +1,11 @@
 """A run keeps only what is asked for.
 
-By default (``evaluate(..., keep="summary")``) a finished run lets go of every large
+By default (``evaluate(..., keep="summary")``) a run lets go of every large
 intermediate tensor: its graph row and its tape events keep a stand-in, a Tensor with
 the same grad_fn and flags whose data is an :class:`ArraySummary` (shape, dtype, min,
-max, mean and the elements PyTorch would print).  What the views show is unchanged;
+max, mean and the elements PyTorch would print).  The tape makes it in place as soon as
+the program no longer refers to the tensor (:class:`gradcli.autograd.tape.Tape`'s
+``release``); :func:`summarise` makes the rest when the run ends.  What the views show is unchanged;
 what is freed is every array the backward pass no longer holds.  Kept whole: the
 bound variables, the output, the gradients, and the roots, upstreams and results of
 backward()/grad() calls.  The check does not read the stand-ins: it runs the program

@@ -94,18 +94,16 @@ class _Saved:
 
 
 def _matches(pieces: list, message: str) -> bool:
-    """Whether ``message`` starts with the pieces in order, anything between them."""
-    text, at = message.lower(), 0
-    for i, piece in enumerate(pieces):
-        found = text.startswith(piece, at) if i == 0 else text.find(piece, at)
-        if i == 0:
-            if not found:
-                return False
-            at = len(piece)
-        elif found < 0:
+    """Whether ``message`` starts with the first piece, the others following in order."""
+    text = message.lower()
+    if not text.startswith(pieces[0]):
+        return False
+    at = len(pieces[0])
+    for piece in pieces[1:]:
+        at = text.find(piece, at)
+        if at < 0:
             return False
-        else:
-            at = found + len(piece)
+        at += len(piece)
     return True
 
 
