@@ -86,11 +86,20 @@ def test_a_printed_text_cannot_pose_as_a_large_array(tmp_path):
     np.testing.assert_array_equal(obj["grads"]["x"], 2 * x)
 
 
-def test_a_large_check_samples_every_variable_within_its_budget():
-    """The numeric fallback on 3x30 000 elements: a budget far short of the 180 000 runs
-    a full check takes still checks elements of every variable (they take turns, from
-    the first element on), each against the hand-derived gradient, and says how many
-    (partial)."""
+def _hand_gradients(w, x, b) -> dict:
+    """d/d(w, x, b) of sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w), by hand."""
+    t = np.tanh(w * x + b)
+    du = 2 * t * (1 - t * t)
+    s = 1 / (1 + np.exp(-x))
+    return {"w": du * x + s / x.size, "x": du * w + s * (1 - s) * w / x.size, "b": du}
+
+
+def test_a_large_elementwise_check_covers_every_element():
+    """3x30 000 elements, where one element at a time would take 180 000 runs: the
+    program is a sum of reductions of elementwise expressions, so every element of a
+    variable is nudged at once and the reduced tensors differenced element by element,
+    and every element is checked (passed), each difference within rounding of the
+    hand-derived gradient."""
     import gradcli
     from gradcli.check import run_check
     rng = np.random.default_rng(1)
@@ -98,21 +107,40 @@ def test_a_large_check_samples_every_variable_within_its_budget():
     result = gradcli.evaluate("sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)",
                               {"w": w, "x": x, "b": b})
     report = run_check(result, timeout=3.0)
-    assert report["status"] == "partial" and report["method"] == "numeric"
-    t = np.tanh(w * x + b)
-    du = 2 * t * (1 - t * t)
-    s = 1 / (1 + np.exp(-x))
-    want = {"w": du * x + s / x.size, "x": du * w + s * (1 - s) * w / x.size, "b": du}
-    # a central difference of a sum of ~10^4 carries a rounding error of up to
-    # 8 eps |f| / 2h (~1e-5 here, the bound the check itself allows for it), whichever
-    # elements the time budget let it sample
-    rounding = 8 * np.finfo(float).eps * abs(float(result.value)) / (2 * 1e-6)
+    assert report["status"] == "passed" and report["method"] == "numeric"
+    want = _hand_gradients(w, x, b)
     for name, entry in report["variables"].items():
-        assert entry["status"] == "partial" and 1 <= entry["checked"] < 30_000
-        expected = np.asarray(entry["expected"], dtype=float)
-        assert np.isfinite(expected[0])              # the first element comes first
-        checked = np.isfinite(expected)
-        assert checked.sum() == entry["checked"]
-        np.testing.assert_allclose(expected[checked], want[name][checked], rtol=1e-5,
-                                   atol=rounding)
+        assert entry["status"] == "passed" and entry["checked"] == 30_000
+        np.testing.assert_allclose(np.asarray(entry["expected"], dtype=float), want[name],
+                                   rtol=1e-7, atol=1e-8)
+
+
+def test_a_large_check_samples_what_mixes_elements_within_its_budget():
+    """b also enters through a cumsum, whose element j depends on b[0..j]: b is nudged
+    one element at a time, and a budget far short of the 60 000 runs that takes still
+    checks its elements from the first on, each against the hand-derived gradient, and
+    says how many (partial); w and x are still checked whole."""
+    import gradcli
+    from gradcli.check import run_check
+    rng = np.random.default_rng(1)
+    w, x, b = (rng.normal(size=30_000) for _ in range(3))
+    result = gradcli.evaluate("sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w) + "
+                              "sum(cumsum(b, 0))", {"w": w, "x": x, "b": b})
+    report = run_check(result, timeout=3.0)
+    assert report["status"] == "partial" and report["method"] == "numeric"
+    want = _hand_gradients(w, x, b)
+    want["b"] = want["b"] + np.arange(b.size, 0, -1)     # d/db[i] sum(cumsum(b)) = n - i
+    # a central difference of a sum of ~10^4 carries a rounding error of up to
+    # 8 eps |f| / 2h (the bound the check itself allows for it)
+    rounding = 8 * np.finfo(float).eps * abs(float(result.value)) / (2 * 1e-6)
+    variables = report["variables"]
+    assert variables["w"]["status"] == variables["x"]["status"] == "passed"
+    entry = variables["b"]
+    assert entry["status"] == "partial" and 1 <= entry["checked"] < 30_000
+    expected = np.asarray(entry["expected"], dtype=float)
+    assert np.isfinite(expected[0])              # the first element comes first
+    checked = np.isfinite(expected)
+    assert checked.sum() == entry["checked"]
+    np.testing.assert_allclose(expected[checked], want["b"][checked], rtol=1e-5,
+                               atol=rounding)
     assert "time budget" in report["reason"]

@@ -57,10 +57,13 @@ class Tape:
     EVENT_BYTES = 256           # what an event's own objects cost, counted with its arrays
 
     def __init__(self, on_result: Optional[Callable] = None, limit: Optional[int] = None,
-                 release: bool = False):
+                 release: bool = False, watch: Optional[Callable] = None):
         self.events: list = []
         self.in_backward = False        # set while a backward pass builds a graph
         self.on_result = on_result      # called with each new tensor (e.g. retain_grad)
+        # called with each event the tape records, as it records it: an op's arrays are
+        # whole then, whatever the run lets go of later
+        self.watch = watch
         self._aliases: dict = {}        # storage -> tensors on it not snapshotted yet
         self._snapshotted: set = set()  # ids of tensors whose made-value is recorded
         # limit: bytes of arrays (and EVENT_BYTES an event) the tape may hold; past it
@@ -88,6 +91,8 @@ class Tape:
             args = self._count(result, args)
         # tuple.__new__ straight: the hot path, a fifth of OpEvent(...)'s cost
         self.events.append(_new(OpEvent, ("op", result, op, args, params, self.in_backward)))
+        if self.watch is not None:
+            self.watch(self.events[-1])
         if self.on_result is not None:
             self.on_result(result)
         if self.limit is not None:
@@ -124,19 +129,24 @@ class Tape:
 
     def inplace(self, tensor, before, result) -> None:
         if not self.stopped:
-            self.events.append(InplaceEvent(tensor, before, result))
+            self._record(InplaceEvent(tensor, before, result))
             if self.limit is not None:
                 self._hold(before.data.nbytes)
 
     def copy_slices(self, base, view, state) -> None:
         if not self.stopped:
-            self.events.append(CopySlicesEvent(base, view, state))
+            self._record(CopySlicesEvent(base, view, state))
             if self.limit is not None:
                 self._hold(state.data.nbytes)
 
     def undefined(self, tensors, reason: str) -> None:
         if not self.stopped:
-            self.events.append(UndefinedEvent(tuple(tensors), reason))
+            self._record(UndefinedEvent(tuple(tensors), reason))
+
+    def _record(self, event) -> None:
+        self.events.append(event)
+        if self.watch is not None:
+            self.watch(event)
 
     def _hold(self, nbytes: int) -> None:
         self.held += nbytes + self.EVENT_BYTES
@@ -175,7 +185,7 @@ class Tape:
             self._snapshotted.add(id(t))
             state = Tensor._make(t.data.copy(), t._grad_fn)
             state._requires_grad = t._requires_grad
-            self.events.append(SnapshotEvent(t, state))
+            self._record(SnapshotEvent(t, state))
             if self.limit is not None:
                 self._hold(state.data.nbytes)
                 if self.stopped:

@@ -13,6 +13,10 @@ from __future__ import annotations
 import numpy as np
 
 
+FAILED_AT = 10            # failing elements an entry names (failed_at), the first ones
+STATUSES = ("passed", "failed", "skipped")     # an element's status, by code (int8)
+
+
 class Coded:
     """Per-element reasons as small integer codes into a list of texts (a million
     elements need no million Python string references)."""
@@ -25,14 +29,18 @@ class Coded:
 
 def entry(actual, expected, status, abs_err, ulp_err=None, reasons=None) -> dict:
     """An entry from per-element arrays: ``status`` holds "passed", "failed" or
-    "skipped" per element, ``reasons`` the reason of each skipped one (a sequence, or
-    :class:`Coded`)."""
-    status = np.asarray(status)
-    status = (status if status.dtype.kind == "U" else status.astype(object)).reshape(-1)
+    "skipped" per element (or their codes, indices into STATUSES: a million elements
+    need no million strings), ``reasons`` the reason of each skipped one (a sequence,
+    or :class:`Coded`)."""
+    status = np.asarray(status).reshape(-1)
+    if status.dtype.kind in "iu":
+        skipped, failing = status == 2, status == 1
+    else:
+        skipped, failing = status == "skipped", status == "failed"
     n = status.size
-    mask = np.asarray(status != "skipped", dtype=bool).reshape(-1)
+    mask = ~np.asarray(skipped, dtype=bool)
     checked = int(np.count_nonzero(mask))
-    failed = int(np.count_nonzero(status == "failed"))
+    failed = int(np.count_nonzero(failing))
     out = {"expected": expected, "actual": actual, "abs_err": None,
            "checked": checked, "elements": n}
     errors = np.asarray(abs_err, dtype=np.float64).reshape(-1)
@@ -43,9 +51,13 @@ def entry(actual, expected, status, abs_err, ulp_err=None, reasons=None) -> dict
         if ulp_err is not None:
             ulps = np.asarray(ulp_err, dtype=np.float64).reshape(-1)[mask]
             out["ulp_err"] = float(np.max(ulps)) if np.isfinite(ulps).all() else None
-    why = _reasons(status, reasons, np.shape(expected))
+    why = _reasons(skipped, reasons, np.shape(expected))
     if failed:
         out["status"] = "failed"
+        if np.ndim(expected):
+            where = np.flatnonzero(failing)[:FAILED_AT]
+            out["failed_at"] = [list(map(int, np.unravel_index(k, np.shape(expected))))
+                                for k in where]
     elif checked == n:
         out["status"] = "passed"
     elif checked == 0:
@@ -57,12 +69,14 @@ def entry(actual, expected, status, abs_err, ulp_err=None, reasons=None) -> dict
     return out
 
 
-def _reasons(status, reasons, shape) -> str:
-    """The distinct reasons of the skipped elements, each with the elements it covers
-    (when not all of them); vectorised, for a million elements as for one."""
+def _reasons(skipped, reasons, shape) -> str:
+    """The distinct reasons of the skipped elements (``skipped``: a mask), each with the
+    elements it covers (when not all of them); vectorised, for a million elements as
+    for one."""
     if reasons is None:
         return ""
-    skipped = np.flatnonzero(status == "skipped")
+    every = np.size(skipped)
+    skipped = np.flatnonzero(skipped)
     if isinstance(reasons, Coded):
         said = np.asarray(reasons.texts, dtype=object)[reasons.codes.reshape(-1)[skipped]]
     else:
@@ -70,7 +84,7 @@ def _reasons(status, reasons, shape) -> str:
     said = _said(said)
     firsts = np.sort(np.unique(said, return_index=True)[1]) if said.size else []
     distinct = [said[k] for k in firsts]           # in the order they first occur
-    if len(distinct) == 1 and skipped.size == status.size:
+    if len(distinct) == 1 and skipped.size == every:
         return distinct[0]
     parts = []
     for reason in distinct:

@@ -276,17 +276,23 @@ def error_object(exc, record_id=None) -> dict:
 
 
 def check_object(report: dict) -> dict:
-    """The check report with its arrays and numbers as JSON data."""
+    """The check report with its arrays and numbers as JSON data.  An entry's expected
+    and actual values past SUMMARY_OVER elements are summaries, as graph rows are: the
+    gradients themselves are complete in ``grads``, and ``failed_at`` says where an
+    entry failed."""
     out = {k: v for k, v in report.items() if k not in ("variables", "expect", "values")}
     for key in ("max_abs_err", "max_ulp_err"):
         if out.get(key) is not None:
             out[key] = number(out[key])
+    summaries: dict = {}
     for key in ("variables", "expect", "values"):
         if key in report:
-            out[key] = {name: {k: (complete(v) if k in _NUMERIC else v)
+            out[key] = {name: {k: (row_array(v, summaries) if k in _ARRAYS else
+                                   array(v) if k in _NUMBERS else v)
                                for k, v in entry.items()}
                         for name, entry in report[key].items()}
     return out
 
 
-_NUMERIC = ("expected", "actual", "abs_err", "ulp_err")
+_ARRAYS = ("expected", "actual")
+_NUMBERS = ("abs_err", "ulp_err")

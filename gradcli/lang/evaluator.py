@@ -51,7 +51,8 @@ AUTOGRAD_METHODS = frozenset(("backward", "retain_grad", "requires_grad_", "zero
 
 def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=None,
              dtype="float64", retain_grad=False, max_elements=10 ** 8,
-             on_node=None, implicit_backward=True, copy="borrow", keep="summary"):
+             on_node=None, implicit_backward=True, copy="borrow", keep="summary",
+             watch=None):
     """Evaluate ``program`` (text or a parsed Program) and differentiate it.
 
     ``bindings``/``const``: name -> value (number, nested list, ndarray, Tensor).
@@ -65,7 +66,12 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
     into one in place (copies from the start with ``on_node``); True copies it; False
     uses it as it is, writeable (the CLI's own loaded arrays).  ``keep="summary"``: the result keeps summaries, not copies, of
     intermediate tensors over 1000 elements (:mod:`gradcli.lang.keep`); ``"all"`` keeps
-    every value.
+    every value.  ``watch``: an observer of the run, told its leaves
+    (``watch.start(name -> leaf tensor)``) and then each event the engine's tape records,
+    as it records it (``watch.see(event)``), before the run may let go of its arrays: the
+    numeric check reads the tensors its objective sums, and where ops have kinks,
+    without keeping every value.  (A run repeated on copies after writing into a
+    borrowed array starts again.)
     """
     if keep not in KEEP:
         raise ValueError(f"keep must be one of {', '.join(KEEP)}, not {keep!r}")
@@ -73,7 +79,7 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
         program = parse_program(program)
     options = dict(const=const, wrt=wrt, of=of, upstream=upstream, dtype=dtype,
                    retain_grad=retain_grad, max_elements=max_elements, on_node=on_node,
-                   implicit_backward=implicit_backward, keep=keep)
+                   implicit_backward=implicit_backward, keep=keep, watch=watch)
     if copy != "borrow" or on_node is not None:   # (an observer sees one run only)
         return _evaluate(program, bindings, copy if copy != "borrow" else True, **options)
     random_state = default_generator.snapshot()
@@ -86,11 +92,11 @@ def evaluate(program, bindings=None, *, const=None, wrt=None, of=None, upstream=
 
 
 def _evaluate(program, bindings, copy, *, const, wrt, of, upstream, dtype, retain_grad,
-              max_elements, on_node, implicit_backward, keep):
+              max_elements, on_node, implicit_backward, keep, watch):
     leaves = bind_all(bindings or {}, const or {}, wrt, dtype, max_elements, copy)
     bound = {name: (t.data, t.requires_grad) for name, t in leaves.items()}
     run = GradRun(program, leaves, dtype, retain_grad, on_node, max_elements,
-                  release=keep == "summary")
+                  release=keep == "summary", watch=watch)
     run.const_names = set(const or ())
     try:
         result = _run(run, program, of, upstream, implicit_backward)
@@ -141,7 +147,7 @@ class GradRun(Interpreter):
     dialect = "grad"
 
     def __init__(self, program, leaves, dtype, retain_grad, on_node, max_elements,
-                 release=False):
+                 release=False, watch=None):
         super().__init__(program, _grad_builtins(), max_elements=max_elements)
         self.leaves = leaves                   # name -> leaf Tensor, in binding order
         self.globals.update(leaves)
@@ -153,7 +159,10 @@ class GradRun(Interpreter):
         self.made_leaves: dict[str, Tensor] = {}   # requires_grad_() on computed values
         # release: large intermediates the program has let go of become summaries as
         # the run goes (:class:`Tape`), not only when it ends (:mod:`.keep`)
-        self.tape = Tape(on_result=self._retain if retain_grad else None, release=release)
+        self.tape = Tape(on_result=self._retain if retain_grad else None, release=release,
+                         watch=None if watch is None else watch.see)
+        if watch is not None:
+            watch.start(leaves)
         self.events = self.tape.events
         self.calls = CallRunner(self, on_node)
         self.explicit_backward = False
