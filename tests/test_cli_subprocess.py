@@ -336,3 +336,26 @@ def test_closed_stdout_python_side(long_program):
     proc.wait(timeout=300)
     assert first.startswith(b"program")
     assert err == "" and proc.returncode == 0
+
+
+def test_a_large_elementwise_program_is_checked_whole(tmp_path):
+    """The installed command on three 5000-element .npy inputs: the check nudges each
+    variable whole and checks every element, against hand-derived gradients."""
+    import numpy as np
+    rng = np.random.default_rng(3)
+    data = {name: rng.normal(size=5000) for name in "wxb"}
+    args = ["grad", "sum(tanh(w*x + b)**2) + mean(sigmoid(x)*w)"]
+    for name, a in data.items():
+        np.save(tmp_path / f"{name}.npy", a)
+        args += [f"--{name}", f"@{tmp_path / name}.npy"]
+    r = gradcli_run(*args, "--format", "json")
+    assert r.returncode == 0 and r.stderr == "", r.stderr
+    check = strict_json(r.stdout)["check"]
+    assert check["status"] == "passed" and check["method"] == "numeric"
+    assert [v["checked"] for v in check["variables"].values()] == [5000] * 3
+    w, x, b = data["w"], data["x"], data["b"]
+    t = np.tanh(w * x + b)
+    s = 1 / (1 + np.exp(-x))
+    grads = strict_json(r.stdout)["grads"]
+    np.testing.assert_allclose(grads["x"], 2 * t * (1 - t * t) * w + s * (1 - s) * w / 5000,
+                               rtol=1e-12, atol=1e-15)

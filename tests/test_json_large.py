@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from gradcli.cli.app import app
@@ -144,3 +145,35 @@ def test_a_large_check_samples_what_mixes_elements_within_its_budget():
     np.testing.assert_allclose(expected[checked], want["b"][checked], rtol=1e-5,
                                atol=rounding)
     assert "time budget" in report["reason"]
+
+
+def test_a_large_check_entry_is_a_summary_and_says_where_it_failed(tmp_path, monkeypatch):
+    """The check's expected/actual past 1000 elements are summaries like graph rows (the
+    gradient is complete in grads); a failed entry names its first failing elements.
+    The object still meets the published JSON Schema."""
+    import jsonschema
+
+    from gradcli.autograd.ops import REGISTRY
+    from gradcli.cli.schema import load
+
+    def wrong_where_positive(F, g, x, out):         # sin's VJP, off where x > 2.9
+        return g * np.cos(x) * np.where(x > 2.9, 1.001, 1.0)
+
+    monkeypatch.setattr(REGISTRY["sin"], "vjps", (wrong_where_positive,))
+    x = np.linspace(-3.0, 3.0, 3000)
+    np.save(tmp_path / "x.npy", x)
+    r = runner.invoke(app, ["grad", "sum(sin(x)*2)", "--x", f"@{tmp_path / 'x.npy'}",
+                            "--format", "json"])
+    assert r.exit_code == 1, r.stderr
+    obj = _strict(r.stdout)
+    jsonschema.Draft202012Validator(load("result")).validate(obj)
+    np.testing.assert_allclose(obj["grads"]["x"], 2 * np.cos(x) *
+                               np.where(x > 2.9, 1.001, 1.0), rtol=1e-15)
+    entry = obj["check"]["variables"]["x"]
+    assert obj["check"]["status"] == entry["status"] == "failed"
+    assert entry["checked"] == 3000
+    first = int(np.argmax(x > 2.9))
+    assert entry["failed_at"] == [[k] for k in range(first, first + 10)]
+    assert entry["expected"]["summary"] is True and entry["expected"]["shape"] == [3000]
+    assert entry["expected"]["max"] == pytest.approx(2 * np.cos(x).max(), rel=1e-8)
+    assert entry["actual"]["summary"] is True
