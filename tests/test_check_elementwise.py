@@ -209,3 +209,18 @@ def test_a_kink_in_a_planned_program_is_skipped():
     check = run_check(evaluate("sum(relu(x)*w)", {"x": x, "w": np.ones(401)}))
     assert check["variables"]["x"]["status"] == "skipped"
     assert check["variables"]["w"]["status"] == "passed"
+
+
+def test_a_branch_that_swaps_which_tensor_flows_is_no_reference_either():
+    """Both branches run the same ops on different tensors (x*2 or w*2, w equal to x
+    here, so the difference across the branch settles, on 1 where 2 is right): the
+    path says where each op's tensors came from, so a nudge across the branch is told
+    apart."""
+    program = "s = sum(x).item()\nif s > 0:\n    y = sum(x*2)\nelse:\n    y = sum(w*2)\ny"
+    x = np.zeros(400)
+    x[0] = 1e-9
+    check = run_check(evaluate(program, {"x": x, "w": x.copy()}), timeout=1.0)
+    assert check["failed"] == [] and check["variables"]["x"]["status"] in ("skipped",
+                                                                            "partial")
+    assert "branches on a value" in check["variables"]["x"]["reason"]
+    assert check["variables"]["w"]["status"] == "passed"

@@ -166,7 +166,7 @@ def differences(result, plans: dict, base: dict, run, deadline: float, settle) -
     variable at ``value``, ``watch`` seeing each event as it is recorded; ``settle(name,
     difference)`` takes the differences, at smaller steps for the elements that
     disagree (:func:`.numeric.settle`)."""
-    signatures = path(result.events)
+    signatures = path(result)
     out = {}
     for name, terms in plans.items():
         if time.monotonic() > deadline:
@@ -181,25 +181,23 @@ def differences(result, plans: dict, base: dict, run, deadline: float, settle) -
     return out
 
 
-def path(events) -> list:
-    """What a run's ops were: the same in a nudged run unless its values took the
-    program down another path (an ``if`` on a value), where a difference quotient is no
-    derivative of either."""
-    return [_signature(e) for e in events if e.kind == "op"]
+def path(result) -> list:
+    """What a run's ops were (:class:`Path`): the same in a nudged run unless its values
+    took the program down another path (an ``if`` on a value), where a difference
+    quotient is no derivative of either."""
+    found = Path()
+    found.start(result.variables)
+    for event in result.events:
+        found.see(event)
+    return found.seen
 
 
 _PLAIN = (int, float, bool, str, type(None))
 
 
-def _signature(event) -> tuple:
-    """An op's name, result shape and constant arguments (the tensors' values aside)."""
-    return (event.op.name, event.result.shape, tuple(map(_constant_of, event.args)),
-            tuple((k, _constant_of(v)) for k, v in event.params.items()))
-
-
 def _constant_of(value):
     """A plain argument as itself (NaN as a word, so that it equals itself), a tuple of
-    them likewise, anything else (a tensor, an array) by its type."""
+    them likewise, anything else (an array) by its type."""
     if isinstance(value, float) and value != value:
         return "nan"
     if isinstance(value, _PLAIN):
@@ -262,19 +260,34 @@ class _Nudged:
 
 
 class Path:
-    """A run's watcher (evaluate's ``watch``): the run's :func:`path`, and the results
-    of the ops at the positions ``wanted``."""
+    """A run's watcher (evaluate's ``watch``): the run's path, one signature per op (its
+    name, result shape, constant arguments, and where each tensor argument came from:
+    a leaf's name or the position of the op that made it), and the results of the ops
+    at the positions ``wanted``."""
 
     def __init__(self, wanted=frozenset()):
         self.wanted = wanted
-        self.start(None)
+        self.start({})
 
-    def start(self, leaves) -> None:
+    def start(self, leaves: dict) -> None:
         self.seen: list = []
         self.kept: dict = {}
+        self.origin = {id(t): name for name, t in leaves.items()}
 
     def see(self, event) -> None:
-        if event.kind == "op":
-            if len(self.seen) in self.wanted:
-                self.kept[len(self.seen)] = event.result
-            self.seen.append(_signature(event))
+        if event.kind != "op":
+            return
+        at = len(self.seen)
+        if at in self.wanted:
+            self.kept[at] = event.result
+        self.seen.append((event.op.name, event.result.shape,
+                          tuple(map(self._argument, event.args)),
+                          tuple((k, self._argument(v)) for k, v in event.params.items())))
+        self.origin[id(event.result)] = at
+
+    def _argument(self, value):
+        if isinstance(value, Tensor):
+            return self.origin.get(id(value), "tensor")
+        if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
+            return tuple(map(self._argument, value))
+        return _constant_of(value)

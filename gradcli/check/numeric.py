@@ -150,7 +150,7 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
     variables = [n for n, (_, rg) in result.bound.items() if rg]
 
     implicit = [g for (_, e), g in zip(backwards, upstreams) if e.implicit]
-    taken = elementwise.path(events)
+    taken = elementwise.path(result)
 
     def objective(name: str, bindings: dict) -> float:
         # the same random draws as the run checked (dropout's masks)
