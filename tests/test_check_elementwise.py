@@ -82,7 +82,7 @@ def test_programs_the_route_does_not_take(program):
 
 # -- 2. every element, right: against SymPy, the per-element route and hand values --------
 
-UNARY = ["sin", "tanh", "sigmoid", "exp", "softplus", "atan", "cos"]
+UNARY = ["sin", "tanh", "sigmoid", "exp", "atan", "cos"]
 BINARY = ["+", "-", "*"]
 
 
@@ -107,8 +107,8 @@ def separable_program(draw):
     return " + ".join(terms)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(program=separable_program(), n=st.integers(2, 60))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(program=separable_program(), n=st.integers(2, 30))
 def test_every_element_agrees_with_sympy(program, n):
     """At a size SymPy takes (3n <= 256 elements), the symbolic route's expected value is
     an independent oracle for every element the elementwise route differences."""
@@ -121,7 +121,8 @@ def test_every_element_agrees_with_sympy(program, n):
     import time
     found = numeric.expected_gradients(result, time.monotonic() + 60, 1e-5, 1e-6)
     for name, entry in symbolic["variables"].items():
-        expected, _, done, unsettled = found[name]
+        expected, _, done, unsettled, whole = found[name]
+        assert whole
         assert done.all() and not unsettled.any()
         truth = np.asarray(entry["expected"], dtype=float)
         np.testing.assert_allclose(expected, truth, rtol=1e-6, atol=1e-7)

@@ -282,7 +282,7 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
     from .numeric import expected_gradients, kinks_of
     rtol, atol = max(rtol, 1e-5), max(atol, 1e-6)     # what differences can resolve
     details = {}
-    sampled = []
+    sampled, at_once = [], []
     numeric = expected_gradients(result, deadline, rtol, atol)
     kinked = kinks_of(result)
     for name, actual in result.grads.items():
@@ -291,7 +291,9 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
                              "abs_err": None, "reason": "made a leaf inside the program: "
                              "finite differences cannot nudge it"}
             continue
-        expected, bound, done, unsettled = numeric[name]
+        expected, bound, done, unsettled, whole = numeric[name]
+        if whole:
+            at_once.append(name)
         entry = _compare(actual, expected, rtol, atol, slack=bound, unchecked=~done,
                          unsettled=unsettled)
         if not done.all():
@@ -301,6 +303,9 @@ def _numeric(result, rtol, atol, deadline, reason) -> dict:
         details[name] = entry
     text = reason + f"; central differences (rtol {rtol:g}, atol {atol:g}, plus each " \
         "difference's rounding error)"
+    if at_once:
+        text += f"; every element of {', '.join(at_once)} nudged at once (the program " \
+            "keeps elements apart)"
     if sampled:
         text += "; time budget reached, checked " + ", ".join(sampled)
     return {"method": "numeric", "variables": details, "symbolic": {}, "reason": text}

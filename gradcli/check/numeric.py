@@ -195,7 +195,7 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
             result, elementwise.plan(result, variables), base, nudged, deadline,
             lambda name, difference: settle(difference, lambda v, b: within(name, v, b)))
         out = {name: Differences(np.where(settled, value, np.nan), bound,
-                                 np.ones(value.shape, dtype=bool), ~settled)
+                                 np.ones(value.shape, dtype=bool), ~settled, True)
                for name, (value, bound, settled) in found.items()}
         rest = [name for name in variables if name not in out]
         out.update(_differences(rest, base, objective, deadline,
@@ -246,11 +246,13 @@ def settle(difference, agrees) -> tuple:
 class Differences(NamedTuple):
     """A variable's central differences: the reference per element (NaN where none),
     its rounding-error bound, which elements were checked, and which of those had no
-    reference because the differences do not settle as the step shrinks."""
+    reference because the differences do not settle as the step shrinks; ``whole``
+    when every element was nudged at once (:mod:`.elementwise`)."""
     expected: np.ndarray
     bound: np.ndarray
     done: np.ndarray
     unsettled: np.ndarray
+    whole: bool = False
 
 
 SMALLER_STEPS = (1e-1, 1e-2)     # tried on an element before its difference says "failed"
@@ -287,7 +289,7 @@ def _differences(variables, base, objective, deadline: float, agrees) -> dict:
         k = next(order, None)
         if k is None:
             continue
-        expected, bound, done, unsettled = (a.reshape(-1) for a in out[name])
+        expected, bound, done, unsettled = (a.reshape(-1) for a in out[name][:4])
         value, bound[k], settled = settle(lambda scale: difference(name, k, scale),
                                           lambda v, b: agrees(name, k, v, b))
         expected[k] = value if settled else np.nan

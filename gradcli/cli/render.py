@@ -393,7 +393,8 @@ def check_lines(check: dict) -> list:
     if method and method != "none":
         text += f" ({method}"
         if check.get("max_abs_err") is not None:
-            text += f", max abs error {fmt_number(check['max_abs_err'])}"
+            # (an error's size, to three digits: 1.67e-10, not 1.667632698598709e-10)
+            text += f", max abs error {float(check['max_abs_err']):.3g}"
         text += ")"
     if check.get("reason"):
         text += f" — {_escape(check['reason'])}"
