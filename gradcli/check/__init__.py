@@ -97,15 +97,21 @@ def replayed(result):
     own, the ones shown."""
     if not getattr(result, "summarised", 0):
         return result
-    from ..autograd.random import default_generator
-    after = default_generator.snapshot()
-    default_generator.restore(result.random_state)         # dropout's masks, redrawn
-    try:
-        replay = rerun(result)
-    finally:
-        default_generator.restore(after)
+    replay = redrawn(result)
     replay.grads = result.grads
     return replay
+
+
+def redrawn(result, **options):
+    """:func:`rerun` with the run's own random draws (dropout's masks), the generator
+    left as it was."""
+    from ..autograd.random import default_generator
+    after = default_generator.snapshot()
+    default_generator.restore(result.random_state)
+    try:
+        return rerun(result, **options)
+    finally:
+        default_generator.restore(after)
 
 
 def _tolerances(result, rtol: float, atol: float) -> tuple:

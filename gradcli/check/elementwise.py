@@ -34,7 +34,7 @@ from ..errors import GradcliError
 ALIGNED = "aligned"     # element j depends on the variable's element broadcasting to j
 MIXED = "mixed"         # anything else: no plan for this variable
 MAX_TERMS = 64          # reductions summed into the objective, per variable
-MAX_VARIABLES = 16      # variables planned (each costs a pass over the events)
+MAX_VARIABLES = 16      # variables planned (each adds to every tensor's state)
 ALLOWED = frozenset(("op", "backward", "read_grad"))    # events a planned run may have
 SCALED = {"mul": 1, "div": -1}                          # op -> power of the constant
 
@@ -160,13 +160,14 @@ def _constant(value) -> Optional[float]:
 
 # -- the nudged runs ------------------------------------------------------------------
 
-def differences(result, plans: dict, base: dict, run, deadline: float, settle) -> dict:
+def differences(taken: list, plans: dict, base: dict, run, deadline: float,
+                settle) -> dict:
     """name -> (value, bound, settled) arrays for each planned variable that the nudged
-    runs could difference; ``run(name, value, watch)`` runs the program with the
+    runs could difference (a nudged run whose :func:`path` is not ``taken``, the checked
+    run's, gives none); ``run(name, value, watch)`` runs the program with the
     variable at ``value``, ``watch`` seeing each event as it is recorded; ``settle(name,
     difference)`` takes the differences, at smaller steps for the elements that
     disagree (:func:`.numeric.settle`)."""
-    signatures = path(result)
     out = {}
     for name, terms in plans.items():
         if time.monotonic() > deadline:
@@ -175,7 +176,7 @@ def differences(result, plans: dict, base: dict, run, deadline: float, settle) -
         if not terms:                 # the objective does not depend on it: 0
             out[name] = (np.zeros(x.shape), np.zeros(x.shape), np.ones(x.shape, dtype=bool))
             continue
-        found = settle(name, _Nudged(name, x, terms, run, signatures).difference)
+        found = settle(name, _Nudged(name, x, terms, run, taken).difference)
         if found is not None:
             out[name] = found
     return out
@@ -195,7 +196,7 @@ def path(result) -> list:
 _PLAIN = (int, float, bool, str, type(None))
 
 
-def _constant_of(value):
+def _label(value):
     """A plain argument as itself (NaN as a word, so that it equals itself), a tuple of
     them likewise, anything else (an array) by its type."""
     if isinstance(value, float) and value != value:
@@ -203,16 +204,16 @@ def _constant_of(value):
     if isinstance(value, _PLAIN):
         return value
     if isinstance(value, tuple) and all(isinstance(v, _PLAIN) for v in value):
-        return tuple(map(_constant_of, value))
+        return tuple(map(_label, value))
     return type(value).__name__
 
 
 class _Nudged:
     """Central differences of one variable's terms, every element nudged at once."""
 
-    def __init__(self, name: str, x: np.ndarray, terms: tuple, run, signatures: list):
+    def __init__(self, name: str, x: np.ndarray, terms: tuple, run, taken: list):
         self.name, self.x, self.terms, self.run = name, x, terms, run
-        self.signatures = signatures
+        self.taken = taken
         self.wanted = {t.source for t in terms if t.source >= 0}
 
     def difference(self, scale: float):
@@ -254,7 +255,7 @@ class _Nudged:
             self.run(self.name, nudged, watch)
         except GradcliError:
             return None
-        if watch.seen != self.signatures:
+        if watch.seen != self.taken:
             return None
         return {k: np.asarray(t.data, dtype=np.float64) for k, t in watch.kept.items()}
 
@@ -290,4 +291,4 @@ class Path:
             return self.origin.get(id(value), "tensor")
         if isinstance(value, (list, tuple)) and any(isinstance(v, Tensor) for v in value):
             return tuple(map(self._argument, value))
-        return _constant_of(value)
+        return _label(value)

@@ -68,8 +68,8 @@ class Kinks:
 
     def start(self, variables: dict) -> None:
         """The run's leaves, name -> tensor (starting again if it starts again)."""
-        self.__init__()
         self.deps = {id(t): frozenset((n,)) for n, t in variables.items()}
+        self.found, self.inplace = {}, False
 
     def of(self, x) -> frozenset:
         from ..autograd.tensor import Tensor
@@ -107,7 +107,7 @@ class Kinks:
 def kinks(result) -> dict:
     """:class:`Kinks` of a run that kept every value."""
     found = Kinks(result.events)
-    found.deps = {id(t): frozenset((n,)) for n, t in result.variables.items()}
+    found.start(result.variables)
     for event in of_kind(result.events, InplaceEvent, OpEvent, UndefinedEvent):
         found.see(event)
     return found.found
@@ -117,17 +117,11 @@ def kinks_of(result) -> dict:
     """:class:`Kinks` of a result: read off its events when it kept every value, else
     seen as its program runs again letting go of values as it goes (and, where that
     cannot tell, read off a run that keeps them)."""
-    from ..autograd.random import default_generator
-    from . import replayed, rerun
+    from . import redrawn, replayed
     if not getattr(result, "summarised", 0):
         return kinks(result)
     watcher = Kinks()
-    after = default_generator.snapshot()
-    default_generator.restore(result.random_state)         # dropout's masks, redrawn
-    try:
-        rerun(result, keep="summary", implicit_backward=False, watch=watcher)
-    finally:
-        default_generator.restore(after)
+    redrawn(result, keep="summary", implicit_backward=False, watch=watcher)
     return kinks(replayed(result)) if watcher.inplace else watcher.found
 
 
@@ -152,15 +146,18 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
     implicit = [g for (_, e), g in zip(backwards, upstreams) if e.implicit]
     taken = elementwise.path(result)
 
-    def objective(name: str, bindings: dict) -> float:
-        # the same random draws as the run checked (dropout's masks)
+    def run_at(bindings: dict, watch):
+        # the same random draws as the run checked (dropout's masks); only the roots
+        # are read (kept whole): intermediates go as the run goes; the implicit
+        # backward's root is the output, read off it without the backward pass (whose
+        # gradients nothing would read)
         default_generator.restore(random_state)
-        # only the roots are read (kept whole): intermediates go as the run goes; the
-        # implicit backward's root is the output, read off it without the backward
-        # pass (whose gradients nothing would read)
+        return rerun(result, bindings, dtype="float64", implicit_backward=False,
+                     keep="summary", watch=watch)
+
+    def objective(name: str, bindings: dict) -> float:
         watch = elementwise.Path()
-        run = rerun(result, bindings, dtype="float64", implicit_backward=False,
-                    keep="summary", watch=watch)
+        run = run_at(bindings, watch)
         if watch.seen != taken:         # another path: no difference quotient
             return np.nan
         values = _objectives(run.events, upstreams)
@@ -183,16 +180,12 @@ def expected_gradients(result, deadline: float, rtol: float, atol: float) -> dic
             return np.isfinite(a) & np.isfinite(value) & \
                 (np.abs(a - value) <= atol + bound + rtol * np.abs(value))
 
-    def nudged(name: str, value: np.ndarray, watch) -> None:
-        default_generator.restore(random_state)
-        rerun(result, {**base, name: value}, dtype="float64", implicit_backward=False,
-              keep="summary", watch=watch)
-
     random_state = getattr(result, "random_state", None) or default_generator.snapshot()
     after = default_generator.snapshot()
     try:
         found = elementwise.differences(
-            result, elementwise.plan(result, variables), base, nudged, deadline,
+            taken, elementwise.plan(result, variables), base,
+            lambda name, value, watch: run_at({**base, name: value}, watch), deadline,
             lambda name, difference: settle(difference, lambda v, b: within(name, v, b)))
         out = {name: Differences(np.where(settled, value, np.nan), bound,
                                  np.ones(value.shape, dtype=bool), ~settled, True)
